@@ -1,0 +1,107 @@
+import { io } from 'socket.io-client';
+import type { AdapterCandidate, AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, Unsubscribe } from '../../src/adapter';
+import { memoryStorage, normaliseHeaders, parseBody, transportError } from '../shared';
+
+export interface WebAdapterOptions {
+  /** Defaults to localStorage in browsers, memory in Node. Pass your own to persist in Node. */
+  storage?: KeyValueStorage;
+  /** Defaults to the global fetch (browsers, Node >= 18). */
+  fetch?: typeof fetch;
+}
+
+function browserStorage(): KeyValueStorage | undefined {
+  try {
+    const ls = typeof localStorage !== 'undefined' ? localStorage : undefined;
+    if (!ls) return undefined;
+    const probe = '__comind_im_probe__';
+    ls.setItem(probe, '1');
+    ls.removeItem(probe);
+    return {
+      getItem: async (k) => ls.getItem(k),
+      setItem: async (k, v) => ls.setItem(k, v),
+      removeItem: async (k) => ls.removeItem(k),
+    };
+  } catch {
+    // Private mode or a sandboxed iframe: fall back to memory.
+    return undefined;
+  }
+}
+
+/** Browsers and Node >= 18: socket.io-client 4 and fetch. */
+export function createWebAdapter(options: WebAdapterOptions = {}): ImAdapter {
+  const fetchImpl = options.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
+  const cleanups = new Set<Unsubscribe>();
+  const on = (target: { addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void }, type: string, fn: () => void): Unsubscribe => {
+    target.addEventListener(type, fn);
+    const off = () => {
+      target.removeEventListener(type, fn);
+      cleanups.delete(off);
+    };
+    cleanups.add(off);
+    return off;
+  };
+
+  const adapter: ImAdapter = {
+    name: 'web',
+    storage: options.storage ?? browserStorage() ?? memoryStorage(),
+
+    createSocket(url, socketOptions): SocketLike {
+      // forceNew: socket.io-client caches one Manager per URL; two clients must not share a socket.
+      return io(url, { ...socketOptions, forceNew: true }) as unknown as SocketLike;
+    },
+
+    async request(req: HttpRequest): Promise<HttpResponse> {
+      if (!fetchImpl) throw transportError('no fetch() on this platform; pass createWebAdapter({ fetch })', false);
+      const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller?.abort();
+      }, req.timeout);
+      try {
+        const res = await fetchImpl(req.url, {
+          method: req.method,
+          headers: req.headers,
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          signal: controller?.signal,
+        });
+        const text = await res.text();
+        const headers: Record<string, string> = {};
+        res.headers.forEach((v, k) => {
+          headers[k] = v;
+        });
+        return { status: res.status, headers: normaliseHeaders(headers), data: parseBody(text) };
+      } catch (err) {
+        throw transportError(timedOut ? `request timed out after ${req.timeout} ms` : `request failed: ${String((err as Error)?.message ?? err)}`, timedOut, err);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    onNetworkChange(listener) {
+      if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return () => undefined;
+      const offOnline = on(window, 'online', () => listener(true));
+      const offOffline = on(window, 'offline', () => listener(false));
+      return () => {
+        offOnline();
+        offOffline();
+      };
+    },
+
+    onAppStateChange(listener: (state: AppState) => void) {
+      if (typeof document === 'undefined' || typeof document.addEventListener !== 'function') return () => undefined;
+      return on(document, 'visibilitychange', () => listener(document.visibilityState === 'hidden' ? 'background' : 'foreground'));
+    },
+
+    destroy() {
+      for (const off of [...cleanups]) off();
+    },
+  };
+  return adapter;
+}
+
+export const webAdapterCandidate: AdapterCandidate = {
+  name: 'web',
+  isSupported: () => (typeof fetch === 'function' ? true : 'no global fetch (Node < 18?)'),
+  create: () => createWebAdapter(),
+};

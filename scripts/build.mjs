@@ -1,0 +1,33 @@
+// Builds every published artefact: ESM/CJS/IIFE for the web, type declarations, and (when the
+// mini-program entry exists) miniprogram_dist. `npm run build`; also run by `prepack`.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+rmSync('dist', { recursive: true, force: true });
+
+const common = { bundle: true, sourcemap: true, target: ['es2018'], logLevel: 'warning', legalComments: 'none' };
+
+await Promise.all([
+  // Bundlers: socket.io-client and nanoid stay external so apps dedupe them.
+  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'nanoid'], mainFields: ['module', 'main'] }),
+  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'nanoid'] }),
+  // <script>: everything inside, minified, global ImClient.
+  build({
+    ...common,
+    entryPoints: ['src/entries/script.ts'],
+    outfile: 'dist/comind-im-client-sdk.js',
+    format: 'iife',
+    platform: 'browser',
+    globalName: 'ImClient',
+    minify: true,
+    footer: { js: 'ImClient=ImClient.default;' },
+  }),
+]);
+
+execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+console.log('built dist/');

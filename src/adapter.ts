@@ -1,0 +1,102 @@
+/**
+ * The adapter contract: everything the core touches of a platform, and nothing else.
+ * Types only. Each adapter in `adapters/` implements `ImAdapter`; the core never reads a platform
+ * global. Callback-style platform APIs (success/fail/complete, errMsg) are turned into promises and
+ * the shapes below by the adapter, never by the core.
+ */
+
+/** Options the core passes when it creates a socket. Mirrors socket.io-client's manager options. */
+export interface SocketOptions {
+  /** Called on every (re)connection attempt, so a renewed token is always the one sent. */
+  auth: (cb: (data: { token: string }) => void) => void;
+  /** v2-protocol servers read the token from the query string instead of `auth`. */
+  query: Record<string, string>;
+  reconnection: boolean;
+  reconnectionAttempts: number;
+  reconnectionDelay: number;
+  reconnectionDelayMax: number;
+  /** Connection timeout per attempt, ms. */
+  timeout: number;
+  transports: string[];
+  /** The core decides when to open, after listeners are attached. */
+  autoConnect: false;
+}
+
+export type SocketListener = (...args: any[]) => void;
+
+/** The reconnecting manager behind a socket (socket.io-client's `Manager`). */
+export interface SocketManagerLike {
+  on(event: 'reconnect_attempt' | 'reconnect' | 'reconnect_error' | 'reconnect_failed', fn: SocketListener): unknown;
+  off(event?: string, fn?: SocketListener): unknown;
+}
+
+/**
+ * A socket.io-client compatible socket. socket.io-client 3/4 (and weapp.socket.io 3, which wraps
+ * socket.io-client 3) satisfy it as they are.
+ */
+export interface SocketLike {
+  readonly connected: boolean;
+  readonly io: SocketManagerLike;
+  connect(): unknown;
+  disconnect(): unknown;
+  emit(event: string, ...args: any[]): unknown;
+  on(event: string, fn: SocketListener): unknown;
+  off(event?: string, fn?: SocketListener): unknown;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  /** JSON-serialisable body; the adapter serialises it. Never set for GET. */
+  body?: unknown;
+  /** ms; the adapter rejects with a timeout error after it. */
+  timeout: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON when the response is JSON, else the raw text. */
+  data: unknown;
+}
+
+/** Thrown (rejected) by `request` when no HTTP response arrived at all. */
+export interface HttpTransportError extends Error {
+  /** True when the request timed out rather than failing to connect. */
+  timeout?: boolean;
+}
+
+/** String key-value storage that persists across app launches where the platform allows. */
+export interface KeyValueStorage {
+  getItem(key: string): Promise<string | null>;
+  setItem(key: string, value: string): Promise<void>;
+  removeItem(key: string): Promise<void>;
+}
+
+export type AppState = 'foreground' | 'background';
+export type Unsubscribe = () => void;
+
+export interface ImAdapter {
+  /** Short name for logs: 'web', 'weapp', 'uniapp', 'taro', 'memory'. */
+  readonly name: string;
+  createSocket(url: string, options: SocketOptions): SocketLike;
+  request(req: HttpRequest): Promise<HttpResponse>;
+  storage: KeyValueStorage;
+  /** Calls back with `true` when the device comes back online, `false` when it goes offline. */
+  onNetworkChange?(listener: (online: boolean) => void): Unsubscribe;
+  /** Calls back when the app is shown or hidden (mini-programs cut sockets in the background). */
+  onAppStateChange?(listener: (state: AppState) => void): Unsubscribe;
+  /** Extra guidance to log when a socket fails, e.g. the mini-program domain whitelist. */
+  socketErrorHint?(url: string): string | undefined;
+  /** Releases everything the adapter holds for this client. */
+  destroy?(): void;
+}
+
+/** Registered by each entry point so `new ImClient()` can pick an adapter when none is injected. */
+export interface AdapterCandidate {
+  name: string;
+  /** `true` when usable here, else a reason shown in the E_NO_ADAPTER error. */
+  isSupported(): true | string;
+  create(): ImAdapter;
+}

@@ -1,0 +1,28 @@
+import type { ImError } from './errors';
+import type { ImGroupChange, ImMessage, ImReceipt, SessionInfo } from './protocol';
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** Every event `ImClient` emits, with its arguments; `client.on(name, fn)` infers `fn` from here. */
+export interface ImClientEvents {
+  [event: string]: unknown[];
+  /** The socket connected (first time and after every reconnect). */
+  connect: [];
+  disconnect: [reason: string];
+  /** Same payload as `imchat`; kept for code written against older versions. */
+  message: [message: ImMessage];
+  error: [error: ImError];
+  /** Reconnected after a drop; the attempt number that succeeded. */
+  reconnect: [attemptNumber: number];
+  status: [status: ConnectionStatus];
+  /** A private or group message, live or caught up after a reconnect, each exactly once and in order. */
+  imchat: [message: ImMessage];
+  receipt: [receipt: ImReceipt];
+  /** The post-connect catch-up has been delivered; the session is in sync with the server. */
+  ready: [session: SessionInfo];
+  /** Another login or the server ended this session; the client will not reconnect by itself. */
+  kicked: [info: { reason: string }];
+  tokenWillExpire: [info: { expiresAt: number }];
+  tokenExpired: [info: { expiresAt: number }];
+  groupChanged: [change: ImGroupChange];
+}

@@ -1,0 +1,120 @@
+import { ImError } from './errors';
+import type { ImMessage } from './protocol';
+
+export interface SendPayload {
+  clientMsgId: string;
+  chatType: 0 | 1;
+  to: string;
+  content: string;
+  msgType: number;
+  data: unknown;
+}
+
+interface Entry {
+  payload: SendPayload;
+  resolve: (m: ImMessage) => void;
+  reject: (e: ImError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  /** Emitted at least once: the server may have stored it, so only its answer may settle it. */
+  emitted: boolean;
+  /** Emitted on the current connection and waiting for its ack. */
+  inflight: boolean;
+}
+
+export type Emit = (payload: SendPayload, onAck: (err: ImError | null, message?: ImMessage) => void) => void;
+
+/**
+ * Sends survive disconnects: a message waits here until the server acknowledges it. On every
+ * connection the whole queue is re-emitted in order with the same clientMsgId; the server's
+ * idempotency turns a resend of something it already stored into the original answer.
+ *
+ * Settling rules (docs/reliability.md): a message never emitted rejects with E_TIMEOUT after
+ * `sendTimeout` and is dropped, so it can never arrive later. Once emitted it settles only on the
+ * server's answer, or with E_SEND_UNCERTAIN when the client gives up the connection for good.
+ */
+export class Outbox {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly timeoutMs: () => number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(clientMsgId: string): boolean {
+    return this.entries.has(clientMsgId);
+  }
+
+  enqueue(payload: SendPayload): Promise<ImMessage> {
+    return new Promise<ImMessage>((resolve, reject) => {
+      const timer = setTimeout(() => this.expire(payload.clientMsgId), this.timeoutMs());
+      this.entries.set(payload.clientMsgId, { payload, resolve, reject, timer, emitted: false, inflight: false });
+    });
+  }
+
+  /** Emits everything not already waiting for an ack on this connection, oldest first. */
+  flush(emit: Emit): void {
+    for (const entry of this.entries.values()) {
+      if (entry.inflight) continue;
+      entry.emitted = true;
+      entry.inflight = true;
+      emit(entry.payload, (err, message) => this.answer(entry.payload.clientMsgId, err, message));
+    }
+  }
+
+  /** The connection dropped: acks for emitted messages will not come on it. */
+  connectionLost(): void {
+    for (const entry of this.entries.values()) entry.inflight = false;
+  }
+
+  /** The server's answer: from a chat:send ack, or the sender's own message seen in a sync. */
+  answer(clientMsgId: string, err: ImError | null, message?: ImMessage): void {
+    const entry = this.entries.get(clientMsgId);
+    if (!entry) return;
+    if (err && err.serverCode === 50300) {
+      // The server is shutting down and did not process it: resend on the next connection.
+      entry.inflight = false;
+      return;
+    }
+    this.settle(clientMsgId);
+    if (err) entry.reject(err);
+    else entry.resolve(message as ImMessage);
+  }
+
+  /** Gives up on everything: unsent messages fail with `code`, emitted ones as uncertain. */
+  failAll(code: 'E_NOT_CONNECTED' | 'E_KICKED' | 'E_DESTROYED' | 'E_NETWORK' | 'E_TOKEN_EXPIRED', reason: string): void {
+    for (const [id, entry] of [...this.entries]) {
+      this.settle(id);
+      if (entry.emitted) {
+        entry.reject(
+          new ImError(
+            'E_SEND_UNCERTAIN',
+            `${reason} before the server confirmed message ${id}; it may or may not have been stored. ` +
+              'Check the conversation history after reconnecting before sending it again.',
+          ),
+        );
+      } else {
+        entry.reject(new ImError(code, `${reason}; message ${id} was not sent.`));
+      }
+    }
+  }
+
+  private expire(clientMsgId: string): void {
+    const entry = this.entries.get(clientMsgId);
+    if (!entry || entry.emitted) return;
+    this.settle(clientMsgId);
+    entry.reject(
+      new ImError(
+        'E_TIMEOUT',
+        `Message ${clientMsgId} could not be sent within ${this.timeoutMs()} ms (no connection); it was dropped and will not be sent later.`,
+      ),
+    );
+  }
+
+  private settle(clientMsgId: string): void {
+    const entry = this.entries.get(clientMsgId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.entries.delete(clientMsgId);
+  }
+}

@@ -1,0 +1,133 @@
+/** Wire types shared with the reference server; docs/protocol.md is the normative text. */
+
+export const ChatType = { PRIVATE: 0, GROUP: 1 } as const;
+export type ChatTypeValue = 0 | 1;
+
+export const MsgType = { TEXT: 0, IMAGE: 1, FILE: 2, AUDIO: 3, VIDEO: 4, LOCATION: 5 } as const;
+
+export const ReceiptStatus = { DELIVERED: 1, READ: 2 } as const;
+export type ReceiptStatusValue = 1 | 2;
+
+export type MessageData = Record<string, unknown> | unknown[] | string | null;
+
+export interface ImMessage {
+  messageId: string;
+  clientMsgId: string;
+  from: string;
+  fromName: string;
+  to: string;
+  content: string;
+  chatType: ChatTypeValue;
+  msgType: number;
+  timestamp: number;
+  data: MessageData;
+  /** Position in its conversation; history pages by it. */
+  seq: number;
+  /** Position in the receiving user's inbox; present on live and synced messages. */
+  inboxSeq?: number;
+}
+
+export interface ImReceipt {
+  messageId: string;
+  status: ReceiptStatusValue;
+  /** The user who delivered or read the message. */
+  from: string;
+  /** The conversation target as the original sender sees it (peer or group). */
+  to: string;
+  chatType: ChatTypeValue;
+  seq: number;
+  timestamp: number;
+}
+
+export interface ImUser {
+  userId: string;
+  userName: string;
+  userImg: string;
+  companyName: string;
+  imRole: 'user' | 'admin' | 'guest';
+  valid: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ImGroup {
+  id: string;
+  groupId: string;
+  name: string;
+  description: string;
+  ownerId: string;
+  memberCount: number;
+  createdAt: number;
+}
+
+export interface ImGroupMember {
+  userId: string;
+  userName: string;
+  userImg: string;
+  role: 'owner' | 'member';
+  joinedAt: number;
+}
+
+export interface ImConversation {
+  conversationId: string;
+  chatType: ChatTypeValue;
+  targetId: string;
+  name: string;
+  lastMessage: ImMessage | null;
+  lastSeq: number;
+  readSeq: number;
+  unreadCount: number;
+  updatedAt: number;
+}
+
+export interface ImGroupChange {
+  groupId: string;
+  action: 'created' | 'members_added' | 'member_removed' | 'member_left' | 'dismissed';
+  userIds: string[];
+  by: string;
+  timestamp: number;
+}
+
+export interface SessionInfo {
+  userId: string;
+  userName: string;
+  appId: string;
+  latestInboxSeq: number;
+  tokenExpiresAt: number;
+  serverTime: number;
+}
+
+export interface Envelope<T = unknown> {
+  code: number;
+  message: string;
+  data?: T;
+}
+
+export interface SyncResult {
+  messages: ImMessage[];
+  hasMore: boolean;
+  latestInboxSeq: number;
+}
+
+/** Socket event names, both directions. */
+export const SocketEvent = {
+  SEND: 'chat:send',
+  SYNC: 'chat:sync',
+  RECEIPT: 'receipt',
+  HEARTBEAT: 'heartbeat',
+  TOKEN_RENEW: 'token:renew',
+  SESSION: 'session',
+  IMCHAT: 'imchat',
+  GROUP_CHANGED: 'group:changed',
+  TOKEN_WILL_EXPIRE: 'token:will-expire',
+  TOKEN_EXPIRED: 'token:expired',
+  KICKED: 'kicked',
+} as const;
+
+/** Limits the server enforces; checked on the client too so bad input never leaves the device. */
+export const Limits = {
+  CONTENT_BYTES: 32768,
+  DATA_BYTES: 32768,
+  ID_PATTERN: /^[A-Za-z0-9_.@-]{1,64}$/,
+  HISTORY_MAX: 100,
+} as const;

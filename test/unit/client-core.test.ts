@@ -1,0 +1,357 @@
+import { ImClient } from '../../src/client';
+import type { ImMessage } from '../../src/protocol';
+import { FAKE_TOKEN, FakeSocket, MemoryAdapter, flush, ok } from '../helpers/memory-adapter';
+
+const incoming = (inboxSeq: number, extra: Partial<ImMessage> = {}): ImMessage => ({
+  messageId: `m${inboxSeq}`, clientMsgId: `c${inboxSeq}`, from: 'peer', fromName: 'Peer', to: 'me', content: `hello ${inboxSeq}`,
+  chatType: 0, msgType: 0, timestamp: 1, data: null, seq: inboxSeq, inboxSeq, ...extra,
+});
+
+/** A fake server holding an inbox, answering sync/send/heartbeat like the real one. */
+function serve(s: FakeSocket, inbox: ImMessage[], opts: { answerSends?: boolean } = {}) {
+  s.session.latestInboxSeq = 0;
+  s.handlers['chat:sync'] = (p, ack) => {
+    const rest = inbox.filter((m) => m.inboxSeq! > p.afterInboxSeq);
+    ack(ok({ messages: rest.slice(0, p.limit), hasMore: rest.length > p.limit, latestInboxSeq: inbox.length }));
+  };
+  s.handlers.heartbeat = (_p, ack) => ack(ok({ serverTime: Date.now() }));
+  s.handlers['chat:send'] = (p, ack) => {
+    if (opts.answerSends === false) return;
+    const existing = inbox.find((m) => m.clientMsgId === p.clientMsgId);
+    const m = existing ?? { ...incoming(inbox.length + 1), ...p, from: 'me', messageId: `s${inbox.length + 1}` };
+    if (!existing) inbox.push(m);
+    ack(ok(m));
+  };
+}
+
+const clients: ImClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+});
+
+function track(c: ImClient): ImClient {
+  clients.push(c);
+  return c;
+}
+
+function setup(options: Record<string, unknown> = {}) {
+  const adapter = new MemoryAdapter();
+  const inbox: ImMessage[] = [];
+  adapter.configure = (s) => serve(s, inbox);
+  const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent', ...options }));
+  const statuses: string[] = [];
+  const received: ImMessage[] = [];
+  client.on('status', (s) => statuses.push(s));
+  client.on('imchat', (m) => received.push(m));
+  return { adapter, client, inbox, statuses, received };
+}
+
+describe('ImClient connection state machine', () => {
+  it('goes connecting -> connected, resolves connect() with true and emits ready after catch-up', async () => {
+    const { client, statuses } = setup();
+    const ready = jest.fn();
+    client.on('ready', ready);
+    await expect(client.connect({ token: FAKE_TOKEN })).resolves.toBe(true);
+    await flush();
+    expect(statuses).toEqual(['connecting', 'connected']);
+    expect(ready).toHaveBeenCalledTimes(1);
+    expect(client.getStatus()).toBe('connected');
+  });
+
+  it('a second connect() reuses the socket', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    await client.connect();
+    expect(adapter.sockets).toHaveLength(1);
+  });
+
+  it('reports reconnecting on a transport drop and connected again after the manager reconnects', async () => {
+    const { client, adapter, statuses } = setup();
+    const reconnect = jest.fn();
+    client.on('reconnect', reconnect);
+    await client.connect({ token: FAKE_TOKEN });
+    adapter.socket.drop();
+    adapter.socket.io.fire('reconnect_attempt', 1);
+    adapter.socket.accept();
+    adapter.socket.io.fire('reconnect', 1);
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(reconnect).toHaveBeenCalledWith(1);
+  });
+
+  it('catches up after a reconnect: missed messages once, in order, nothing twice', async () => {
+    const { client, adapter, inbox, received } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    inbox.push(incoming(1));
+    adapter.socket.push('imchat', inbox[0]);
+    adapter.socket.drop();
+    inbox.push(incoming(2), incoming(3));
+    adapter.socket.accept();
+    await flush();
+    adapter.socket.push('imchat', inbox[2]); // a late live copy of something already synced
+    expect(received.map((m) => m.inboxSeq)).toEqual([1, 2, 3]);
+  });
+
+  it('a live message past a gap waits for the sync that fills the gap', async () => {
+    const { client, adapter, inbox, received } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    inbox.push(incoming(1), incoming(2));
+    adapter.socket.push('imchat', inbox[1]);
+    await flush();
+    expect(received.map((m) => m.inboxSeq)).toEqual([1, 2]);
+  });
+
+  it('queues sends while reconnecting and flushes them with the same clientMsgId', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    adapter.socket.drop();
+    const p = client.sendPrivateMessage({ content: 'queued', recipientId: 'peer' });
+    expect(adapter.socket.sent('chat:send')).toHaveLength(0);
+    adapter.socket.accept();
+    await flush();
+    const sent = await p;
+    expect(sent.content).toBe('queued');
+    expect(adapter.socket.sent('chat:send')).toHaveLength(1);
+  });
+
+  it('resends an unacknowledged message after a drop with the same clientMsgId', async () => {
+    const adapter = new MemoryAdapter();
+    const inbox: ImMessage[] = [];
+    adapter.configure = (s) => serve(s, inbox, { answerSends: false });
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' }));
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    const p = client.sendPrivateMessage({ content: 'x', recipientId: 'peer' });
+    const first = adapter.socket.sent('chat:send')[0];
+    adapter.socket.drop();
+    serve(adapter.socket, inbox);
+    adapter.socket.accept();
+    await flush();
+    await expect(p).resolves.toMatchObject({ clientMsgId: first.clientMsgId });
+    const all = adapter.socket.sent('chat:send');
+    expect(all).toHaveLength(2);
+    expect(all[1].clientMsgId).toBe(first.clientMsgId);
+  });
+
+  it('a send whose ack was lost is settled by its own copy in the catch-up sync', async () => {
+    const adapter = new MemoryAdapter();
+    const inbox: ImMessage[] = [];
+    adapter.configure = (s) => serve(s, inbox);
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' }));
+    const received: ImMessage[] = [];
+    client.on('imchat', (m) => received.push(m));
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    // The server stores the message but the connection dies before the ack.
+    adapter.socket.handlers['chat:send'] = (p) => {
+      inbox.push({ ...incoming(inbox.length + 1), ...p, from: 'me', messageId: 'stored-1' });
+      adapter.socket.drop();
+    };
+    const p = client.sendPrivateMessage({ content: 'x', recipientId: 'peer' });
+    adapter.socket.handlers['chat:send'] = () => undefined; // the resend is never answered
+    adapter.socket.accept();
+    await flush();
+    await expect(p).resolves.toMatchObject({ messageId: 'stored-1' });
+    expect(received).toHaveLength(0); // our own message is not reported as incoming
+  });
+
+  it('rejects a send before connect() with E_NOT_CONNECTED', async () => {
+    const { client } = setup();
+    await expect(client.sendPrivateMessage({ content: 'x', recipientId: 'peer' })).rejects.toMatchObject({ code: 'E_NOT_CONNECTED' });
+  });
+
+  it('rejects queued sends when reconnection gives up, and reports disconnected', async () => {
+    const { client, adapter, statuses } = setup();
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    adapter.socket.drop();
+    const p = client.sendPrivateMessage({ content: 'x', recipientId: 'peer' });
+    adapter.socket.io.fire('reconnect_failed');
+    await expect(p).rejects.toMatchObject({ code: 'E_NETWORK' });
+    expect(statuses[statuses.length - 1]).toBe('disconnected');
+    expect(errors).toEqual(['E_NETWORK']);
+  });
+
+  it('kicked: emits kicked, ends the session and does not reconnect', async () => {
+    const { client, adapter } = setup();
+    const kicked = jest.fn();
+    client.on('kicked', kicked);
+    await client.connect({ token: FAKE_TOKEN });
+    const connects = adapter.socket.connectCalls;
+    adapter.socket.push('kicked', { reason: 'another_session' });
+    adapter.setOnline(true);
+    expect(kicked).toHaveBeenCalledWith({ reason: 'another_session' });
+    expect(client.getStatus()).toBe('disconnected');
+    expect(adapter.socket.connectCalls).toBe(connects);
+    await expect(client.sendPrivateMessage({ content: 'x', recipientId: 'peer' })).rejects.toMatchObject({ code: 'E_NOT_CONNECTED' });
+  });
+
+  it('network back online reconnects at once, and a burst of events reconnects only once', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    adapter.socket.autoAccept = false;
+    adapter.socket.drop();
+    const before = adapter.socket.connectCalls;
+    adapter.setOnline(true);
+    adapter.setOnline(true);
+    adapter.setAppState('foreground');
+    expect(adapter.socket.connectCalls).toBe(before + 1);
+  });
+
+  it('app hidden pauses heartbeats; shown resumes them', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter } = setup({ pingInterval: 1000, pingTimeout: 5000 });
+      await client.connect({ token: FAKE_TOKEN });
+      await Promise.resolve();
+      const beats = () => adapter.socket.sent('heartbeat').length;
+      const start = beats();
+      jest.advanceTimersByTime(3000);
+      expect(beats()).toBe(start + 3);
+      adapter.setAppState('background');
+      jest.advanceTimersByTime(5000);
+      expect(beats()).toBe(start + 3);
+      adapter.setAppState('foreground');
+      expect(beats()).toBeGreaterThan(start + 3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("heartbeat status is 'active' only while pongs arrive within pingTimeout", async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter } = setup({ pingInterval: 1000, pingTimeout: 2500 });
+      expect(client.getHeartbeatStatus()).toBe('inactive');
+      await client.connect({ token: FAKE_TOKEN });
+      await Promise.resolve();
+      expect(client.getHeartbeatStatus()).toBe('active');
+      adapter.socket.handlers.heartbeat = () => undefined; // pongs stop
+      jest.advanceTimersByTime(2600);
+      expect(client.getHeartbeatStatus()).toBe('inactive');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a dead heartbeat forces a reconnect', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter } = setup({ pingInterval: 1000, pingTimeout: 2500 });
+      await client.connect({ token: FAKE_TOKEN });
+      await Promise.resolve();
+      adapter.socket.handlers.heartbeat = () => undefined;
+      const before = adapter.socket.connectCalls;
+      jest.advanceTimersByTime(4000);
+      expect(adapter.socket.disconnectCalls).toBeGreaterThan(0);
+      expect(adapter.socket.connectCalls).toBe(before + 1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('an expired token at connect is replaced through tokenProvider and the socket reconnects', async () => {
+    const adapter = new MemoryAdapter();
+    adapter.configure = (s) => {
+      serve(s, []);
+      s.autoAccept = false;
+    };
+    const provider = jest.fn().mockResolvedValue('new.token.value');
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, tokenProvider: provider, logLevel: 'silent' }));
+    const connected = client.connect({ token: FAKE_TOKEN });
+    const s = adapter.socket;
+    s.fire('connect_error', Object.assign(new Error('token expired'), { data: { code: 40102, message: 'token expired' } }));
+    await flush();
+    expect(provider).toHaveBeenCalled();
+    let sentToken = '';
+    s.options.auth((d) => (sentToken = d.token));
+    expect(sentToken).toBe('new.token.value');
+    s.accept();
+    await expect(connected).resolves.toBe(true);
+  });
+
+  it('an invalid token at connect rejects connect() with E_TOKEN_INVALID and stops', async () => {
+    const adapter = new MemoryAdapter();
+    adapter.configure = (s) => (s.autoAccept = false);
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' }));
+    client.on('error', () => undefined);
+    const connected = client.connect({ token: FAKE_TOKEN });
+    adapter.socket.fire('connect_error', Object.assign(new Error('bad'), { data: { code: 40101, message: 'bad signature' } }));
+    await expect(connected).rejects.toMatchObject({ code: 'E_TOKEN_INVALID' });
+    expect(client.getStatus()).toBe('disconnected');
+  });
+
+  it('tokenWillExpire with a tokenProvider renews the token on the live connection', async () => {
+    const { adapter } = setup();
+    const provider = jest.fn().mockResolvedValue('renewed.token.x');
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, tokenProvider: provider, logLevel: 'silent' }));
+    const will = jest.fn();
+    client.on('tokenWillExpire', will);
+    await client.connect({ token: FAKE_TOKEN });
+    adapter.socket.handlers['token:renew'] = (_p, ack) => ack(ok({ expiresAt: 1 }));
+    adapter.socket.push('token:will-expire', { expiresAt: 123 });
+    await flush();
+    expect(will).toHaveBeenCalledWith({ expiresAt: 123 });
+    expect(adapter.socket.sent('token:renew')).toEqual([{ token: 'renewed.token.x' }]);
+  });
+
+  it('destroy() releases the socket, platform hooks, timers and listeners', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter } = setup({ pingInterval: 1000 });
+      await client.connect({ token: FAKE_TOKEN });
+      const p = client.sendPrivateMessage({ content: 'x', recipientId: 'peer' });
+      adapter.socket.handlers['chat:send'] = () => undefined;
+      client.destroy();
+      await expect(p).rejects.toBeDefined();
+      expect(adapter.socket.connected).toBe(false);
+      expect(adapter.hookCount).toBe(0);
+      expect(adapter.destroyed).toBe(true);
+      expect(adapter.socket.count('imchat')).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(() => client.on('imchat', () => undefined)).toThrow(expect.objectContaining({ code: 'E_DESTROYED' }));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a throwing listener does not stop other listeners or delivery', async () => {
+    const { client, adapter, inbox, received } = setup();
+    client.on('imchat', () => {
+      throw new Error('user bug');
+    });
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    inbox.push(incoming(1), incoming(2));
+    adapter.socket.push('imchat', inbox[0]);
+    adapter.socket.push('imchat', inbox[1]);
+    expect(received).toHaveLength(2);
+  });
+
+  it('the inbox position survives in storage across client instances', async () => {
+    const adapter = new MemoryAdapter();
+    const inbox: ImMessage[] = [incoming(1), incoming(2)];
+    adapter.configure = (s) => {
+      serve(s, inbox);
+      s.session.latestInboxSeq = inbox.length;
+    };
+    const first = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' }));
+    await first.connect({ token: FAKE_TOKEN });
+    await flush();
+    inbox.push(incoming(3));
+    adapter.socket.push('imchat', inbox[2]);
+    await flush();
+    first.destroy();
+    inbox.push(incoming(4));
+    const second = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' }));
+    const got: number[] = [];
+    second.on('imchat', (m) => got.push(m.inboxSeq!));
+    await second.connect({ token: FAKE_TOKEN });
+    await flush();
+    expect(got).toEqual([4]);
+  });
+});
