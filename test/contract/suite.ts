@@ -1,0 +1,218 @@
+/**
+ * The adapter contract suite: the same behaviour checks for every platform adapter, always against
+ * the real reference server over real sockets. An adapter file calls `runContractSuite` with a
+ * factory; everything else here is adapter-agnostic.
+ */
+import { ImClient } from '../../src/client';
+import type { ImAdapter } from '../../src/adapter';
+import type { ImMessage, ImReceipt } from '../../src/protocol';
+import { nextEvent, startTestServer, uniqueUser, waitFor, type TestServer } from '../helpers/server';
+
+export interface ContractTarget {
+  /** A fresh adapter per client: separate storage, like separate devices. */
+  createAdapter(): ImAdapter;
+  /** Optional: simulate the device going offline and online (cuts real sockets). */
+  setOnline?(adapter: ImAdapter, online: boolean): void | Promise<void>;
+  /** Optional: simulate app hide/show. */
+  setAppState?(adapter: ImAdapter, state: 'foreground' | 'background'): void | Promise<void>;
+  teardown?(): void | Promise<void>;
+}
+
+export function runContractSuite(name: string, target: ContractTarget): void {
+  describe(`adapter contract: ${name}`, () => {
+    let server: TestServer;
+    const clients: ImClient[] = [];
+
+    beforeAll(async () => {
+      server = await startTestServer();
+    });
+
+    afterEach(() => {
+      for (const c of clients.splice(0)) c.destroy();
+    });
+
+    afterAll(async () => {
+      await target.teardown?.();
+      await server.stop();
+    });
+
+    function newClient(extra: Record<string, unknown> = {}): { client: ImClient; adapter: ImAdapter } {
+      const adapter = target.createAdapter();
+      const client = new ImClient({ serverUrl: server.socketUrl, apiServer: server.apiUrl, adapter, logLevel: 'silent', reconnectionDelay: 200, ...extra });
+      clients.push(client);
+      return { client, adapter };
+    }
+
+    async function login(userName = 'User', extra: Record<string, unknown> = {}) {
+      const { client, adapter } = newClient(extra);
+      const userId = uniqueUser();
+      await client.getToken({ appId: server.appId, appSecret: server.appSecret, userId, userName });
+      const ready = nextEvent(client, 'ready');
+      await client.connect();
+      await ready;
+      return { client, adapter, userId };
+    }
+
+    it('HTTP through the adapter: getToken, registerUser and getUserInfo', async () => {
+      const { client } = newClient();
+      const userId = uniqueUser();
+      const user = await client.registerUser({ appId: server.appId, appSecret: server.appSecret, userId, userName: 'Zhang San', companyName: 'ACME', imRole: 'admin' });
+      expect(user).toMatchObject({ userId, userName: 'Zhang San', companyName: 'ACME', imRole: 'admin', valid: true });
+      const token = await client.getToken({ appId: server.appId, appSecret: server.appSecret, userId });
+      expect(token.split('.')).toHaveLength(3);
+      await expect(client.getUserInfo({ userId })).resolves.toMatchObject({ userId, userName: 'Zhang San' });
+      await expect(client.getUserInfo({ userId: 'nobody-here' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
+    it('a wrong app secret is refused with E_AUTH', async () => {
+      const { client } = newClient();
+      await expect(client.getToken({ appId: server.appId, appSecret: 'wrong', userId: uniqueUser() })).rejects.toMatchObject({ code: 'E_AUTH' });
+    });
+
+    it('connect reports connecting -> connected and a second connect reuses the socket', async () => {
+      const { client } = newClient();
+      const statuses: string[] = [];
+      client.on('status', (s) => statuses.push(s));
+      await client.getToken({ appId: server.appId, appSecret: server.appSecret, userId: uniqueUser() });
+      await expect(client.connect()).resolves.toBe(true);
+      await expect(client.connect()).resolves.toBe(true);
+      expect(statuses).toEqual(['connecting', 'connected']);
+      expect(client.sendHeartbeat()).toBe(true);
+      await waitFor(() => client.getHeartbeatStatus() === 'active', 3000, 'heartbeat active');
+    });
+
+    it('private message: the sender gets the stored message, the recipient gets every seed field', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const got = nextEvent<ImMessage>(b.client, 'imchat');
+      const sent = await a.client.sendPrivateMessage({ content: 'Hello!', recipientId: b.userId });
+      expect(sent.messageId).toEqual(expect.any(String));
+      const m = await got;
+      expect(m).toMatchObject({ messageId: sent.messageId, from: a.userId, fromName: 'Alice', to: b.userId, content: 'Hello!', chatType: 0, msgType: 0, data: null });
+      expect(m.timestamp).toEqual(expect.any(Number));
+      expect(m.seq).toBe(sent.seq);
+    });
+
+    it('delivery receipt (1) arrives automatically and a read receipt (2) on sendReadReceipt', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const receipts: ImReceipt[] = [];
+      a.client.on('receipt', (r) => receipts.push(r));
+      const got = nextEvent<ImMessage>(b.client, 'imchat');
+      const sent = await a.client.sendPrivateMessage({ content: 'read me', recipientId: b.userId });
+      const m = await got;
+      await waitFor(() => receipts.some((r) => r.status === 1), 3000, 'delivered receipt');
+      expect(b.client.sendReadReceipt(m.messageId, a.userId)).toBe(true);
+      await waitFor(() => receipts.some((r) => r.status === 2), 3000, 'read receipt');
+      expect(receipts.find((r) => r.status === 2)).toMatchObject({ messageId: sent.messageId, from: b.userId, status: 2 });
+    });
+
+    it('groups: create, list, info, members, group chat with sender names, history paging', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const c = await login('Carol');
+      const group = await a.client.createGroup({ name: 'My Group', description: 'This is my group', userIdList: [b.userId, c.userId] });
+      expect(group).toMatchObject({ name: 'My Group', description: 'This is my group', ownerId: a.userId, memberCount: 3 });
+      expect(group.id).toBe(group.groupId);
+      expect((await b.client.getGroupList()).map((g) => g.id)).toContain(group.id);
+      await expect(c.client.getGroupInfo({ groupId: group.id })).resolves.toMatchObject({ name: 'My Group' });
+      const members = await b.client.getGroupMembers({ groupId: group.id });
+      expect(members.map((m) => m.userId).sort()).toEqual([a.userId, b.userId, c.userId].sort());
+
+      const bGot: ImMessage[] = [];
+      const cGot: ImMessage[] = [];
+      b.client.on('imchat', (m) => bGot.push(m));
+      c.client.on('imchat', (m) => cGot.push(m));
+      for (let i = 1; i <= 5; i++) await a.client.sendGroupMessage({ content: `g${i}`, groupId: group.id });
+      await waitFor(() => bGot.length === 5 && cGot.length === 5, 5000, 'group fan-out');
+      expect(bGot.map((m) => m.content)).toEqual(['g1', 'g2', 'g3', 'g4', 'g5']);
+      expect(cGot.every((m) => m.chatType === 1 && m.to === group.id && m.fromName === 'Alice')).toBe(true);
+
+      const newest = await c.client.getGroupHistoryMessages({ groupId: group.id, limitSize: 2, msgSeqId: 0, syncType: 'BACK', detailType: 0 });
+      expect(newest.map((m) => m.content)).toEqual(['g4', 'g5']);
+      const older = await c.client.getGroupHistoryMessages({ groupId: group.id, limitSize: 2, msgSeqId: newest[0]!.seq, syncType: 'BACK' });
+      expect(older.map((m) => m.content)).toEqual(['g2', 'g3']);
+      const forward = await c.client.getGroupHistoryMessages({ groupId: group.id, limitSize: 10, msgSeqId: older[1]!.seq, syncType: 'FORWARD' });
+      expect(forward.map((m) => m.content)).toEqual(['g4', 'g5']);
+    });
+
+    it('a non-member can neither send to nor read a group', async () => {
+      const a = await login('Alice');
+      const outsider = await login('Mallory');
+      const group = await a.client.createGroup({ name: 'Private', userIdList: [] });
+      await expect(outsider.client.sendGroupMessage({ content: 'hi', groupId: group.id })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(outsider.client.getGroupHistoryMessages({ groupId: group.id })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    });
+
+    it('private history, conversation list with unread counts, and mark-as-read', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      for (let i = 1; i <= 3; i++) await a.client.sendPrivateMessage({ content: `p${i}`, recipientId: b.userId });
+      const history = await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 });
+      expect(history.map((m) => m.content)).toEqual(['p1', 'p2', 'p3']);
+      const before = await b.client.getConversationList();
+      const conv = before.find((c) => c.targetId === a.userId);
+      expect(conv).toMatchObject({ chatType: 0, unreadCount: 3, name: 'Alice' });
+      expect(conv!.lastMessage!.content).toBe('p3');
+      await b.client.markConversationRead({ chatType: 0, targetId: a.userId });
+      const after = await b.client.getConversationList();
+      expect(after.find((c) => c.targetId === a.userId)!.unreadCount).toBe(0);
+    });
+
+    it('messages sent while the recipient was disconnected arrive once, in order, after connect()', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const got: string[] = [];
+      b.client.on('imchat', (m) => got.push(m.content));
+      b.client.disconnect();
+      for (let i = 1; i <= 5; i++) await a.client.sendPrivateMessage({ content: `m${i}`, recipientId: b.userId });
+      const ready = nextEvent(b.client, 'ready');
+      await b.client.connect();
+      await ready;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    });
+
+    it('a send while reconnecting is queued and delivered once the connection is back', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const got: string[] = [];
+      b.client.on('imchat', (m) => got.push(m.content));
+      if (!target.setOnline) return; // adapters without network simulation are covered by the unit tests
+      await target.setOnline(a.adapter, false);
+      await waitFor(() => a.client.getStatus() !== 'connected', 5000, 'offline');
+      const pending = a.client.sendPrivateMessage({ content: 'queued while offline', recipientId: b.userId });
+      await target.setOnline(a.adapter, true);
+      await expect(pending).resolves.toMatchObject({ content: 'queued while offline' });
+      await waitFor(() => got.length === 1, 5000, 'delivery');
+      expect(got).toEqual(['queued while offline']);
+    });
+
+    it('bad input is refused locally with E_INVALID_ARGUMENT and nothing is sent', async () => {
+      const a = await login('Alice');
+      await expect(a.client.sendPrivateMessage({ content: '', recipientId: 'x' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      await expect(a.client.sendPrivateMessage({ content: 'x'.repeat(40000), recipientId: 'x' })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+      await expect(a.client.sendGroupMessage({ content: 'x', groupId: '' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    });
+
+    it('a forged token is refused at connect with E_TOKEN_INVALID', async () => {
+      const { client } = newClient();
+      client.on('error', () => undefined);
+      const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYXBwIjoieCJ9.c2lnbmF0dXJl';
+      await expect(client.connect({ token: forged })).rejects.toMatchObject({ code: 'E_TOKEN_INVALID' });
+      expect(client.getStatus()).toBe('disconnected');
+    });
+
+    it('destroy() closes the socket: the server sees the user go away', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      b.client.destroy();
+      // A message to a destroyed client's user is stored, not lost: history has it.
+      await a.client.sendPrivateMessage({ content: 'after destroy', recipientId: b.userId });
+      const history = await a.client.getPrivateHistoryMessages({ peerId: b.userId });
+      expect(history.map((m) => m.content)).toContain('after destroy');
+      expect(() => b.client.sendHeartbeat()).not.toThrow();
+      await expect(b.client.connect()).rejects.toMatchObject({ code: 'E_DESTROYED' });
+    });
+  });
+}

@@ -1,0 +1,65 @@
+/** Starts the real reference server in-process on ephemeral loopback ports, with a throwaway data dir. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createImServer } from '../../server/src';
+
+export interface TestServer {
+  apiUrl: string;
+  socketUrl: string;
+  appId: string;
+  appSecret: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'comind-im-test-'));
+  const server = createImServer({
+    host: '127.0.0.1',
+    apiPort: 0,
+    socketPort: 0,
+    dataDir,
+    logger: false,
+    rateLimit: 100000,
+    rateBurst: 100000,
+    ...overrides,
+  } as Parameters<typeof createImServer>[0]);
+  const info = await server.start();
+  return {
+    apiUrl: info.apiUrl,
+    socketUrl: info.socketUrl,
+    appId: server.devApp.appId,
+    appSecret: server.devApp.appSecret,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A user id unique within this process, so tests never see each other's inboxes. */
+export function uniqueUser(prefix = 'u'): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}`;
+}
+
+/** Resolves with the next `event` emission, or rejects after `ms`. */
+export function nextEvent<T = unknown>(target: { once(e: string, f: (...args: any[]) => void): unknown }, event: string, ms = 5000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${event}"`)), ms);
+    target.once(event, (v: T) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+/** Polls `check` until it returns true, or fails after `ms`. */
+export async function waitFor(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
