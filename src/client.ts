@@ -9,7 +9,9 @@ import { HttpApi } from './http-api';
 import { InboxSequencer } from './inbox';
 import { Log, type ImLogger, type LogLevel, isLogLevel } from './logger';
 import { checkUrl, resolveOptions, type ImClientOptions, type ResolvedOptions } from './options';
-import { Outbox, type SendPayload } from './outbox';
+import { CoalescedWriter } from './coalesced-writer';
+import { readClaims } from './jwt-claims';
+import { Outbox, type SendPayload, type StoredSend } from './outbox';
 import {
   SocketEvent,
   type Envelope,
@@ -45,6 +47,8 @@ interface HistoryQuery {
 }
 
 const SYNC_PAGE = 200;
+/** Sends persisted by an app run that was killed are resent only within this age. */
+const OUTBOX_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The instant-messaging client. One instance holds one socket; the API and its behaviour are the
@@ -75,8 +79,9 @@ export class ImClient {
   private foreground = true;
   private lastForcedReconnect = 0;
   private serverDisconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private cursorWriting = false;
-  private cursorDirty = false;
+  private readonly cursorWriter: CoalescedWriter;
+  private readonly outboxWriter: CoalescedWriter;
+  private restoredOutboxFor: string | undefined;
   private forcingReconnect = false;
   private connectWaiters: Array<{ resolve: (v: boolean) => void; reject: (e: ImError) => void }> = [];
 
@@ -94,7 +99,10 @@ export class ImClient {
       this.log.debug(`using injected adapter "${options.adapter.name}"`);
     }
     this.http = new HttpApi(() => this.adapter, this.opts.requestTimeout);
-    this.outbox = new Outbox(() => this.opts.sendTimeout);
+    const storageError = (what: string) => (err: unknown) => this.log.debug(`could not store ${what}`, err);
+    this.cursorWriter = new CoalescedWriter(() => this.writeCursor(), storageError('the inbox position'));
+    this.outboxWriter = new CoalescedWriter(() => this.writeOutbox(), storageError('the outbox'));
+    this.outbox = new Outbox(() => this.opts.sendTimeout, () => this.outboxWriter.schedule());
     this.inbox = new InboxSequencer((m) => this.deliver(m));
     this.heartbeat = new Heartbeat(
       this.opts.pingInterval,
@@ -444,10 +452,33 @@ export class ImClient {
     return this.authed(m, p.apiServer, { method: 'GET', path: `/api/private/${encodeURIComponent(peer)}/messages`, query: this.historyQuery(m, p) });
   }
 
-  /** Conversations with their last message and unread count, most recent first. */
-  getConversationList(params: { apiServer?: string } = {}): Promise<ImConversation[]> {
+  /** Conversations with their last message and unread count, most recent first. Also refreshes the local cache. */
+  async getConversationList(params: { apiServer?: string } = {}): Promise<ImConversation[]> {
     const p = requireObject('getConversationList', params ?? {}, '{ apiServer }');
-    return this.authed('getConversationList', p.apiServer, { method: 'GET', path: '/api/conversations' });
+    const list = await this.authed<ImConversation[]>('getConversationList', p.apiServer, { method: 'GET', path: '/api/conversations' });
+    const key = this.storageKey('conversations');
+    if (key) {
+      this.adapter.storage.setItem(key, JSON.stringify(list)).catch((err) => this.log.debug('could not cache conversations', err));
+    }
+    return list;
+  }
+
+  /**
+   * The conversation list as last fetched on this device, for rendering before the network is up
+   * (needs a token, to know whose cache to read). Empty when nothing is cached.
+   */
+  async getCachedConversationList(): Promise<ImConversation[]> {
+    this.assertAlive();
+    const key = this.storageKey('conversations');
+    if (!key) return [];
+    try {
+      const raw = await this.adapter.storage.getItem(key);
+      const list = raw ? (JSON.parse(raw) as unknown) : [];
+      return Array.isArray(list) ? (list as ImConversation[]) : [];
+    } catch (err) {
+      this.log.debug('could not read cached conversations', err);
+      return [];
+    }
   }
 
   /** Marks a conversation read up to `seq` (default: everything). */
@@ -596,7 +627,7 @@ export class ImClient {
             this.heartbeat.stop();
             return;
           }
-          if (this.socket?.connected && this.ready) this.heartbeat.start();
+          if (this.socket?.connected) this.heartbeat.start();
           else this.reconnectNow(false);
         }),
       );
@@ -667,6 +698,8 @@ export class ImClient {
       // A device without a stored cursor starts at the present; older messages are in history.
       this.inbox.reset(stored ?? session.latestInboxSeq);
     }
+    await this.restoreOutbox();
+    if (this.session !== session) return;
     const synced = await this.sync();
     if (this.session !== session || !this.socket?.connected) return;
     if (!synced) {
@@ -955,8 +988,44 @@ export class ImClient {
 
   // ---------------------------------------------------------------- cursor persistence
 
+  /** Per-user storage keys; the user comes from the token, so caches work before the socket is up. */
+  private storageKey(what: 'inboxSeq' | 'outbox' | 'conversations'): string | undefined {
+    const claims = readClaims(this.token);
+    const appId = this.session?.appId ?? claims?.app;
+    const userId = this.session?.userId ?? claims?.sub;
+    return appId && userId ? `comind-im:v1:${appId}:${userId}:${what}` : undefined;
+  }
+
   private cursorKey(s: SessionInfo): string {
     return `comind-im:v1:${s.appId}:${s.userId}:inboxSeq`;
+  }
+
+  private async writeOutbox(): Promise<void> {
+    const key = this.storageKey('outbox');
+    if (!key) return;
+    const items = this.outbox.snapshot();
+    if (items.length) await this.adapter.storage.setItem(key, JSON.stringify(items));
+    else await this.adapter.storage.removeItem(key);
+  }
+
+  /** Once per user and client: picks up sends an earlier run of the app left unconfirmed. */
+  private async restoreOutbox(): Promise<void> {
+    const key = this.storageKey('outbox');
+    if (!key || this.restoredOutboxFor === key) return;
+    this.restoredOutboxFor = key;
+    try {
+      const raw = await this.adapter.storage.getItem(key);
+      if (!raw) return;
+      const items = (JSON.parse(raw) as StoredSend[]).filter(
+        (i) => i && i.payload && typeof i.createdAt === 'number' && Date.now() - i.createdAt < OUTBOX_MAX_AGE_MS,
+      );
+      if (items.length) {
+        this.log.info(`resending ${items.length} message(s) left unconfirmed by an earlier run`);
+        this.outbox.restore(items);
+      }
+    } catch (err) {
+      this.log.warn('could not read the stored outbox', err);
+    }
   }
 
   private async readCursor(s: SessionInfo): Promise<number | undefined> {
@@ -971,28 +1040,13 @@ export class ImClient {
     }
   }
 
-  /** Coalesced: at most one storage write in flight, and the newest position always lands last. */
   private saveCursor(): void {
-    if (this.cursorWriting) {
-      this.cursorDirty = true;
-      return;
-    }
+    this.cursorWriter.schedule();
+  }
+
+  private async writeCursor(): Promise<void> {
     const s = this.session;
     const pos = this.inbox.position;
-    if (!s || pos === undefined) return;
-    this.cursorWriting = true;
-    this.cursorDirty = false;
-    let write: Promise<void>;
-    try {
-      write = Promise.resolve(this.adapter.storage.setItem(this.cursorKey(s), String(pos)));
-    } catch (err) {
-      write = Promise.reject(err);
-    }
-    write
-      .catch((err) => this.log.debug('could not store the inbox position', err))
-      .then(() => {
-        this.cursorWriting = false;
-        if (this.cursorDirty) this.saveCursor();
-      });
+    if (s && pos !== undefined) await this.adapter.storage.setItem(this.cursorKey(s), String(pos));
   }
 }

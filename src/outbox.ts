@@ -10,8 +10,15 @@ export interface SendPayload {
   data: unknown;
 }
 
+/** What survives an app restart: enough to resend with the same id. */
+export interface StoredSend {
+  payload: SendPayload;
+  createdAt: number;
+}
+
 interface Entry {
   payload: SendPayload;
+  createdAt: number;
   resolve: (m: ImMessage) => void;
   reject: (e: ImError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -35,7 +42,11 @@ export type Emit = (payload: SendPayload, onAck: (err: ImError | null, message?:
 export class Outbox {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly timeoutMs: () => number) {}
+  constructor(
+    private readonly timeoutMs: () => number,
+    /** Called whenever the set of pending messages changes (to persist it). */
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -46,10 +57,32 @@ export class Outbox {
   }
 
   enqueue(payload: SendPayload): Promise<ImMessage> {
-    return new Promise<ImMessage>((resolve, reject) => {
+    const promise = new Promise<ImMessage>((resolve, reject) => {
       const timer = setTimeout(() => this.expire(payload.clientMsgId), this.timeoutMs());
-      this.entries.set(payload.clientMsgId, { payload, resolve, reject, timer, emitted: false, inflight: false });
+      this.entries.set(payload.clientMsgId, { payload, createdAt: Date.now(), resolve, reject, timer, emitted: false, inflight: false });
     });
+    this.onChange();
+    return promise;
+  }
+
+  /** Pending sends to persist. */
+  snapshot(): StoredSend[] {
+    return [...this.entries.values()].map((e) => ({ payload: e.payload, createdAt: e.createdAt }));
+  }
+
+  /**
+   * Re-queues sends persisted by an earlier run of the app (which may have been killed before the
+   * server answered). Nobody awaits them any more; they are treated as possibly emitted, so they
+   * are resent with the same id until the server answers and never dropped by the timeout.
+   */
+  restore(items: StoredSend[]): void {
+    for (const item of items) {
+      if (!item?.payload?.clientMsgId || this.entries.has(item.payload.clientMsgId)) continue;
+      const noop = () => undefined;
+      const timer = setTimeout(noop, 0);
+      this.entries.set(item.payload.clientMsgId, { payload: item.payload, createdAt: item.createdAt, resolve: noop, reject: noop, timer, emitted: true, inflight: false });
+    }
+    this.onChange();
   }
 
   /** Emits everything not already waiting for an ack on this connection, oldest first. */
@@ -116,5 +149,6 @@ export class Outbox {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.entries.delete(clientMsgId);
+    this.onChange();
   }
 }
