@@ -2,13 +2,14 @@
 // mini-program entry exists) miniprogram_dist. `npm run build`; also run by `prepack`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 rmSync('dist', { recursive: true, force: true });
+rmSync('miniprogram_dist', { recursive: true, force: true });
 
 const common = { bundle: true, sourcemap: true, target: ['es2018'], logLevel: 'warning', legalComments: 'none' };
 
@@ -27,7 +28,29 @@ await Promise.all([
     minify: true,
     footer: { js: 'ImClient=ImClient.default;' },
   }),
+  // WeChat "build npm" copies this folder. Self-contained CommonJS, no eval, no Node builtins.
+  // alwaysStrict off: a top-level "use strict" would make weapp.socket.io's global lookup fall
+  // through to `new Function('return this')`, which mini-programs forbid.
+  build({
+    ...common,
+    sourcemap: false,
+    entryPoints: ['src/entries/miniprogram.ts'],
+    outfile: 'miniprogram_dist/index.js',
+    format: 'cjs',
+    platform: 'neutral',
+    mainFields: ['main', 'module'],
+    target: ['es2017'],
+    minify: true,
+    tsconfigRaw: { compilerOptions: { alwaysStrict: false, strict: false } },
+  }),
 ]);
+
+if (existsSync('demo-miniprogram')) {
+  const target = 'demo-miniprogram/miniprogram_npm/comind-im-client-sdk';
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  cpSync('miniprogram_dist', target, { recursive: true });
+}
 
 execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
 console.log('built dist/');

@@ -17,6 +17,8 @@ export interface WeappAdapterOptions {
 }
 
 declare const wx: WxApi | undefined;
+// CommonJS require, resolved by the bundler (miniprogram_dist) or by Node (tests).
+declare const require: (id: string) => unknown;
 
 function globalWx(): WxApi | undefined {
   return typeof wx !== 'undefined' && wx && typeof wx.request === 'function' ? wx : undefined;
@@ -24,7 +26,6 @@ function globalWx(): WxApi | undefined {
 
 function loadWeappSocketIo(): IoFactory {
   // Required lazily so that importing the adapter never evaluates the socket bundle by accident.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require('weapp.socket.io') as IoFactory | { default?: IoFactory; io?: IoFactory };
   const io = typeof mod === 'function' ? mod : mod.default ?? mod.io;
   if (typeof io !== 'function') throw new Error('weapp.socket.io did not export io()');

@@ -1,0 +1,14 @@
+/**
+ * Entry for miniprogram_dist (WeChat "build npm"): the core with the weapp adapter registered.
+ * Self-contained CommonJS; weapp.socket.io is bundled in.
+ */
+import { registerAdapter } from '../adapter-registry';
+import { ImClient } from '../client';
+import { createWeappAdapter, weappAdapterCandidate } from '../../adapters/weapp';
+
+registerAdapter(weappAdapterCandidate);
+
+export * from '../index';
+export { createWeappAdapter };
+export type { WeappAdapterOptions, WxApi, IoFactory } from '../../adapters/weapp';
+export default ImClient;
