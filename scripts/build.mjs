@@ -11,6 +11,22 @@ process.chdir(root);
 rmSync('dist', { recursive: true, force: true });
 rmSync('miniprogram_dist', { recursive: true, force: true });
 
+/** Swaps engine.io-client for its mini-program-safe subset (see scripts/miniprogram-shims). */
+const miniprogramShims = {
+  name: 'miniprogram-shims',
+  setup(b) {
+    const shim = (f) => path.join(root, 'scripts/miniprogram-shims', f);
+    b.onResolve({ filter: /^engine\.io-client$/ }, () => ({ path: shim('engine-lite.js') }));
+    b.onResolve({ filter: /^engine\.io-client\/build\/esm\// }, (args) => ({ path: path.join(root, 'node_modules', args.path) }));
+    b.onResolve({ filter: /^\.\/transports\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: shim('engine-transports.js') } : undefined,
+    );
+    b.onResolve({ filter: /\/globals(\.node)?\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: shim('engine-globals.js') } : undefined,
+    );
+  },
+};
+
 const common = { bundle: true, sourcemap: true, target: ['es2018'], logLevel: 'warning', legalComments: 'none' };
 
 await Promise.all([
@@ -38,7 +54,10 @@ await Promise.all([
     outfile: 'miniprogram_dist/index.js',
     format: 'cjs',
     platform: 'neutral',
-    mainFields: ['main', 'module'],
+    mainFields: ['module', 'main'],
+    conditions: ['import', 'default'],
+    plugins: [miniprogramShims],
+    metafile: true,
     target: ['es2017'],
     minify: true,
     tsconfigRaw: { compilerOptions: { alwaysStrict: false, strict: false } },

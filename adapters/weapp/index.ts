@@ -1,5 +1,7 @@
+import { io as socketIo } from 'socket.io-client';
 import type { AdapterCandidate, AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe } from '../../src/adapter';
 import { normaliseHeaders, parseBody, transportError } from '../shared';
+import { createSocketTaskTransport } from './socket-task-transport';
 import type { WxApi } from './wx-types';
 
 export type { WxApi } from './wx-types';
@@ -10,26 +12,25 @@ export type IoFactory = (url: string, options: Record<string, unknown>) => Socke
 export interface WeappAdapterOptions {
   /** The `wx` object; defaults to the global one. */
   wx?: WxApi;
-  /** Socket.IO client for mini-programs; defaults to weapp.socket.io (it drives wx.connectSocket). */
+  /**
+   * A Socket.IO client factory to use instead of the built-in one (socket.io-client 4 over a
+   * SocketTask transport), e.g. `require('weapp.socket.io')`.
+   */
   io?: IoFactory;
   /** WeChat allows 10 concurrent wx.request calls; more are queued here instead of failing. */
   maxConcurrentRequests?: number;
 }
 
 declare const wx: WxApi | undefined;
-// CommonJS require, resolved by the bundler (miniprogram_dist) or by Node (tests).
-declare const require: (id: string) => unknown;
 
 function globalWx(): WxApi | undefined {
   return typeof wx !== 'undefined' && wx && typeof wx.request === 'function' ? wx : undefined;
 }
 
-function loadWeappSocketIo(): IoFactory {
-  // Required lazily so that importing the adapter never evaluates the socket bundle by accident.
-  const mod = require('weapp.socket.io') as IoFactory | { default?: IoFactory; io?: IoFactory };
-  const io = typeof mod === 'function' ? mod : mod.default ?? mod.io;
-  if (typeof io !== 'function') throw new Error('weapp.socket.io did not export io()');
-  return io;
+/** socket.io-client 4 whose only transport is WeChat's SocketTask. */
+function socketIoOverSocketTask(api: WxApi): IoFactory {
+  const transport = createSocketTaskTransport(api);
+  return (url, options) => socketIo(url, { ...options, transports: [transport] } as never) as unknown as SocketLike;
 }
 
 /** Promisifies one wx call with success/fail callbacks. */
@@ -48,7 +49,7 @@ export function createWeappAdapter(options: WeappAdapterOptions = {}): ImAdapter
   const api = options.wx ?? globalWx();
   if (!api) throw new Error('createWeappAdapter: no wx object; pass createWeappAdapter({ wx })');
   const maxRequests = options.maxConcurrentRequests ?? 10;
-  let io = options.io;
+  const io = options.io ?? socketIoOverSocketTask(api);
   let active = 0;
   const queue: Array<() => void> = [];
   const cleanups = new Set<Unsubscribe>();
@@ -102,7 +103,6 @@ export function createWeappAdapter(options: WeappAdapterOptions = {}): ImAdapter
     storage,
 
     createSocket(url: string, socketOptions: SocketOptions): SocketLike {
-      if (!io) io = loadWeappSocketIo();
       return io(url, { ...socketOptions, forceNew: true, transports: ['websocket'] });
     },
 
