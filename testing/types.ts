@@ -1,0 +1,351 @@
+/**
+ * Public types of the WeChat `wx` runtime for Node. They follow the shapes in WeChat's API reference
+ * (developers.weixin.qq.com/miniprogram/dev/api/) so mini-program code type-checks against them
+ * without a `miniprogram-api-typings` dependency.
+ */
+
+/** What every `fail` callback (and every rejected promise) receives. */
+export interface WxError {
+  errMsg: string;
+  /** WeChat's unified error number, where WeChat defines one for the failure (e.g. 600007). */
+  errno?: number;
+}
+
+export interface WxResult {
+  errMsg: string;
+}
+
+export interface WxCallbacks<S = WxResult> {
+  success?: (res: S) => void;
+  fail?: (err: WxError) => void;
+  complete?: (res: S | WxError) => void;
+}
+
+export type WxHeader = Record<string, string>;
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+
+export interface ConnectSocketOptions extends WxCallbacks<WxResult & { socketTaskId: number }> {
+  url: string;
+  header?: Record<string, string | number | boolean>;
+  protocols?: string[];
+  /** Milliseconds until the handshake must finish; defaults to `networkTimeout.connectSocket`. */
+  timeout?: number;
+  tcpNoDelay?: boolean;
+  perMessageDeflate?: boolean;
+  forceCellularNetwork?: boolean;
+}
+
+export interface SocketOpenResult {
+  /** Response headers of the WebSocket handshake, names as the server sent them. */
+  header: Record<string, string>;
+}
+
+export interface SocketMessageResult {
+  /** Text frames arrive as string, binary frames as ArrayBuffer (never a Node Buffer). */
+  data: string | ArrayBuffer;
+}
+
+export interface SocketCloseResult {
+  code: number;
+  reason: string;
+}
+
+export interface SocketSendOptions extends WxCallbacks {
+  data: string | ArrayBuffer;
+}
+
+export interface SocketCloseOptions extends WxCallbacks {
+  code?: number;
+  reason?: string;
+}
+
+export interface SocketTask {
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** Numbering as WeChat's `connectSocket` success result (`socketTaskId`). */
+  readonly socketTaskId: number;
+  send(options: SocketSendOptions): void;
+  close(options?: SocketCloseOptions): void;
+  onOpen(listener: (res: SocketOpenResult) => void): void;
+  onMessage(listener: (res: SocketMessageResult) => void): void;
+  onClose(listener: (res: SocketCloseResult) => void): void;
+  onError(listener: (res: WxError) => void): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+export type RequestMethod = 'OPTIONS' | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT';
+
+export interface RequestSuccessResult<T = unknown> extends WxResult {
+  data: T;
+  statusCode: number;
+  header: Record<string, string>;
+  cookies: string[];
+}
+
+export interface RequestOptions<T = unknown> extends WxCallbacks<RequestSuccessResult<T>> {
+  url: string;
+  // Parameter types are deliberately wide (WeChat checks at run time), so `runtime.wx` can be
+  // passed wherever code declares its own narrower `wx` type.
+  /** string | ArrayBuffer | object; see the docs for how each is sent. */
+  data?: unknown;
+  header?: Record<string, string | number | boolean>;
+  /** One of RequestMethod (any case); anything else fails with "request:fail method is invalid". */
+  method?: RequestMethod | Lowercase<RequestMethod> | (string & {});
+  /** 'json' (default) parses the body with JSON.parse when it can; anything else leaves it alone. */
+  dataType?: 'json' | (string & {});
+  /** 'arraybuffer' gives an ArrayBuffer; anything else text. */
+  responseType?: 'text' | 'arraybuffer' | (string & {});
+  /** Milliseconds for the whole request; defaults to `networkTimeout.request` (60 s). */
+  timeout?: number;
+  enableHttp2?: boolean;
+  enableQuic?: boolean;
+  enableCache?: boolean;
+  enableChunked?: boolean;
+  forceCellularNetwork?: boolean;
+}
+
+export interface HeadersReceivedResult {
+  header: Record<string, string>;
+  cookies: string[];
+}
+
+export interface RequestTask {
+  abort(): void;
+  onHeadersReceived(listener: (res: HeadersReceivedResult) => void): void;
+  offHeadersReceived(listener?: (res: HeadersReceivedResult) => void): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage
+
+export interface StorageInfo {
+  keys: string[];
+  /** Kilobytes in use. */
+  currentSize: number;
+  /** Kilobytes allowed (10240 = 10 MB). */
+  limitSize: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network and app lifecycle
+
+export type NetworkType = 'wifi' | '2g' | '3g' | '4g' | '5g' | 'unknown' | 'none';
+
+export interface NetworkStatus {
+  isConnected: boolean;
+  networkType: NetworkType;
+}
+
+export interface NetworkTypeResult extends WxResult {
+  networkType: NetworkType;
+  signalStrength: number;
+  hasSystemProxy: boolean;
+}
+
+/** Same shape as `wx.getLaunchOptionsSync()`; what `wx.onAppShow` listeners receive. */
+export interface LaunchOptions {
+  path: string;
+  scene: number;
+  query: Record<string, string>;
+  shareTicket?: string;
+  referrerInfo: { appId?: string; extraData?: Record<string, unknown> };
+  forwardMaterials?: unknown[];
+  chatType?: number;
+  apiCategory?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `wx` object
+
+type MaybePromise<S> = void | Promise<S>;
+
+/**
+ * The slice of WeChat's `wx` that chat code touches. Asynchronous APIs that WeChat promisifies
+ * (base library 2.10.2+) return a promise when called without success/fail/complete;
+ * `request` and `connectSocket` never do, because they return their task (as in WeChat).
+ */
+export interface Wx {
+  connectSocket(options: ConnectSocketOptions): SocketTask;
+  onSocketOpen(listener: (res: SocketOpenResult) => void): void;
+  onSocketMessage(listener: (res: SocketMessageResult) => void): void;
+  onSocketClose(listener: (res: SocketCloseResult) => void): void;
+  onSocketError(listener: (res: WxError) => void): void;
+  sendSocketMessage(options: SocketSendOptions): void;
+  closeSocket(options?: SocketCloseOptions): void;
+
+  request<T = unknown>(options: RequestOptions<T>): RequestTask;
+
+  setStorageSync(key: string, data: unknown): void;
+  getStorageSync<T = any>(key: string): T;
+  removeStorageSync(key: string): void;
+  clearStorageSync(): void;
+  getStorageInfoSync(): StorageInfo;
+  setStorage(options: { key: string; data: unknown } & WxCallbacks): MaybePromise<WxResult>;
+  getStorage<T = any>(options: { key: string } & WxCallbacks<WxResult & { data: T }>): MaybePromise<WxResult & { data: T }>;
+  removeStorage(options: { key: string } & WxCallbacks): MaybePromise<WxResult>;
+  clearStorage(options?: WxCallbacks): MaybePromise<WxResult>;
+  getStorageInfo(options?: WxCallbacks<WxResult & StorageInfo>): MaybePromise<WxResult & StorageInfo>;
+
+  getNetworkType(options?: WxCallbacks<NetworkTypeResult>): MaybePromise<NetworkTypeResult>;
+  onNetworkStatusChange(listener: (res: NetworkStatus) => void): void;
+  offNetworkStatusChange(listener?: (res: NetworkStatus) => void): void;
+
+  onAppShow(listener: (res: LaunchOptions) => void): void;
+  offAppShow(listener?: (res: LaunchOptions) => void): void;
+  onAppHide(listener: () => void): void;
+  offAppHide(listener?: () => void): void;
+  getLaunchOptionsSync(): LaunchOptions;
+  getEnterOptionsSync(): LaunchOptions;
+
+  getSystemInfoSync(): SystemInfo;
+  getSystemInfo(options?: WxCallbacks<WxResult & SystemInfo>): MaybePromise<WxResult & SystemInfo>;
+  getWindowInfo(): Pick<SystemInfo, 'pixelRatio' | 'screenWidth' | 'screenHeight' | 'windowWidth' | 'windowHeight' | 'statusBarHeight' | 'safeArea'>;
+  getDeviceInfo(): Pick<SystemInfo, 'brand' | 'model' | 'system' | 'platform' | 'benchmarkLevel'>;
+  getAppBaseInfo(): Pick<SystemInfo, 'SDKVersion' | 'language' | 'version' | 'theme' | 'fontSizeSetting'> & { enableDebug: boolean };
+  getAccountInfoSync(): AccountInfo;
+
+  showToast(options: { title: string; icon?: string; duration?: number; mask?: boolean } & WxCallbacks): MaybePromise<WxResult>;
+  hideToast(options?: WxCallbacks): MaybePromise<WxResult>;
+  showLoading(options: { title: string; mask?: boolean } & WxCallbacks): MaybePromise<WxResult>;
+  hideLoading(options?: WxCallbacks): MaybePromise<WxResult>;
+  showModal(
+    options: { title?: string; content?: string; showCancel?: boolean; confirmText?: string; cancelText?: string; editable?: boolean } & WxCallbacks<ModalResult>,
+  ): MaybePromise<ModalResult>;
+  nextTick(callback: () => void): void;
+}
+
+export interface ModalResult extends WxResult {
+  confirm: boolean;
+  cancel: boolean;
+  content?: string;
+}
+
+export interface SystemInfo {
+  brand: string;
+  model: string;
+  pixelRatio: number;
+  screenWidth: number;
+  screenHeight: number;
+  windowWidth: number;
+  windowHeight: number;
+  statusBarHeight: number;
+  language: string;
+  version: string;
+  system: string;
+  platform: string;
+  fontSizeSetting: number;
+  SDKVersion: string;
+  benchmarkLevel: number;
+  theme: 'light' | 'dark';
+  safeArea: { left: number; right: number; top: number; bottom: number; width: number; height: number };
+  [extra: string]: unknown;
+}
+
+export interface AccountInfo {
+  miniProgram: { appId: string; envVersion: 'develop' | 'trial' | 'release'; version: string };
+  plugin: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runtime (test-side control)
+
+export interface WxRuntimeOptions {
+  /** App id used in `getAccountInfoSync` and the Referer header WeChat adds to requests. */
+  appId?: string;
+  /** As app.json `networkTimeout` (milliseconds). WeChat's default for both is 60000. */
+  networkTimeout?: { request?: number; connectSocket?: number };
+  /** Concurrency limits. Defaults are WeChat's documented ones. */
+  limits?: {
+    /** Open SocketTasks at once (WeChat: 5). */
+    sockets?: number;
+    /**
+     * Open SocketTasks to one host. Unlimited by default; some base library versions on real
+     * phones allow only 2, so set 2 to test for that.
+     */
+    socketsPerHost?: number;
+    /** Concurrent wx.request calls (WeChat: 10). */
+    requests?: number;
+    /**
+     * What the request beyond the limit does. 'fail' (default) is what WeChat DevTools and the
+     * Android client do ("request:fail exceed max task count"); 'queue' waits for a free slot.
+     */
+    requestOverflow?: 'fail' | 'queue';
+  };
+  /**
+   * Emulates the mini-program console's domain whitelist: URLs whose origin (scheme://host[:port])
+   * is not listed fail with "url not in domain list". Omitted = DevTools' "do not verify domains".
+   */
+  domains?: { request?: string[]; socket?: string[] };
+  /** Starting network state; default online over wifi. */
+  network?: { online?: boolean; networkType?: Exclude<NetworkType, 'none'> };
+  /** Storage contents at launch, e.g. `other.exportStorage()` to simulate a relaunch. */
+  storage?: Record<string, unknown>;
+  /** Overrides merged into `wx.getSystemInfoSync()`. */
+  systemInfo?: Partial<SystemInfo>;
+  /** Launch options passed to `wx.onAppShow` listeners and returned by `getLaunchOptionsSync`. */
+  launchOptions?: Partial<LaunchOptions>;
+  /** Answer for `wx.showModal`; default: the user taps confirm. */
+  modalResponse?: (options: { title?: string; content?: string }) => { confirm: boolean; content?: string };
+  /**
+   * Called when a success/fail/complete callback or an event listener throws. WeChat logs such an
+   * error and carries on; the default here re-throws it on the next tick so that a failing
+   * `expect()` inside a callback fails the test instead of being swallowed.
+   */
+  onCallbackError?: (error: unknown, api: string) => void;
+}
+
+export interface HideOptions {
+  /**
+   * Simulate the platform cutting the network this many milliseconds after the app went to the
+   * background (WeChat does so after about 5 s): open sockets error and close with 1006, pending
+   * requests fail with "request:fail interrupted", and network calls fail until `show()`.
+   */
+  cutNetworkAfterMs?: number;
+}
+
+export interface UiCall {
+  api: 'showToast' | 'hideToast' | 'showLoading' | 'hideLoading' | 'showModal';
+  options: Record<string, unknown>;
+}
+
+export interface WxRuntime {
+  /** The `wx` object; pass it to code under test or install it with `installWx(runtime)`. */
+  readonly wx: Wx;
+  /**
+   * Change connectivity. Fires `wx.onNetworkStatusChange` listeners if anything changed. Going
+   * offline also drops this runtime's sockets (onError, then onClose with 1006) and fails its
+   * pending requests; new connectSocket/request calls fail until back online.
+   */
+  setNetwork(online: boolean, networkType?: Exclude<NetworkType, 'none'>): void;
+  readonly network: Readonly<NetworkStatus>;
+  /** Send the app to the background: fires `wx.onAppHide` listeners. */
+  hide(options?: HideOptions): void;
+  /** Bring the app back: fires `wx.onAppShow` listeners and restores network access cut by `hide()`. */
+  show(options?: Partial<LaunchOptions>): void;
+  readonly appState: 'foreground' | 'background';
+  /** SocketTasks that hold a slot (connecting, open or closing). */
+  openSockets(): number;
+  /** Every SocketTask this runtime created, oldest first. */
+  sockets(): readonly SocketTask[];
+  /** Requests in flight (not counting queued ones). */
+  pendingRequests(): number;
+  /** Close every socket with 1000 and resolve when all have reported onClose (or after `timeoutMs`). */
+  closeAllSockets(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
+  /** A copy of storage, suitable for `createWxRuntime({ storage })` to simulate a relaunch. */
+  exportStorage(): Record<string, unknown>;
+  /** showToast/showLoading/showModal calls, oldest first. */
+  readonly uiCalls: readonly UiCall[];
+  /**
+   * Terminate sockets and requests without firing callbacks, clear every timer, drop listeners.
+   * Afterwards nothing of this runtime keeps the Node event loop alive, and wx calls fail.
+   */
+  destroy(): void;
+  readonly destroyed: boolean;
+}

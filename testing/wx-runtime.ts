@@ -1,0 +1,285 @@
+/**
+ * createWxRuntime(): one simulated phone running one mini-program. Everything lives on the
+ * instance (sockets, requests, storage, listeners, timers), so several runtimes in one Node process
+ * behave like several devices.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { Listeners, ok, respond, Scheduler } from './internal';
+import { RequestManager } from './request';
+import { ERRNO_INTERRUPTED, SocketManager } from './socket-task';
+import { WxStorage } from './storage';
+import type {
+  AccountInfo,
+  HideOptions,
+  LaunchOptions,
+  ModalResult,
+  NetworkStatus,
+  NetworkType,
+  NetworkTypeResult,
+  SystemInfo,
+  UiCall,
+  Wx,
+  WxCallbacks,
+  WxResult,
+  WxRuntime,
+  WxRuntimeOptions,
+} from './types';
+
+const DEFAULT_TIMEOUT = 60_000;
+const DEFAULT_APP_ID = 'wx0000000000000000';
+
+const BASE_SYSTEM_INFO: SystemInfo = {
+  brand: 'devtools',
+  model: 'iPhone 12/13 (Pro)',
+  pixelRatio: 3,
+  screenWidth: 390,
+  screenHeight: 844,
+  windowWidth: 390,
+  windowHeight: 753,
+  statusBarHeight: 47,
+  language: 'zh_CN',
+  version: '8.0.5',
+  system: 'iOS 10.0.1',
+  platform: 'devtools',
+  fontSizeSetting: 16,
+  SDKVersion: '3.3.4',
+  benchmarkLevel: 1,
+  theme: 'light',
+  safeArea: { left: 0, right: 390, top: 47, bottom: 810, width: 390, height: 763 },
+};
+
+function defaultCallbackError(error: unknown): void {
+  // Re-thrown outside the runtime's own stack so it cannot corrupt runtime state, but still
+  // reaches the test runner as an uncaught error.
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
+export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
+  const appId = options.appId ?? DEFAULT_APP_ID;
+  const scheduler = new Scheduler(options.onCallbackError ?? defaultCallbackError);
+  const systemInfo: SystemInfo = { ...BASE_SYSTEM_INFO, ...options.systemInfo } as SystemInfo;
+  // Version 0 is how WeChat labels develop/trial builds in the Referer it adds.
+  const referer = `https://servicewechat.com/${appId}/0/page-frame.html`;
+  const userAgent =
+    `Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ` +
+    `Mobile/15E148 MicroMessenger/${systemInfo.version}(0x18000529) NetType/WIFI Language/${systemInfo.language} miniProgram/${appId}`;
+  // A pool per phone: keep-alive like WeChat's network stack, and nothing shared between runtimes.
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+  let network: NetworkStatus = {
+    isConnected: options.network?.online ?? true,
+    networkType: options.network?.online === false ? 'none' : options.network?.networkType ?? 'wifi',
+  };
+  let lastOnlineType: Exclude<NetworkType, 'none'> = options.network?.networkType ?? 'wifi';
+  let appState: 'foreground' | 'background' = 'foreground';
+  let backgroundCut = false;
+  let cancelCutTimer: () => void = () => undefined;
+  let destroyed = false;
+  const launchOptions: LaunchOptions = { path: 'pages/index/index', scene: 1001, query: {}, referrerInfo: {}, ...options.launchOptions };
+  let enterOptions: LaunchOptions = launchOptions;
+  const uiCalls: UiCall[] = [];
+
+  const networkBlocked = (): { reason: string; errno?: number } | null => {
+    if (!network.isConnected) return { reason: 'network is down' };
+    // WeChat docs: after the cut, network APIs cannot be called until the app is back in front.
+    if (backgroundCut) return { reason: 'interrupted', errno: ERRNO_INTERRUPTED };
+    return null;
+  };
+
+  const sockets = new SocketManager({
+    scheduler,
+    connectTimeout: options.networkTimeout?.connectSocket ?? DEFAULT_TIMEOUT,
+    maxSockets: options.limits?.sockets ?? 5,
+    maxSocketsPerHost: options.limits?.socketsPerHost ?? Infinity,
+    allowedDomains: options.domains?.socket,
+    referer,
+    userAgent,
+    networkBlocked,
+  });
+  const requests = new RequestManager({
+    scheduler,
+    defaultTimeout: options.networkTimeout?.request ?? DEFAULT_TIMEOUT,
+    maxRequests: options.limits?.requests ?? 10,
+    overflow: options.limits?.requestOverflow ?? 'fail',
+    allowedDomains: options.domains?.request,
+    referer,
+    userAgent,
+    agents,
+    networkBlocked,
+  });
+  const storage = new WxStorage(options.storage);
+
+  const networkListeners = new Listeners<[NetworkStatus]>(scheduler, 'onNetworkStatusChange');
+  const showListeners = new Listeners<[LaunchOptions]>(scheduler, 'onAppShow');
+  const hideListeners = new Listeners<[]>(scheduler, 'onAppHide');
+
+  const ui = <S extends WxResult>(api: UiCall['api'], opts: (WxCallbacks<S> & Record<string, unknown>) | undefined, result: () => S) => {
+    const { success: _s, fail: _f, complete: _c, ...rest } = opts ?? {};
+    uiCalls.push({ api, options: rest });
+    return respond<S>(scheduler, api, opts, () => ok(result()));
+  };
+
+  const syncStorage = <T>(outcome: { ok: true; value: T } | { ok: false; error: { errMsg: string } }): T => {
+    // Sync APIs report failure by throwing, as WeChat's do.
+    if (!outcome.ok) throw new Error(outcome.error.errMsg);
+    return outcome.value;
+  };
+
+  const wx: Wx = {
+    connectSocket: (o) => sockets.connectSocket(o),
+    onSocketOpen: (fn) => sockets.legacy.open.add(fn),
+    onSocketMessage: (fn) => sockets.legacy.message.add(fn),
+    onSocketClose: (fn) => sockets.legacy.close.add(fn),
+    onSocketError: (fn) => sockets.legacy.error.add(fn),
+    sendSocketMessage: (o) => sockets.sendSocketMessage(o),
+    closeSocket: (o) => sockets.closeSocket(o),
+
+    request: (o) => requests.request(o as never),
+
+    setStorageSync: (key, data) => {
+      syncStorage(storage.set('setStorageSync', key, data));
+    },
+    getStorageSync: (key) => storage.getSync(key) as never,
+    removeStorageSync: (key) => {
+      syncStorage(storage.remove('removeStorageSync', key));
+    },
+    clearStorageSync: () => {
+      storage.clear('clearStorageSync');
+    },
+    getStorageInfoSync: () => storage.info(),
+    setStorage: (o) => respond(scheduler, 'setStorage', o, () => storage.set('setStorage', o?.key, o?.data)),
+    getStorage: (o) => respond(scheduler, 'getStorage', o, () => storage.get('getStorage', o?.key) as never),
+    removeStorage: (o) => respond(scheduler, 'removeStorage', o, () => storage.remove('removeStorage', o?.key)),
+    clearStorage: (o) => respond(scheduler, 'clearStorage', o, () => storage.clear('clearStorage')),
+    getStorageInfo: (o) => respond(scheduler, 'getStorageInfo', o, () => ok({ errMsg: 'getStorageInfo:ok', ...storage.info() })),
+
+    getNetworkType: (o) =>
+      respond<NetworkTypeResult>(scheduler, 'getNetworkType', o, () =>
+        ok({ errMsg: 'getNetworkType:ok', networkType: network.networkType, signalStrength: network.isConnected ? 4 : 0, hasSystemProxy: false }),
+      ),
+    onNetworkStatusChange: (fn) => networkListeners.add(fn),
+    offNetworkStatusChange: (fn) => networkListeners.remove(fn),
+
+    onAppShow: (fn) => showListeners.add(fn),
+    offAppShow: (fn) => showListeners.remove(fn),
+    onAppHide: (fn) => hideListeners.add(fn),
+    offAppHide: (fn) => hideListeners.remove(fn),
+    getLaunchOptionsSync: () => structuredClone(launchOptions),
+    getEnterOptionsSync: () => structuredClone(enterOptions),
+
+    getSystemInfoSync: () => structuredClone(systemInfo),
+    getSystemInfo: (o) => respond(scheduler, 'getSystemInfo', o, () => ok({ errMsg: 'getSystemInfo:ok', ...structuredClone(systemInfo) })),
+    getWindowInfo: () => {
+      const { pixelRatio, screenWidth, screenHeight, windowWidth, windowHeight, statusBarHeight, safeArea } = systemInfo;
+      return { pixelRatio, screenWidth, screenHeight, windowWidth, windowHeight, statusBarHeight, safeArea: { ...safeArea } };
+    },
+    getDeviceInfo: () => {
+      const { brand, model, system, platform, benchmarkLevel } = systemInfo;
+      return { brand, model, system, platform, benchmarkLevel };
+    },
+    getAppBaseInfo: () => {
+      const { SDKVersion, language, version, theme, fontSizeSetting } = systemInfo;
+      return { SDKVersion, language, version, theme, fontSizeSetting, enableDebug: false };
+    },
+    getAccountInfoSync: (): AccountInfo => ({ miniProgram: { appId, envVersion: 'develop', version: '' }, plugin: {} }),
+
+    showToast: (o) => ui('showToast', o as never, () => ({ errMsg: 'showToast:ok' })),
+    hideToast: (o) => ui('hideToast', o as never, () => ({ errMsg: 'hideToast:ok' })),
+    showLoading: (o) => ui('showLoading', o as never, () => ({ errMsg: 'showLoading:ok' })),
+    hideLoading: (o) => ui('hideLoading', o as never, () => ({ errMsg: 'hideLoading:ok' })),
+    showModal: (o) =>
+      ui<ModalResult>('showModal', o as never, () => {
+        const answer = options.modalResponse?.({ title: o?.title, content: o?.content }) ?? { confirm: true };
+        const result: ModalResult = { errMsg: 'showModal:ok', confirm: answer.confirm, cancel: !answer.confirm };
+        if (o?.editable) result.content = answer.content ?? '';
+        return result;
+      }),
+    nextTick: (fn) => scheduler.defer(() => scheduler.guard('nextTick', fn)),
+  };
+
+  const cutNetwork = (reason: string, errno?: number) => {
+    sockets.abortAll(reason, errno);
+    requests.failAll(reason, errno);
+  };
+
+  const runtime: WxRuntime = {
+    wx,
+    get network() {
+      return { ...network };
+    },
+    get appState() {
+      return appState;
+    },
+    get uiCalls() {
+      return uiCalls;
+    },
+    get destroyed() {
+      return destroyed;
+    },
+
+    setNetwork(online, networkType) {
+      if (destroyed) return;
+      if (networkType) lastOnlineType = networkType;
+      const next: NetworkStatus = online ? { isConnected: true, networkType: networkType ?? lastOnlineType } : { isConnected: false, networkType: 'none' };
+      const changed = next.isConnected !== network.isConnected || next.networkType !== network.networkType;
+      network = next;
+      // Sockets and requests die with the link first, so by the time the app hears "offline" its
+      // sockets already read CLOSED; the error/close callbacks themselves arrive on a later tick.
+      if (!online) cutNetwork('network is down');
+      if (changed) {
+        const status = { ...network };
+        scheduler.defer(() => networkListeners.emit(status));
+      }
+    },
+
+    hide(hideOptions: HideOptions = {}) {
+      if (destroyed || appState === 'background') return;
+      appState = 'background';
+      scheduler.defer(() => hideListeners.emit());
+      cancelCutTimer();
+      const after = hideOptions.cutNetworkAfterMs;
+      if (typeof after === 'number' && after >= 0) {
+        cancelCutTimer = scheduler.later(after, () => {
+          if (appState !== 'background') return;
+          backgroundCut = true;
+          cutNetwork('interrupted', ERRNO_INTERRUPTED);
+        });
+      }
+    },
+
+    show(showOptions = {}) {
+      if (destroyed || appState === 'foreground') return;
+      cancelCutTimer();
+      backgroundCut = false;
+      appState = 'foreground';
+      enterOptions = { ...launchOptions, ...showOptions };
+      const res = structuredClone(enterOptions);
+      scheduler.defer(() => showListeners.emit(res));
+    },
+
+    openSockets: () => sockets.openCount(),
+    sockets: () => sockets.tasks(),
+    pendingRequests: () => requests.pending(),
+    closeAllSockets: (o = {}) => sockets.closeAll(o.code ?? 1000, o.reason ?? '', o.timeoutMs ?? 5000),
+    exportStorage: () => storage.export(),
+
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      cancelCutTimer();
+      sockets.destroy();
+      requests.destroy();
+      networkListeners.clear();
+      showListeners.clear();
+      hideListeners.clear();
+      scheduler.stop();
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+  return runtime;
+}
+
