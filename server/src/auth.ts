@@ -1,0 +1,54 @@
+import jwt from 'jsonwebtoken';
+import { ApiError, Code } from './errors';
+import type { Storage } from './storage/types';
+
+/** Token claims (docs/protocol.md section 4). */
+export interface TokenClaims {
+  sub: string;
+  app: string;
+  name?: string;
+  iat: number;
+  exp: number;
+}
+
+export interface MintTokenOptions {
+  appId: string;
+  appSecret: string;
+  userId: string;
+  userName?: string;
+  /** Lifetime in seconds (default 24 h). */
+  ttlSeconds?: number;
+}
+
+/**
+ * Mints a token the server accepts. Call it from your own backend: the token is signed with the
+ * app secret (HS256), so no request to the IM server is needed and the secret never reaches clients.
+ */
+export function mintToken(opts: MintTokenOptions): string {
+  const payload: Record<string, unknown> = { sub: opts.userId, app: opts.appId };
+  if (opts.userName) payload.name = opts.userName;
+  return jwt.sign(payload, opts.appSecret, { algorithm: 'HS256', expiresIn: opts.ttlSeconds ?? 86400 });
+}
+
+/** Verifies a token against the secret of the app it names. Throws ApiError with the precise reason. */
+export function verifyToken(storage: Storage, token: unknown): TokenClaims {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new ApiError(Code.NO_TOKEN, 'no token: send Authorization: Bearer <token> (HTTP) or auth.token (socket)');
+  }
+  if (token.length > 4096) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: too long');
+  const decoded = jwt.decode(token, { json: true });
+  const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
+  const app = appId ? storage.getApp(appId) : undefined;
+  if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
+  try {
+    const claims = jwt.verify(token, app.appSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    if (typeof claims.sub !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(claims.sub) || typeof claims.exp !== 'number') {
+      throw new ApiError(Code.TOKEN_INVALID, 'token invalid: missing or malformed sub/exp claims');
+    }
+    return { sub: claims.sub, app: app.appId, name: typeof claims.name === 'string' ? claims.name : undefined, iat: claims.iat ?? 0, exp: claims.exp };
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (err instanceof jwt.TokenExpiredError) throw new ApiError(Code.TOKEN_EXPIRED, 'token expired: get a new token');
+    throw new ApiError(Code.TOKEN_INVALID, `token invalid: ${(err as Error).message}`);
+  }
+}

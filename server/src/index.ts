@@ -1,0 +1,10 @@
+/** comind-im-server: the reference server for comind-im-client-sdk, and a token helper for your backend. */
+export { createImServer } from './server';
+export type { ImServer, ImServerOptions, StartedServer } from './server';
+export { mintToken, verifyToken } from './auth';
+export type { MintTokenOptions, TokenClaims } from './auth';
+export { configFromEnv, DEFAULT_CONFIG } from './config';
+export type { ServerConfig } from './config';
+export { Code, ApiError } from './errors';
+export { SqliteStorage } from './storage/sqlite';
+export type * from './storage/types';

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/** `npm start`: the reference server with its embedded database, configured by IM_* variables. */
+import { configFromEnv } from './config';
+import { createImServer } from './server';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = configFromEnv();
+  } catch (err) {
+    console.error(`comind-im-server: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const server = createImServer({ ...config, logger: process.env.IM_LOG === '1' });
+  const urls = await server.start();
+  const show = (url: string) => url.replace('127.0.0.1', config.host === '0.0.0.0' ? 'localhost' : config.host);
+  console.log(
+    [
+      'comind-im-server is ready',
+      `  HTTP API   ${show(urls.apiUrl)}   (GET /health)`,
+      `  Socket.IO  ${show(urls.socketUrl)}`,
+      `  data       ${config.dataDir}`,
+      '',
+      '  Development app (fix it with IM_DEV_APP_ID / IM_DEV_APP_SECRET):',
+      `    appId      ${server.devApp.appId}`,
+      `    appSecret  ${server.devApp.appSecret}`,
+      '',
+      '  The app secret is for your backend and for development only; never ship it in a client.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`comind-im-server: ${signal} received, shutting down`);
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error('comind-im-server: shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('comind-im-server: failed to start', err);
+  process.exit(1);
+});

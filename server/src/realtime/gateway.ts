@@ -1,0 +1,232 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { verifyToken } from '../auth';
+import { ApiError, Code, fail, ok, type Envelope } from '../errors';
+import * as S from '../schemas';
+import type { Caller, ImService, Notifier } from '../service';
+import { TokenBucket } from './rate-limit';
+
+export interface GatewayOptions {
+  sessionPolicy: 'multi' | 'kick';
+  rateLimit: number;
+  rateBurst: number;
+  log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+}
+
+interface SocketState extends Caller {
+  tokenExpiresAt?: number;
+  bucket: TokenBucket;
+  timers: Array<ReturnType<typeof setTimeout>>;
+  userName: string;
+}
+
+type Ack = (res: Envelope) => void;
+
+const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
+function compile<T>(schema: object): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
+
+const validators = {
+  send: compile<S.SendPayload>(S.SendPayload),
+  sync: compile<S.SyncPayload>(S.SyncPayload),
+  receipt: compile<S.ReceiptPayload>(S.ReceiptPayload),
+  renew: compile<S.RenewPayload>(S.RenewPayload),
+};
+
+function invalid(event: string, v: ValidateFunction): ApiError {
+  const e = v.errors?.[0];
+  const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'payload';
+  return new ApiError(Code.INVALID_ARGUMENT, `${event}: ${where} ${e?.message ?? 'is invalid'}`);
+}
+
+const room = (appId: string, userId: string) => `u:${appId}:${userId}`;
+
+/** The Socket.IO half of the protocol (docs/protocol.md section 6). */
+export class Gateway implements Notifier {
+  readonly io: Server;
+  private service!: ImService;
+  private shuttingDown = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.io = new Server({
+      allowEIO3: true,
+      cors: { origin: true, credentials: true },
+      maxHttpBufferSize: 100_000,
+      transports: ['websocket', 'polling'],
+      serveClient: false,
+    });
+  }
+
+  attach(httpServer: HttpServer, service: ImService): void {
+    this.service = service;
+    this.io.attach(httpServer);
+    this.io.use((socket, next) => {
+      try {
+        const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+        const token = auth?.token ?? socket.handshake.query.token;
+        const claims = verifyToken(service.storage, Array.isArray(token) ? token[0] : token);
+        const user = service.activeUser(claims.app, claims.sub);
+        const state: SocketState = {
+          appId: claims.app,
+          userId: claims.sub,
+          userName: user.userName,
+          bucket: new TokenBucket(this.opts.rateLimit, this.opts.rateBurst),
+          timers: [],
+        };
+        socket.data = state;
+        this.scheduleTokenTimers(socket, claims.exp * 1000, claims.iat * 1000);
+        next();
+      } catch (err) {
+        const api = err instanceof ApiError ? err : new ApiError(Code.INTERNAL, 'internal error');
+        const e = new Error(api.message) as Error & { data: unknown };
+        e.data = { code: api.code, message: api.message };
+        next(e);
+      }
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  /** New events are answered 50300 from now on; existing connections are closed by `close()`. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+    });
+  }
+
+  private state(socket: Socket): SocketState {
+    return socket.data as SocketState;
+  }
+
+  private onConnection(socket: Socket): void {
+    const s = this.state(socket);
+    const userRoom = room(s.appId, s.userId);
+    if (this.opts.sessionPolicy === 'kick') {
+      for (const other of this.io.sockets.adapter.rooms.get(userRoom) ?? []) {
+        const old = this.io.sockets.sockets.get(other);
+        if (old) this.kick(old, 'another_session');
+      }
+    }
+    void socket.join(userRoom);
+    socket.emit('session', {
+      userId: s.userId,
+      userName: s.userName,
+      appId: s.appId,
+      latestInboxSeq: this.service.storage.latestInboxSeq(s.appId, s.userId),
+      tokenExpiresAt: s.tokenExpiresAt ?? 0,
+      serverTime: Date.now(),
+    });
+    socket.on('disconnect', () => this.clearTimers(socket));
+
+    this.handle(socket, 'chat:send', validators.send, (p) => this.onSend(socket, p));
+    this.handle(socket, 'chat:sync', validators.sync, (p) => this.service.sync(s, p.afterInboxSeq, p.limit ?? 200));
+    this.handle(socket, 'receipt', validators.receipt, (p) => {
+      const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
+      this.io.to(room(s.appId, senderId)).emit('receipt', payload);
+      return null;
+    });
+    this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
+    this.handle(socket, 'token:renew', validators.renew, (p) => {
+      const claims = verifyToken(this.service.storage, p.token);
+      if (claims.app !== s.appId || claims.sub !== s.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the new token is for another user or app');
+      this.clearTimers(socket);
+      this.scheduleTokenTimers(socket, claims.exp * 1000, claims.iat * 1000);
+      return { expiresAt: claims.exp * 1000 };
+    });
+  }
+
+  /**
+   * One event handler: rate limit, validation, the work, one envelope back. Nothing a client sends
+   * can throw out of here: a bad payload is an error answer, a bug is a logged 50000.
+   */
+  private handle<T>(socket: Socket, event: string, validate: ValidateFunction<T> | null, work: (payload: T) => unknown): void {
+    socket.on(event, (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack: Ack | undefined = typeof last === 'function' ? (last as Ack) : undefined;
+      const payload = args[0];
+      const answer = (res: Envelope) => {
+        if (!ack) return;
+        try {
+          ack(res);
+        } catch (err) {
+          this.opts.log('warn', `ack for ${event} failed`, err);
+        }
+      };
+      try {
+        if (this.shuttingDown) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: reconnect and retry');
+        const s = this.state(socket);
+        const wait = s.bucket.take();
+        if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: retry after ${wait} ms`);
+        if (validate && !validate(payload)) throw invalid(event, validate);
+        answer(ok(work(payload as T)));
+      } catch (err) {
+        if (err instanceof ApiError) answer(fail(err));
+        else {
+          this.opts.log('error', `${event} failed`, err);
+          answer(fail(new ApiError(Code.INTERNAL, 'internal error')));
+        }
+      }
+    });
+  }
+
+  private onSend(socket: Socket, p: S.SendPayload): unknown {
+    const s = this.state(socket);
+    const result = this.service.send(s, p);
+    if (!result.duplicate) {
+      // Each recipient gets its own inboxSeq; the sending socket gets the ack instead.
+      for (const d of result.deliveries) {
+        const payload = { ...result.message, inboxSeq: d.inboxSeq };
+        if (d.userId === s.userId) socket.to(room(s.appId, d.userId)).emit('imchat', payload);
+        else this.io.to(room(s.appId, d.userId)).emit('imchat', payload);
+      }
+    }
+    return { ...result.message, inboxSeq: result.senderInboxSeq };
+  }
+
+  private kick(socket: Socket, reason: string): void {
+    socket.emit('kicked', { reason });
+    // Let the notice go out before the close frame.
+    setImmediate(() => socket.disconnect(true));
+  }
+
+  private scheduleTokenTimers(socket: Socket, expiresAt: number, issuedAt: number): void {
+    const s = socket.data as SocketState;
+    s.tokenExpiresAt = expiresAt;
+    const now = Date.now();
+    const lifetime = Math.max(expiresAt - issuedAt, 1);
+    const warnAt = lifetime < 50 * 60 * 1000 ? issuedAt + lifetime * 0.9 : expiresAt - 5 * 60 * 1000;
+    const cap = (ms: number) => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
+    s.timers.push(setTimeout(() => socket.emit('token:will-expire', { expiresAt }), cap(warnAt - now)));
+    s.timers.push(
+      setTimeout(() => {
+        socket.emit('token:expired', { expiresAt });
+        setImmediate(() => socket.disconnect(true));
+      }, cap(expiresAt - now)),
+    );
+  }
+
+  private clearTimers(socket: Socket): void {
+    const s = socket.data as SocketState | undefined;
+    if (!s?.timers) return;
+    for (const t of s.timers.splice(0)) clearTimeout(t);
+  }
+
+  // ---------------------------------------------------------------- Notifier
+
+  groupChanged(appId: string, userIds: string[], change: { groupId: string; action: string; userIds: string[]; by: string; timestamp: number }): void {
+    for (const id of userIds) this.io.to(room(appId, id)).emit('group:changed', change);
+  }
+
+  userDisabled(appId: string, userId: string): void {
+    for (const id of this.io.sockets.adapter.rooms.get(room(appId, userId)) ?? []) {
+      const socket = this.io.sockets.sockets.get(id);
+      if (socket) this.kick(socket, 'user_disabled');
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Request schemas, shared by the HTTP routes (fastify) and the socket gateway (ajv). */
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$' });
+const ClientMsgId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const Secret = Type.String({ minLength: 1, maxLength: 200 });
+const UserName = Type.String({ maxLength: 100 });
+const IdList = Type.Array(Id, { maxItems: 500 });
+
+export const TokenBody = Type.Object({ appId: Id, appSecret: Secret, userId: Id, userName: Type.Optional(UserName) });
+export const RegisterBody = Type.Object({
+  appId: Id,
+  appSecret: Secret,
+  userId: Id,
+  userName: Type.Optional(UserName),
+  userImg: Type.Optional(Type.String({ maxLength: 1000 })),
+  companyName: Type.Optional(Type.String({ maxLength: 200 })),
+  imRole: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin'), Type.Literal('guest')])),
+  valid: Type.Optional(Type.Boolean()),
+});
+export const CreateGroupBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  userIdList: Type.Optional(IdList),
+  groupId: Type.Optional(Id),
+});
+export const MembersBody = Type.Object({ userIdList: IdList });
+export const MarkReadBody = Type.Object({
+  chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
+  targetId: Id,
+  seq: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export const UserParams = Type.Object({ userId: Id });
+export const GroupParams = Type.Object({ groupId: Id });
+export const GroupMemberParams = Type.Object({ groupId: Id, userId: Id });
+export const PeerParams = Type.Object({ peerId: Id });
+/** Query strings arrive as text; numbers are checked as digit strings and parsed by the route. */
+export const HistoryQuery = Type.Object({
+  limitSize: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  msgSeqId: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+  syncType: Type.Optional(Type.Union([Type.Literal('BACK'), Type.Literal('FORWARD')])),
+  detailType: Type.Optional(Type.Literal('0')),
+});
+
+export const SendPayload = Type.Object({
+  clientMsgId: ClientMsgId,
+  chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
+  to: Id,
+  content: Type.String({ maxLength: 40000 }),
+  msgType: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  data: Type.Optional(Type.Unknown()),
+});
+export const SyncPayload = Type.Object({
+  afterInboxSeq: Type.Integer({ minimum: 0 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+});
+export const ReceiptPayload = Type.Object({
+  messageId: Type.String({ minLength: 1, maxLength: 64 }),
+  status: Type.Union([Type.Literal(1), Type.Literal(2)]),
+  to: Type.Optional(Id),
+});
+export const RenewPayload = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
+
+export type TokenBody = Static<typeof TokenBody>;
+export type RegisterBody = Static<typeof RegisterBody>;
+export type CreateGroupBody = Static<typeof CreateGroupBody>;
+export type MembersBody = Static<typeof MembersBody>;
+export type MarkReadBody = Static<typeof MarkReadBody>;
+export type HistoryQuery = Static<typeof HistoryQuery>;
+export type SendPayload = Static<typeof SendPayload>;
+export type SyncPayload = Static<typeof SyncPayload>;
+export type ReceiptPayload = Static<typeof ReceiptPayload>;
+export type RenewPayload = Static<typeof RenewPayload>;

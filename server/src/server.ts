@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_CONFIG, type ServerConfig } from './config';
+import { buildApi } from './http/api';
+import { Gateway } from './realtime/gateway';
+import { ImService } from './service';
+import { SqliteStorage } from './storage/sqlite';
+import type { Storage } from './storage/types';
+
+export interface ImServerOptions extends Partial<ServerConfig> {
+  /** Log requests and errors (default false: the CLI prints its own lines). */
+  logger?: boolean;
+  /** Further apps to create or update at start (tests, multi-tenant setups). */
+  extraApps?: Array<{ appId: string; appSecret: string }>;
+  /** Serve Socket.IO on the API port (implied when both ports are the same non-zero number). */
+  singlePort?: boolean;
+  /** A storage other than SQLite in `dataDir`. */
+  storage?: Storage;
+}
+
+export interface StartedServer {
+  apiUrl: string;
+  socketUrl: string;
+  apiPort: number;
+  socketPort: number;
+}
+
+export interface ImServer {
+  readonly devApp: { appId: string; appSecret: string };
+  readonly storage: Storage;
+  readonly service: ImService;
+  start(): Promise<StartedServer>;
+  /** Graceful: refuse new work, close sockets and HTTP, then close the database. */
+  stop(): Promise<void>;
+}
+
+function ensureDevApp(storage: Storage, config: ServerConfig): { appId: string; appSecret: string } {
+  if (config.devAppId) {
+    const secret = config.devAppSecret ?? storage.getApp(config.devAppId)?.appSecret ?? randomBytes(18).toString('base64url');
+    storage.upsertApp(config.devAppId, secret);
+    storage.setDevApp(config.devAppId);
+    return { appId: config.devAppId, appSecret: secret };
+  }
+  const existing = storage.getDevApp();
+  if (existing) {
+    if (config.devAppSecret && config.devAppSecret !== existing.appSecret) storage.upsertApp(existing.appId, config.devAppSecret);
+    return { appId: existing.appId, appSecret: config.devAppSecret ?? existing.appSecret };
+  }
+  const appId = `dev_${randomBytes(6).toString('hex')}`;
+  const appSecret = config.devAppSecret ?? randomBytes(18).toString('base64url');
+  storage.upsertApp(appId, appSecret);
+  storage.setDevApp(appId);
+  return { appId, appSecret };
+}
+
+function listen(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** The reference IM server: HTTP API and Socket.IO, on two ports or one (`socketPort === apiPort`). */
+export function createImServer(options: ImServerOptions = {}): ImServer {
+  const config: ServerConfig = { ...DEFAULT_CONFIG, ...stripUndefined(options) };
+  const storage = options.storage ?? new SqliteStorage(config.dataDir);
+  const devApp = ensureDevApp(storage, config);
+  for (const app of options.extraApps ?? []) storage.upsertApp(app.appId, app.appSecret);
+
+  const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
+    if (options.logger || level === 'error') console[level](`[comind-im-server] ${msg}`, err ?? '');
+  };
+  const gateway = new Gateway({ sessionPolicy: config.sessionPolicy, rateLimit: config.rateLimit, rateBurst: config.rateBurst, log });
+  const service = new ImService(storage, config.tokenTtl, gateway);
+  let shuttingDown = false;
+  const api = buildApi(service, { logger: !!options.logger, isShuttingDown: () => shuttingDown });
+  const singlePort = options.singlePort ?? (config.socketPort === config.apiPort && config.apiPort !== 0);
+  let socketHttp: HttpServer | undefined;
+  let started = false;
+  let stopped = false;
+
+  return {
+    devApp,
+    storage,
+    service,
+    async start() {
+      if (started) throw new Error('server already started');
+      started = true;
+      await api.listen({ port: config.apiPort, host: config.host });
+      const apiPort = (api.server.address() as AddressInfo).port;
+      let socketPort = apiPort;
+      if (singlePort) {
+        gateway.attach(api.server, service);
+      } else {
+        socketHttp = createServer((_req, res) => {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 40400, message: 'this port serves Socket.IO only; the HTTP API is on the API port' }));
+        });
+        gateway.attach(socketHttp, service);
+        socketPort = await listen(socketHttp, config.socketPort, config.host);
+      }
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      return { apiUrl: `http://${host}:${apiPort}`, socketUrl: `http://${host}:${socketPort}`, apiPort, socketPort };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      shuttingDown = true;
+      gateway.beginShutdown();
+      // Every acknowledged send is already committed (the write is synchronous and precedes the
+      // ack), so closing connections now loses nothing; unacknowledged sends are retried by clients.
+      if (started) {
+        await gateway.close();
+        await api.close().catch(() => undefined);
+      }
+      storage.close();
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,537 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type {
+  AppRecord,
+  ConversationRecord,
+  GroupRecord,
+  MemberRecord,
+  NewMessage,
+  SendResult,
+  Storage,
+  StoredMessage,
+  UserPatch,
+  UserRecord,
+} from './types';
+import { groupConvId } from './types';
+
+/** Ordered migrations; `PRAGMA user_version` records how many ran. Never edit one that shipped. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE apps (
+    app_id TEXT PRIMARY KEY,
+    app_secret TEXT NOT NULL,
+    is_dev INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE users (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_img TEXT NOT NULL DEFAULT '',
+    company_name TEXT NOT NULL DEFAULT '',
+    im_role TEXT NOT NULL DEFAULT 'user',
+    valid INTEGER NOT NULL DEFAULT 1,
+    inbox_seq INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE groups (
+    app_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    owner_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    dismissed_at INTEGER,
+    PRIMARY KEY (app_id, group_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE group_members (
+    app_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, group_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_by_user ON group_members (app_id, user_id);
+  CREATE TABLE conversations (
+    app_id TEXT NOT NULL,
+    conv_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_message_id TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, conv_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE user_conversations (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    conv_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE messages (
+    app_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    conv_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    from_id TEXT NOT NULL,
+    from_name TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    chat_type INTEGER NOT NULL,
+    msg_type INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    data TEXT,
+    sender_inbox_seq INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (app_id, message_id),
+    UNIQUE (app_id, conv_id, seq),
+    UNIQUE (app_id, from_id, client_msg_id)
+  );
+  CREATE TABLE inbox (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    inbox_seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id, inbox_seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE read_state (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    conv_id TEXT NOT NULL,
+    read_seq INTEGER NOT NULL,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  ) WITHOUT ROWID;
+  `,
+];
+
+interface MessageRow {
+  message_id: string;
+  client_msg_id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  content: string;
+  chat_type: number;
+  msg_type: number;
+  timestamp: number;
+  data: string | null;
+  seq: number;
+  sender_inbox_seq: number;
+  inbox_seq?: number;
+}
+
+interface UserRow {
+  user_id: string;
+  user_name: string;
+  user_img: string;
+  company_name: string;
+  im_role: string;
+  valid: number;
+  created_at: number;
+  updated_at: number;
+}
+
+interface GroupRow {
+  group_id: string;
+  name: string;
+  description: string;
+  owner_id: string;
+  created_at: number;
+  member_count: number;
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  const m: StoredMessage = {
+    messageId: r.message_id,
+    clientMsgId: r.client_msg_id,
+    from: r.from_id,
+    fromName: r.from_name,
+    to: r.to_id,
+    content: r.content,
+    chatType: r.chat_type as 0 | 1,
+    msgType: r.msg_type,
+    timestamp: r.timestamp,
+    data: r.data === null ? null : (JSON.parse(r.data) as unknown),
+    seq: r.seq,
+  };
+  if (r.inbox_seq !== undefined) m.inboxSeq = r.inbox_seq;
+  return m;
+}
+
+function toUser(r: UserRow): UserRecord {
+  return {
+    userId: r.user_id,
+    userName: r.user_name,
+    userImg: r.user_img,
+    companyName: r.company_name,
+    imRole: r.im_role as UserRecord['imRole'],
+    valid: r.valid === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toGroup(r: GroupRow): GroupRecord {
+  return {
+    groupId: r.group_id,
+    name: r.name,
+    description: r.description,
+    ownerId: r.owner_id,
+    memberCount: r.member_count,
+    createdAt: r.created_at,
+  };
+}
+
+const MESSAGE_COLUMNS =
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
+
+/** SQLite storage: one file in `dataDir` (or ':memory:'), WAL mode, prepared statements throughout. */
+export class SqliteStorage implements Storage {
+  private readonly db: Database.Database;
+  private readonly stmt: Record<string, Database.Statement>;
+  private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
+
+  constructor(dataDir: string) {
+    let file = ':memory:';
+    if (dataDir !== ':memory:') {
+      mkdirSync(dataDir, { recursive: true });
+      file = path.join(dataDir, 'comind-im.sqlite');
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    const p = (sql: string) => this.db.prepare(sql);
+    this.stmt = {
+      getApp: p('SELECT app_id, app_secret, created_at FROM apps WHERE app_id = ?'),
+      upsertApp: p(
+        'INSERT INTO apps (app_id, app_secret, created_at) VALUES (?, ?, ?) ON CONFLICT(app_id) DO UPDATE SET app_secret = excluded.app_secret',
+      ),
+      getDevApp: p('SELECT app_id, app_secret, created_at FROM apps WHERE is_dev = 1 LIMIT 1'),
+      clearDev: p('UPDATE apps SET is_dev = 0'),
+      setDev: p('UPDATE apps SET is_dev = 1 WHERE app_id = ?'),
+      getUser: p('SELECT * FROM users WHERE app_id = ? AND user_id = ?'),
+      insertUser: p(
+        `INSERT INTO users (app_id, user_id, user_name, user_img, company_name, im_role, valid, created_at, updated_at)
+         VALUES (@app, @user, @userName, @userImg, @companyName, @imRole, @valid, @now, @now)`,
+      ),
+      updateUser: p(
+        `UPDATE users SET user_name = @userName, user_img = @userImg, company_name = @companyName, im_role = @imRole,
+         valid = @valid, updated_at = @now WHERE app_id = @app AND user_id = @user`,
+      ),
+      userExists: p('SELECT 1 FROM users WHERE app_id = ? AND user_id = ?'),
+      inboxSeq: p('SELECT inbox_seq FROM users WHERE app_id = ? AND user_id = ?'),
+      bumpInbox: p('UPDATE users SET inbox_seq = inbox_seq + 1 WHERE app_id = ? AND user_id = ? RETURNING inbox_seq'),
+      insertGroup: p('INSERT INTO groups (app_id, group_id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      groupExists: p('SELECT 1 FROM groups WHERE app_id = ? AND group_id = ?'),
+      getGroup: p(
+        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at,
+          (SELECT COUNT(*) FROM group_members gm WHERE gm.app_id = g.app_id AND gm.group_id = g.group_id) AS member_count
+         FROM groups g WHERE g.app_id = ? AND g.group_id = ? AND g.dismissed_at IS NULL`,
+      ),
+      groupsOf: p(
+        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at,
+          (SELECT COUNT(*) FROM group_members x WHERE x.app_id = g.app_id AND x.group_id = g.group_id) AS member_count
+         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id
+         WHERE gm.app_id = ? AND gm.user_id = ? AND g.dismissed_at IS NULL ORDER BY g.created_at DESC, g.group_id`,
+      ),
+      isMember: p('SELECT 1 FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
+      members: p(
+        `SELECT gm.user_id, gm.role, gm.joined_at, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img
+         FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+         WHERE gm.app_id = ? AND gm.group_id = ? ORDER BY gm.role = 'owner' DESC, gm.joined_at, gm.user_id`,
+      ),
+      memberIds: p('SELECT user_id FROM group_members WHERE app_id = ? AND group_id = ?'),
+      addMember: p('INSERT OR IGNORE INTO group_members (app_id, group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)'),
+      removeMember: p("DELETE FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ? AND role <> 'owner'"),
+      dismiss: p('UPDATE groups SET dismissed_at = ? WHERE app_id = ? AND group_id = ?'),
+      deleteMembers: p('DELETE FROM group_members WHERE app_id = ? AND group_id = ?'),
+      byClientId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.from_id = ? AND m.client_msg_id = ?`),
+      byId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.message_id = ?`),
+      bumpConv: p(
+        `INSERT INTO conversations (app_id, conv_id, last_seq, last_message_id, updated_at) VALUES (?, ?, 1, ?, ?)
+         ON CONFLICT(app_id, conv_id) DO UPDATE SET last_seq = last_seq + 1, last_message_id = excluded.last_message_id,
+         updated_at = excluded.updated_at RETURNING last_seq`,
+      ),
+      lastSeq: p('SELECT last_seq FROM conversations WHERE app_id = ? AND conv_id = ?'),
+      insertMessage: p(
+        `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type,
+          content, data, sender_inbox_seq, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertInbox: p('INSERT INTO inbox (app_id, user_id, inbox_seq, message_id) VALUES (?, ?, ?, ?)'),
+      linkConv: p('INSERT OR IGNORE INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES (?, ?, ?, ?)'),
+      inboxAfter: p(
+        `SELECT ${MESSAGE_COLUMNS}, i.inbox_seq FROM inbox i JOIN messages m ON m.app_id = i.app_id AND m.message_id = i.message_id
+         WHERE i.app_id = ? AND i.user_id = ? AND i.inbox_seq > ? ORDER BY i.inbox_seq LIMIT ?`,
+      ),
+      historyBack: p(
+        `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq < ?
+         ORDER BY m.seq DESC LIMIT ?) ORDER BY seq`,
+      ),
+      historyForward: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`),
+      readSeq: p('SELECT read_seq FROM read_state WHERE app_id = ? AND user_id = ? AND conv_id = ?'),
+      setRead: p(
+        `INSERT INTO read_state (app_id, user_id, conv_id, read_seq) VALUES (?, ?, ?, ?)
+         ON CONFLICT(app_id, user_id, conv_id) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)`,
+      ),
+      unread: p('SELECT COUNT(*) AS n FROM messages WHERE app_id = ? AND conv_id = ? AND seq > ? AND from_id <> ?'),
+      privateConvs: p(
+        `SELECT uc.conv_id, uc.target_id, c.last_seq, c.last_message_id, c.updated_at, COALESCE(u.user_name, uc.target_id) AS name
+         FROM user_conversations uc JOIN conversations c ON c.app_id = uc.app_id AND c.conv_id = uc.conv_id
+         LEFT JOIN users u ON u.app_id = uc.app_id AND u.user_id = uc.target_id
+         WHERE uc.app_id = ? AND uc.user_id = ?`,
+      ),
+      groupConvs: p(
+        `SELECT 'g:' || g.group_id AS conv_id, g.group_id AS target_id, c.last_seq, c.last_message_id, c.updated_at, g.name AS name
+         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
+         JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
+         WHERE gm.app_id = ? AND gm.user_id = ?`,
+      ),
+    };
+    this.sendTransaction = this.db.transaction((appId: string, convId: string, msg: NewMessage, recipients: string[]) =>
+      this.sendTx(appId, convId, msg, recipients),
+    );
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  getApp(appId: string): AppRecord | undefined {
+    const r = this.stmt.getApp!.get(appId) as { app_id: string; app_secret: string; created_at: number } | undefined;
+    return r && { appId: r.app_id, appSecret: r.app_secret, createdAt: r.created_at };
+  }
+
+  upsertApp(appId: string, appSecret: string): AppRecord {
+    this.stmt.upsertApp!.run(appId, appSecret, Date.now());
+    return this.getApp(appId)!;
+  }
+
+  getDevApp(): AppRecord | undefined {
+    const r = this.stmt.getDevApp!.get() as { app_id: string; app_secret: string; created_at: number } | undefined;
+    return r && { appId: r.app_id, appSecret: r.app_secret, createdAt: r.created_at };
+  }
+
+  setDevApp(appId: string): void {
+    this.db.transaction(() => {
+      this.stmt.clearDev!.run();
+      this.stmt.setDev!.run(appId);
+    })();
+  }
+
+  getUser(appId: string, userId: string): UserRecord | undefined {
+    const r = this.stmt.getUser!.get(appId, userId) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  upsertUser(appId: string, userId: string, patch: UserPatch): UserRecord {
+    const existing = this.getUser(appId, userId);
+    const row = {
+      app: appId,
+      user: userId,
+      userName: patch.userName ?? existing?.userName ?? userId,
+      userImg: patch.userImg ?? existing?.userImg ?? '',
+      companyName: patch.companyName ?? existing?.companyName ?? '',
+      imRole: patch.imRole ?? existing?.imRole ?? 'user',
+      valid: (patch.valid ?? existing?.valid ?? true) ? 1 : 0,
+      now: Date.now(),
+    };
+    if (existing) this.stmt.updateUser!.run(row);
+    else this.stmt.insertUser!.run(row);
+    return this.getUser(appId, userId)!;
+  }
+
+  missingUsers(appId: string, userIds: string[]): string[] {
+    return userIds.filter((id) => !this.stmt.userExists!.get(appId, id));
+  }
+
+  latestInboxSeq(appId: string, userId: string): number {
+    const r = this.stmt.inboxSeq!.get(appId, userId) as { inbox_seq: number } | undefined;
+    return r?.inbox_seq ?? 0;
+  }
+
+  createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): GroupRecord {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.stmt.insertGroup!.run(appId, group.groupId, group.name, group.description, group.ownerId, now);
+      this.stmt.addMember!.run(appId, group.groupId, group.ownerId, 'owner', now);
+      for (const id of memberIds) if (id !== group.ownerId) this.stmt.addMember!.run(appId, group.groupId, id, 'member', now);
+    })();
+    return this.getGroup(appId, group.groupId)!;
+  }
+
+  groupIdTaken(appId: string, groupId: string): boolean {
+    return !!this.stmt.groupExists!.get(appId, groupId);
+  }
+
+  getGroup(appId: string, groupId: string): GroupRecord | undefined {
+    const r = this.stmt.getGroup!.get(appId, groupId) as GroupRow | undefined;
+    return r && toGroup(r);
+  }
+
+  listGroupsOf(appId: string, userId: string): GroupRecord[] {
+    return (this.stmt.groupsOf!.all(appId, userId) as GroupRow[]).map(toGroup);
+  }
+
+  isMember(appId: string, groupId: string, userId: string): boolean {
+    return !!this.stmt.isMember!.get(appId, groupId, userId);
+  }
+
+  members(appId: string, groupId: string): MemberRecord[] {
+    return (this.stmt.members!.all(appId, groupId) as Array<{ user_id: string; role: string; joined_at: number; user_name: string; user_img: string }>).map(
+      (r) => ({ userId: r.user_id, userName: r.user_name, userImg: r.user_img, role: r.role as MemberRecord['role'], joinedAt: r.joined_at }),
+    );
+  }
+
+  addMembers(appId: string, groupId: string, userIds: string[]): string[] {
+    const now = Date.now();
+    const added: string[] = [];
+    this.db.transaction(() => {
+      for (const id of userIds) {
+        if (this.stmt.addMember!.run(appId, groupId, id, 'member', now).changes > 0) added.push(id);
+      }
+    })();
+    return added;
+  }
+
+  removeMember(appId: string, groupId: string, userId: string): boolean {
+    return this.stmt.removeMember!.run(appId, groupId, userId).changes > 0;
+  }
+
+  dismissGroup(appId: string, groupId: string): void {
+    this.db.transaction(() => {
+      this.stmt.dismiss!.run(Date.now(), appId, groupId);
+      this.stmt.deleteMembers!.run(appId, groupId);
+    })();
+  }
+
+  private readonly sendTx = (appId: string, convId: string, msg: NewMessage, recipients: string[]): SendResult => {
+    const now = Date.now();
+    const messageId = randomUUID();
+    const seq = (this.stmt.bumpConv!.get(appId, convId, messageId, now) as { last_seq: number }).last_seq;
+    const deliveries: Array<{ userId: string; inboxSeq: number }> = [];
+    for (const userId of recipients) {
+      const row = this.stmt.bumpInbox!.get(appId, userId) as { inbox_seq: number } | undefined;
+      if (!row) continue; // not a user of this app: nothing to deliver to
+      deliveries.push({ userId, inboxSeq: row.inbox_seq });
+    }
+    const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
+    const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
+    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now);
+    for (const d of deliveries) this.stmt.insertInbox!.run(appId, d.userId, d.inboxSeq, messageId);
+    if (msg.chatType === 0) {
+      this.stmt.linkConv!.run(appId, msg.from, convId, msg.to);
+      this.stmt.linkConv!.run(appId, msg.to, convId, msg.from);
+    }
+    // Sending marks the conversation read up to one's own message.
+    this.stmt.setRead!.run(appId, msg.from, convId, seq);
+    const message: StoredMessage = {
+      messageId,
+      clientMsgId: msg.clientMsgId,
+      from: msg.from,
+      fromName: msg.fromName,
+      to: msg.to,
+      content: msg.content,
+      chatType: msg.chatType,
+      msgType: msg.msgType,
+      timestamp: now,
+      data: msg.data ?? null,
+      seq,
+    };
+    return { message, senderInboxSeq, deliveries, duplicate: false };
+  };
+
+
+  sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult {
+    const existing = this.findByClientId(appId, msg.from, msg.clientMsgId);
+    if (existing) {
+      const { senderInboxSeq, ...message } = existing;
+      return { message, senderInboxSeq, deliveries: [], duplicate: true };
+    }
+    const convId = msg.chatType === 1 ? groupConvId(msg.to) : privateConvIdOf(msg.from, msg.to);
+    const unique = [...new Set(recipients)];
+    return this.sendTransaction(appId, convId, msg, unique);
+  }
+
+  findByClientId(appId: string, from: string, clientMsgId: string): (StoredMessage & { senderInboxSeq: number }) | undefined {
+    const r = this.stmt.byClientId!.get(appId, from, clientMsgId) as MessageRow | undefined;
+    return r && { ...toMessage(r), senderInboxSeq: r.sender_inbox_seq };
+  }
+
+  getMessage(appId: string, messageId: string): StoredMessage | undefined {
+    const r = this.stmt.byId!.get(appId, messageId) as MessageRow | undefined;
+    return r && toMessage(r);
+  }
+
+  inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): StoredMessage[] {
+    return (this.stmt.inboxAfter!.all(appId, userId, afterInboxSeq, limit) as MessageRow[]).map(toMessage);
+  }
+
+  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): StoredMessage[] {
+    const rows =
+      direction === 'BACK'
+        ? this.stmt.historyBack!.all(appId, convId, fromSeq === 0 ? Number.MAX_SAFE_INTEGER : fromSeq, limit)
+        : this.stmt.historyForward!.all(appId, convId, fromSeq, limit);
+    return (rows as MessageRow[]).map(toMessage);
+  }
+
+  conversations(appId: string, userId: string): ConversationRecord[] {
+    type Row = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string };
+    const build = (chatType: 0 | 1) => (r: Row): ConversationRecord => {
+      const readSeq = (this.stmt.readSeq!.get(appId, userId, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0;
+      const unreadCount = (this.stmt.unread!.get(appId, r.conv_id, readSeq, userId) as { n: number }).n;
+      return {
+        conversationId: `${chatType}:${r.target_id}`,
+        chatType,
+        targetId: r.target_id,
+        name: r.name,
+        lastMessage: r.last_message_id ? this.getMessage(appId, r.last_message_id) ?? null : null,
+        lastSeq: r.last_seq,
+        readSeq,
+        unreadCount,
+        updatedAt: r.updated_at,
+      };
+    };
+    const list = [
+      ...(this.stmt.privateConvs!.all(appId, userId) as Row[]).map(build(0)),
+      ...(this.stmt.groupConvs!.all(appId, userId) as Row[]).map(build(1)),
+    ];
+    return list.sort((a, b) => b.updatedAt - a.updatedAt || a.conversationId.localeCompare(b.conversationId));
+  }
+
+  markRead(appId: string, userId: string, convId: string, seq: number | undefined): { readSeq: number; unreadCount: number } {
+    const last = this.lastSeq(appId, convId);
+    const target = Math.min(seq ?? last, last);
+    this.stmt.setRead!.run(appId, userId, convId, target);
+    const readSeq = (this.stmt.readSeq!.get(appId, userId, convId) as { read_seq: number }).read_seq;
+    const unreadCount = (this.stmt.unread!.get(appId, convId, readSeq, userId) as { n: number }).n;
+    return { readSeq, unreadCount };
+  }
+
+  lastSeq(appId: string, convId: string): number {
+    return (this.stmt.lastSeq!.get(appId, convId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+  }
+
+  close(): void {
+    if (this.db.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+}
+
+function privateConvIdOf(a: string, b: string): string {
+  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`;
+}
