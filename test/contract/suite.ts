@@ -13,7 +13,7 @@ export interface ContractTarget {
   createAdapter(): ImAdapter;
   /** Optional: simulate the device going offline and online (cuts real sockets). */
   setOnline?(adapter: ImAdapter, online: boolean): void | Promise<void>;
-  /** Optional: simulate app hide/show. */
+  /** Optional: simulate app hide/show; hiding must cut the sockets as the platform does. */
   setAppState?(adapter: ImAdapter, state: 'foreground' | 'background'): void | Promise<void>;
   teardown?(): void | Promise<void>;
 }
@@ -173,19 +173,56 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       expect(got).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
     });
 
-    it('a send while reconnecting is queued and delivered once the connection is back', async () => {
-      const a = await login('Alice');
+    const withNetwork = target.setOnline ? it : it.skip;
+    const withAppState = target.setAppState ? it : it.skip;
+
+    withNetwork('a send while offline is queued and delivered once, right after the network is back', async () => {
+      const a = await login('Alice', { reconnectionDelay: 60000 });
       const b = await login('Bob');
       const got: string[] = [];
       b.client.on('imchat', (m) => got.push(m.content));
-      if (!target.setOnline) return; // adapters without network simulation are covered by the unit tests
-      await target.setOnline(a.adapter, false);
+      await target.setOnline!(a.adapter, false);
       await waitFor(() => a.client.getStatus() !== 'connected', 5000, 'offline');
       const pending = a.client.sendPrivateMessage({ content: 'queued while offline', recipientId: b.userId });
-      await target.setOnline(a.adapter, true);
+      const backAt = Date.now();
+      await target.setOnline!(a.adapter, true);
+      // With a 60 s backoff delay, only the network event can explain a quick delivery.
       await expect(pending).resolves.toMatchObject({ content: 'queued while offline' });
+      expect(Date.now() - backAt).toBeLessThan(10000);
       await waitFor(() => got.length === 1, 5000, 'delivery');
       expect(got).toEqual(['queued while offline']);
+    });
+
+    withNetwork('the recipient offline: messages sent meanwhile arrive once, in order, when it is back', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob', { reconnectionDelay: 60000 });
+      const got: string[] = [];
+      b.client.on('imchat', (m) => got.push(m.content));
+      await target.setOnline!(b.adapter, false);
+      await waitFor(() => b.client.getStatus() !== 'connected', 5000, 'offline');
+      for (let i = 1; i <= 4; i++) await a.client.sendPrivateMessage({ content: `while away ${i}`, recipientId: b.userId });
+      const ready = nextEvent(b.client, 'ready', 10000);
+      await target.setOnline!(b.adapter, true);
+      await ready;
+      await a.client.sendPrivateMessage({ content: 'after', recipientId: b.userId });
+      await waitFor(() => got.length === 5, 5000, 'all messages');
+      expect(got).toEqual(['while away 1', 'while away 2', 'while away 3', 'while away 4', 'after']);
+    });
+
+    withAppState('hidden then shown: reconnects at once if the socket was cut, and catches up', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob', { reconnectionDelay: 60000 });
+      const got: string[] = [];
+      b.client.on('imchat', (m) => got.push(m.content));
+      // The target cuts the sockets of a hidden app, as the platform does a few seconds after hiding.
+      await target.setAppState!(b.adapter, 'background');
+      await waitFor(() => b.client.getStatus() !== 'connected', 5000, 'cut');
+      await a.client.sendPrivateMessage({ content: 'while hidden', recipientId: b.userId });
+      const ready = nextEvent(b.client, 'ready', 10000);
+      await target.setAppState!(b.adapter, 'foreground');
+      await ready;
+      await waitFor(() => got.length === 1, 5000, 'catch-up');
+      expect(got).toEqual(['while hidden']);
     });
 
     it('bad input is refused locally with E_INVALID_ARGUMENT and nothing is sent', async () => {
