@@ -13,7 +13,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'comind-im-test-'));
+  // A caller-provided dataDir is the caller's to clean up (persistence tests restart on it).
+  const ownDir = typeof overrides.dataDir !== 'string';
+  const dataDir = ownDir ? mkdtempSync(path.join(tmpdir(), 'comind-im-test-')) : (overrides.dataDir as string);
   const server = createImServer({
     host: '127.0.0.1',
     apiPort: 0,
@@ -32,7 +34,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     appSecret: server.devApp.appSecret,
     async stop() {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -47,6 +47,7 @@ export function connect(server: TestServer, token: string): Promise<Socket & { s
 export function call<T = any>(socket: Socket, event: string, ...args: unknown[]): Promise<Env<T>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 5000);
+    timer.unref();
     socket.emit(event, ...args, (res: Env<T>) => {
       clearTimeout(timer);
       resolve(res);
