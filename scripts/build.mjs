@@ -33,6 +33,8 @@ await Promise.all([
   // Bundlers: socket.io-client and nanoid stay external so apps dedupe them.
   build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'nanoid'], mainFields: ['module', 'main'] }),
   build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'nanoid'] }),
+  // comind-im-client-sdk/testing: the Node wx runtime; ws stays a (peer) dependency.
+  build({ ...common, entryPoints: ['testing/index.ts'], outfile: 'dist/testing.cjs', format: 'cjs', platform: 'node', external: ['ws'] }),
   // <script>: everything inside, minified, global ImClient.
   build({
     ...common,
