@@ -84,6 +84,8 @@ export class ImClient {
   private restoredOutboxFor: string | undefined;
   private forcingReconnect = false;
   private connectWaiters: Array<{ resolve: (v: boolean) => void; reject: (e: ImError) => void }> = [];
+  /** Socket requests waiting for an ack: failed at once when the connection goes, not at their timeout. */
+  private readonly pendingRequests = new Set<{ timer: ReturnType<typeof setTimeout>; reject: (e: ImError) => void }>();
 
   constructor(options: ImClientOptions = {}) {
     this.opts = resolveOptions(options);
@@ -812,6 +814,7 @@ export class ImClient {
   }
 
   private onConnectionLost(status: ConnectionStatus): void {
+    this.failPendingRequests();
     this.ready = false;
     this.heartbeat.stop();
     this.heartbeat.reset();
@@ -910,7 +913,16 @@ export class ImClient {
     if (wasActive && wasConnected) this.events.emit('disconnect', disconnectReason);
   }
 
+  private failPendingRequests(): void {
+    for (const pending of [...this.pendingRequests]) {
+      clearTimeout(pending.timer);
+      pending.reject(new ImError('E_NOT_CONNECTED', 'the connection was lost before the server answered.'));
+    }
+    this.pendingRequests.clear();
+  }
+
   private teardownSocket(): void {
+    this.failPendingRequests();
     if (this.serverDisconnectTimer) clearTimeout(this.serverDisconnectTimer);
     for (const undo of this.socketCleanup.splice(0)) undo();
     for (const undo of this.hookCleanup.splice(0)) undo();
@@ -938,12 +950,17 @@ export class ImClient {
         reject(new ImError('E_NOT_CONNECTED', `${context}: not connected.`));
         return;
       }
-      const timer = setTimeout(
-        () => reject(new ImError('E_TIMEOUT', `${context}: no answer from the server within ${this.opts.sendTimeout} ms.`)),
-        this.opts.sendTimeout,
-      );
+      const pending = {
+        timer: setTimeout(() => {
+          this.pendingRequests.delete(pending);
+          reject(new ImError('E_TIMEOUT', `${context}: no answer from the server within ${this.opts.sendTimeout} ms.`));
+        }, this.opts.sendTimeout),
+        reject,
+      };
+      this.pendingRequests.add(pending);
       socket.emit(event, payload, (res: Envelope<T>) => {
-        clearTimeout(timer);
+        if (!this.pendingRequests.delete(pending)) return; // already failed or timed out
+        clearTimeout(pending.timer);
         if (!res || typeof res.code !== 'number') reject(new ImError('E_SERVER', `${context}: the server answered without an envelope.`));
         else if (res.code !== 0) reject(fromServerError(res.code, res.message, context));
         else resolve(res.data as T);

@@ -319,6 +319,29 @@ describe('ImClient connection state machine', () => {
     }
   });
 
+  it('a catch-up sync waiting for an answer fails at once when the connection drops, and runs again on reconnect', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter, inbox, received } = setup({ sendTimeout: 60000, pingInterval: 1e9 });
+      await client.connect({ token: FAKE_TOKEN });
+      const s = adapter.socket;
+      const answer = s.handlers['chat:sync'];
+      s.handlers['chat:sync'] = () => undefined; // the server never answers this sync
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(jest.getTimerCount()).toBe(2); // heartbeat + the sync's 60 s answer timer
+      s.drop();
+      expect(jest.getTimerCount()).toBe(0); // both gone with the connection
+      s.handlers['chat:sync'] = answer!;
+      inbox.push(incoming(1));
+      s.accept();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      expect(received.map((m) => m.inboxSeq)).toEqual([1]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('a throwing listener does not stop other listeners or delivery', async () => {
     const { client, adapter, inbox, received } = setup();
     client.on('imchat', () => {

@@ -52,6 +52,8 @@ describe('state persisted in adapter storage', () => {
     expect(stored.map((m) => m.clientMsgId)).toEqual([sentId]);
     expect(await adapter.storage.getItem('comind-im:v1:app:me:outbox')).toBeNull();
     second.destroy();
+    (first as unknown as { lifecycle: string }).lifecycle = 'active';
+    first.destroy(); // releases the timers the "killed" run left behind
   });
 
   it('caches the conversation list per user and serves it before connecting', async () => {
