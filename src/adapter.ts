@@ -7,10 +7,11 @@
 
 /** Options the core passes when it creates a socket. Mirrors socket.io-client's manager options. */
 export interface SocketOptions {
-  /** Called on every (re)connection attempt, so a renewed token is always the one sent. */
+  /**
+   * Called on every (re)connection attempt, so a renewed token is always the one sent. The token
+   * travels in the handshake body, never in the URL, where proxies and access logs would keep it.
+   */
   auth: (cb: (data: { token: string }) => void) => void;
-  /** v2-protocol servers read the token from the query string instead of `auth`. */
-  query: Record<string, string>;
   reconnection: boolean;
   reconnectionAttempts: number;
   reconnectionDelay: number;

@@ -573,7 +573,6 @@ export class ImClient {
   private createSocket(url: string): SocketLike {
     const socket = this.adapter.createSocket(url, {
       auth: (cb) => cb({ token: this.token ?? '' }),
-      query: { token: this.token ?? '' },
       reconnection: this.opts.reconnection,
       reconnectionAttempts: this.opts.reconnectionAttempts,
       reconnectionDelay: this.opts.reconnectionDelay,

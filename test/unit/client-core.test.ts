@@ -58,6 +58,15 @@ describe('ImClient connection state machine', () => {
     expect(client.getStatus()).toBe('connected');
   });
 
+  it('the token goes in the handshake auth (renewable), never in the URL', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    expect(JSON.stringify(adapter.socket.options)).not.toContain(FAKE_TOKEN);
+    let sent = '';
+    adapter.socket.options.auth((d) => (sent = d.token));
+    expect(sent).toBe(FAKE_TOKEN);
+  });
+
   it('a second connect() reuses the socket', async () => {
     const { client, adapter } = setup();
     await client.connect({ token: FAKE_TOKEN });
