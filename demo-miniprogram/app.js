@@ -1,0 +1,30 @@
+// One ImClient for the whole mini-program (WeChat allows only a few sockets per app), created at
+// launch and shared with every page through globalData, together with the store pages subscribe to.
+const { ImClient } = require('comind-im-client-sdk');
+const config = require('./config');
+const { ChatStore } = require('./utils/store');
+
+App({
+  globalData: {
+    im: null,
+    store: null,
+  },
+
+  onLaunch() {
+    // No `adapter` option: inside a mini-program the SDK picks its weapp adapter
+    // (wx.connectSocket / wx.request / wx storage, network and show/hide events).
+    const im = new ImClient(
+      Object.assign(
+        {
+          serverUrl: config.socketServer,
+          apiServer: config.apiServer,
+        },
+        config.clientOptions,
+      ),
+    );
+    this.globalData.im = im;
+    this.globalData.store = new ChatStore(im, config);
+    // Signed in before? Reconnect with the saved token; pages render cached data meanwhile.
+    this.globalData.store.restore();
+  },
+});

@@ -1,0 +1,336 @@
+// One page for private chats (?type=private&id=<userId>) and group chats (?type=group&id=<groupId>).
+const config = require('../../config');
+const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits } = require('../../utils/format');
+const { conversationKey } = require('../../utils/store');
+
+/** A time separator is shown when two messages are further apart than this. */
+const TIME_GAP = 5 * 60 * 1000;
+let localIds = 0;
+
+function decode(value) {
+  try {
+    return decodeURIComponent(value || '');
+  } catch (err) {
+    return value || '';
+  }
+}
+
+function bySeq(a, b) {
+  return a.seq - b.seq;
+}
+
+Page({
+  data: {
+    title: '',
+    isGroup: false,
+    peer: {},
+    memberCount: 0,
+    groupNotice: '',
+    status: { visible: false },
+    messages: [],
+    loaded: false,
+    loadError: '',
+    noMore: false,
+    refreshing: false,
+    scrollInto: '',
+    draft: '',
+    inputError: '',
+    counter: '',
+    tooLong: false,
+    canSend: true,
+  },
+
+  onLoad(query) {
+    this.store = getApp().globalData.store;
+    if (!this.store.me) {
+      wx.reLaunch({ url: '/pages/login/login' });
+      return;
+    }
+    this.me = this.store.me;
+    this.chatType = query.type === 'group' ? 1 : 0;
+    this.targetId = decode(query.id);
+    this.key = conversationKey(this.chatType, this.targetId);
+    this.title = decode(query.name) || this.store.nameOf(this.chatType, this.targetId);
+    /** Messages the server stored, by messageId, kept sorted by seq in `confirmed`. */
+    this.byId = {};
+    this.confirmed = [];
+    /** My messages on their way (or failed), in the order I sent them. */
+    this.pending = [];
+    this.visible = false;
+    this.receiptSeq = 0;
+
+    const peer = avatar(this.targetId, this.title);
+    wx.setNavigationBarTitle({ title: this.title });
+    this.setData({
+      title: this.title,
+      isGroup: this.chatType === 1,
+      peer: { avatarText: peer.text, avatarColor: peer.color },
+      status: this.store.statusView(),
+    });
+
+    this.offs = [
+      this.store.on('message', (m) => this.onMessage(m)),
+      this.store.on('receipt', (r) => {
+        if (this.chatType === 0 && r.peerId === this.targetId) this.render(false);
+      }),
+      this.store.on('status', (status) => this.onStatus(status)),
+      this.store.on('groupChanged', (c) => {
+        if (this.chatType === 1 && c.groupId === this.targetId) this.loadGroupInfo();
+      }),
+    ];
+    this.loadLatest();
+    if (this.chatType === 1) this.loadGroupInfo();
+  },
+
+  onShow() {
+    if (!this.store || !this.store.me) return;
+    this.visible = true;
+    this.store.setActive(this.key);
+    this.markAllRead();
+  },
+
+  onHide() {
+    this.visible = false;
+    if (this.store && this.store.active === this.key) this.store.setActive(null);
+  },
+
+  onUnload() {
+    this.onHide();
+    (this.offs || []).forEach((off) => off());
+    clearTimeout(this.readTimer);
+  },
+
+  // ---------------------------------------------------------------- loading
+
+  loadLatest() {
+    return this.store
+      .history(this.chatType, this.targetId, 0)
+      .then((list) => {
+        list.forEach((m) => this.addConfirmed(m));
+        this.setData({ loaded: true, loadError: '', noMore: list.length < config.historyPageSize });
+        this.render(true);
+        this.markAllRead();
+      })
+      .catch((err) => {
+        this.setData({ loaded: true, loadError: `Could not load messages. ${describeError(err)}` });
+        if (err && err.code === 'E_FORBIDDEN') this.setData({ canSend: false });
+      });
+  },
+
+  /** Pull down in the message list: the page of messages before the oldest one shown. */
+  onPullOlder() {
+    if (this.loadingOlder) return;
+    if (this.data.noMore || !this.confirmed.length) {
+      this.setData({ refreshing: false });
+      if (!this.confirmed.length) this.loadLatest();
+      return;
+    }
+    this.loadingOlder = true;
+    this.setData({ refreshing: true });
+    const oldest = this.confirmed[0];
+    this.store
+      .history(this.chatType, this.targetId, oldest.seq)
+      .then((list) => {
+        list.forEach((m) => this.addConfirmed(m));
+        this.loadingOlder = false;
+        this.setData({ refreshing: false, noMore: list.length < config.historyPageSize, loadError: '' });
+        // Keep the message that was on top in view.
+        this.render(false, `m-${oldest.messageId}`);
+      })
+      .catch((err) => {
+        this.loadingOlder = false;
+        this.setData({ refreshing: false, loadError: `Could not load earlier messages. ${describeError(err)}` });
+      });
+  },
+
+  onPullDownRefresh() {
+    this.onPullOlder();
+    wx.stopPullDownRefresh();
+  },
+
+  loadGroupInfo() {
+    this.store.im
+      .getGroupInfo({ groupId: this.targetId })
+      .then((group) => {
+        this.title = group.name;
+        wx.setNavigationBarTitle({ title: group.name });
+        this.setData({ title: group.name, memberCount: group.memberCount, groupNotice: '', canSend: true });
+      })
+      .catch((err) => {
+        if (err && (err.code === 'E_FORBIDDEN' || err.code === 'E_NOT_FOUND')) {
+          this.setData({ groupNotice: 'You are no longer a member of this group', canSend: false });
+        }
+      });
+  },
+
+  // ---------------------------------------------------------------- live updates
+
+  addConfirmed(m) {
+    if (this.byId[m.messageId]) return false;
+    this.byId[m.messageId] = m;
+    const list = this.confirmed;
+    if (!list.length || list[list.length - 1].seq < m.seq) list.push(m);
+    else {
+      list.push(m);
+      list.sort(bySeq);
+    }
+    return true;
+  },
+
+  onMessage(m) {
+    if (conversationKey(m.chatType, m.chatType === 1 ? m.to : m.from === this.me.userId ? m.to : m.from) !== this.key) return;
+    if (!this.addConfirmed(m)) return;
+    this.render(true);
+    if (m.from !== this.me.userId && this.visible) this.readNow(m);
+  },
+
+  onStatus(status) {
+    this.setData({ status });
+    if (this.store.im.getStatus() === 'connected') {
+      if (this.data.loadError && !this.confirmed.length) this.loadLatest();
+      else if (this.visible) this.markAllRead();
+    }
+  },
+
+  /** A message from someone else is on screen: tell them (private) and move my read position. */
+  readNow(m) {
+    if (this.chatType === 0) {
+      if (m.seq > this.receiptSeq && this.store.sendReadReceipt(m)) this.receiptSeq = m.seq;
+    }
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => this.store.markRead(this.chatType, this.targetId, m.seq), 300);
+  },
+
+  markAllRead() {
+    if (!this.visible || !this.confirmed.length) return;
+    let newestTheirs = null;
+    for (let i = this.confirmed.length - 1; i >= 0; i--) {
+      if (this.confirmed[i].from !== this.me.userId) {
+        newestTheirs = this.confirmed[i];
+        break;
+      }
+    }
+    if (this.chatType === 0 && newestTheirs && newestTheirs.seq > this.receiptSeq && this.store.sendReadReceipt(newestTheirs)) {
+      this.receiptSeq = newestTheirs.seq;
+    }
+    this.store.markRead(this.chatType, this.targetId);
+  },
+
+  // ---------------------------------------------------------------- rendering
+
+  render(toBottom, anchor) {
+    const meId = this.me.userId;
+    const receipts = this.chatType === 0 ? this.store.receiptsFor(this.targetId) : null;
+    const entries = this.confirmed.map((m) => ({ message: m, state: 'sent' })).concat(this.pending.map((p) => ({ message: p, state: p.state })));
+    let lastMine = -1;
+    entries.forEach((e, i) => {
+      if (e.state === 'sent' && e.message.from === meId) lastMine = i;
+    });
+    const now = Date.now();
+    const messages = entries.map((e, i) => {
+      const m = e.message;
+      const mine = m.from === meId;
+      const prev = i > 0 ? entries[i - 1].message : null;
+      const who = avatar(m.from, m.fromName);
+      let state = e.state;
+      let statusText = '';
+      if (state === 'sending') statusText = 'Sending…';
+      else if (state === 'failed') statusText = m.error;
+      else if (mine && receipts && i === lastMine) {
+        if (receipts.read >= m.seq) state = 'read';
+        else if (receipts.delivered >= m.seq) state = 'delivered';
+        statusText = state === 'read' ? 'Read' : state === 'delivered' ? 'Delivered' : 'Sent';
+      }
+      const key = m.messageId || m.localId;
+      return {
+        key,
+        anchor: `m-${key}`,
+        mine,
+        content: m.content,
+        showTime: !prev || m.timestamp - prev.timestamp > TIME_GAP,
+        timeText: chatTime(m.timestamp, now),
+        senderName: this.chatType === 1 && !mine ? m.fromName || m.from : '',
+        avatarText: who.text,
+        avatarColor: who.color,
+        state,
+        statusText,
+        failed: state === 'failed',
+      };
+    });
+    const update = { messages };
+    if (anchor) update.scrollInto = anchor;
+    else if (toBottom && messages.length) update.scrollInto = messages[messages.length - 1].anchor;
+    this.setData(update);
+  },
+
+  // ---------------------------------------------------------------- sending
+
+  onInput(e) {
+    const draft = e.detail.value;
+    const chars = charCount(draft);
+    const max = config.maxMessageChars;
+    const tooLong = chars > max;
+    this.setData({
+      draft,
+      tooLong,
+      counter: chars > max * 0.8 ? `${groupDigits(chars)} / ${groupDigits(max)}` : '',
+      inputError: tooLong ? checkMessage(draft, max).error : '',
+    });
+  },
+
+  onSend() {
+    if (!this.data.canSend) return;
+    const check = checkMessage(this.data.draft, config.maxMessageChars);
+    if (!check.ok) {
+      this.setData({ inputError: check.error });
+      return;
+    }
+    this.setData({ draft: '', inputError: '', counter: '', tooLong: false });
+    this.enqueue(check.text);
+  },
+
+  enqueue(content) {
+    localIds += 1;
+    const entry = {
+      localId: `local-${localIds}`,
+      from: this.me.userId,
+      fromName: this.me.userName,
+      content,
+      timestamp: Date.now(),
+      state: 'sending',
+      error: '',
+    };
+    this.pending.push(entry);
+    this.render(true);
+    this.store
+      .send(this.chatType, this.targetId, content)
+      .then((m) => {
+        this.pending.splice(this.pending.indexOf(entry), 1);
+        this.addConfirmed(m);
+        this.render(true);
+      })
+      .catch((err) => {
+        entry.state = 'failed';
+        entry.error = describeError(err, 'send');
+        this.render(false);
+      });
+  },
+
+  onRetry(e) {
+    const key = e.currentTarget.dataset.key;
+    const entry = this.pending.find((p) => p.localId === key);
+    if (!entry || entry.state !== 'failed') return;
+    this.pending.splice(this.pending.indexOf(entry), 1);
+    this.enqueue(entry.content);
+  },
+
+  // ---------------------------------------------------------------- navigation
+
+  onStatusTap() {
+    if (this.data.status.canRetry) this.store.reconnect();
+  },
+
+  onGroupInfo() {
+    wx.navigateTo({ url: `/pages/group-info/group-info?id=${encodeURIComponent(this.targetId)}&from=chat` });
+  },
+});

@@ -1,0 +1,389 @@
+/**
+ * The app's chat state, shared by every page through getApp().globalData.store.
+ *
+ * It owns nothing but plain data and listens to the one ImClient of the app. Pages subscribe with
+ * store.on(event, fn) (which returns the unsubscribe function) and render what they get:
+ *
+ *   'session'        { userId, userName } | null    signed in / out
+ *   'status'         { kind, text, visible, ... }   connection bar
+ *   'conversations'  Conversation[]                 newest first, with unreadCount
+ *   'message'        Message                        every live or caught-up message, once
+ *   'receipt'        { peerId, status, seq }        the peer received (1) / read (2) up to seq
+ *   'groups'         Group[]
+ *   'groupChanged'   { groupId, action, ... }
+ */
+const { Emitter } = require('./emitter');
+const { describeError } = require('./format');
+
+const SESSION_KEY = 'demo:session';
+const RECEIPTS_KEY = 'demo:receipts:';
+
+function conversationKey(chatType, targetId) {
+  return `${chatType}:${targetId}`;
+}
+
+class ChatStore extends Emitter {
+  constructor(im, config) {
+    super();
+    this.im = im;
+    this.config = config;
+    this.me = null;
+    this.online = true;
+    this.kicked = false;
+    this.conversations = [];
+    this.conversationsLoaded = false;
+    this.groups = [];
+    this.groupsLoaded = false;
+    /** Key of the conversation whose chat page is on screen: its messages are read, not unread. */
+    this.active = null;
+    /** peerId -> { read, delivered }: the highest seq of my messages the peer received / read. */
+    this.receipts = {};
+    this.refreshTimer = null;
+    this.restoring = null;
+
+    im.on('status', () => this.emit('status', this.statusView()));
+    im.on('imchat', (m) => this.onMessage(m));
+    im.on('receipt', (r) => this.onReceipt(r));
+    im.on('groupChanged', (c) => this.onGroupChanged(c));
+    im.on('kicked', () => {
+      this.kicked = true;
+      this.emit('status', this.statusView());
+    });
+    im.on('error', (err) => console.warn('[demo] IM error:', err && err.message));
+
+    wx.onNetworkStatusChange((res) => {
+      this.online = !!res.isConnected;
+      this.emit('status', this.statusView());
+      // The SDK reconnects by itself when the network returns; if it had given up, start again.
+      if (this.online && this.me && im.getStatus() === 'disconnected' && !this.kicked) this.reconnect();
+    });
+    wx.getNetworkType({
+      success: (res) => {
+        this.online = res.networkType !== 'none';
+        this.emit('status', this.statusView());
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ session
+
+  /**
+   * Development sign-in: registers the user (and the demo contacts, so they can be added to
+   * groups) and gets a token with the app secret from config.js. In production your backend
+   * returns the token and this becomes `im.connect({ token })`.
+   */
+  async signIn(user) {
+    const { apiServer, appId, appSecret, demoUsers } = this.config;
+    const userId = user.userId;
+    const userName = user.userName || user.userId;
+    await this.im.registerUser({ apiServer, appId, appSecret, userId, userName });
+    const token = await this.im.getToken({ apiServer, appId, appSecret, userId, userName });
+    // Demo contacts that never signed in do not exist yet; register them so they can be added to
+    // groups and found on the contacts page.
+    const contacts = demoUsers.filter((u) => u.userId !== userId);
+    await Promise.all(
+      contacts.map((u) =>
+        this.im.getUserInfo({ apiServer, userId: u.userId }).catch((err) =>
+          err && err.code === 'E_NOT_FOUND'
+            ? this.im.registerUser({ apiServer, appId, appSecret, userId: u.userId, userName: u.userName }).catch(() => null)
+            : null,
+        ),
+      ),
+    );
+    this.startSession({ userId, userName, token });
+    this.connect();
+    return this.me;
+  }
+
+  /** Signs in again with the session saved on this phone (no network needed to show cached data). */
+  restore() {
+    if (this.me) return Promise.resolve(true);
+    let saved = null;
+    try {
+      saved = wx.getStorageSync(SESSION_KEY);
+    } catch (err) {
+      saved = null;
+    }
+    if (!saved || !saved.userId || !saved.token) return Promise.resolve(false);
+    this.startSession(saved);
+    this.connect();
+    return Promise.resolve(true);
+  }
+
+  startSession({ userId, userName, token }) {
+    this.me = { userId, userName };
+    this.token = token;
+    this.kicked = false;
+    this.conversations = [];
+    this.conversationsLoaded = false;
+    this.groups = [];
+    this.groupsLoaded = false;
+    try {
+      wx.setStorageSync(SESSION_KEY, { userId, userName, token });
+      this.receipts = wx.getStorageSync(RECEIPTS_KEY + userId) || {};
+    } catch (err) {
+      this.receipts = {};
+    }
+    this.emit('session', this.me);
+  }
+
+  connect() {
+    this.im.connect({ token: this.token }).catch((err) => this.onConnectError(err));
+  }
+
+  reconnect() {
+    this.kicked = false;
+    this.connect();
+  }
+
+  async onConnectError(err) {
+    // disconnect() / destroy() end a pending connect on purpose.
+    if (!this.me || (err && (err.code === 'E_NOT_CONNECTED' || err.code === 'E_DESTROYED'))) return;
+    if (err && (err.code === 'E_TOKEN_EXPIRED' || err.code === 'E_TOKEN_INVALID')) {
+      // Development path again (production: ask your backend for a fresh token).
+      try {
+        const { apiServer, appId, appSecret } = this.config;
+        this.token = await this.im.getToken({ apiServer, appId, appSecret, userId: this.me.userId, userName: this.me.userName });
+        wx.setStorageSync(SESSION_KEY, { userId: this.me.userId, userName: this.me.userName, token: this.token });
+        this.connect();
+      } catch (again) {
+        console.warn('[demo] could not renew the token:', describeError(again));
+      }
+      return;
+    }
+    console.warn('[demo] connect failed:', describeError(err));
+  }
+
+  signOut() {
+    this.im.disconnect();
+    try {
+      wx.removeStorageSync(SESSION_KEY);
+    } catch (err) {
+      // nothing saved
+    }
+    this.me = null;
+    this.token = null;
+    this.conversations = [];
+    this.groups = [];
+    this.active = null;
+    this.updateBadge();
+    this.emit('session', null);
+  }
+
+  // ------------------------------------------------------------------ connection bar
+
+  statusView() {
+    const status = this.im.getStatus();
+    if (this.kicked) return { kind: 'error', visible: true, text: 'Signed in on another device. Tap to reconnect here.', canRetry: true };
+    if (!this.online) return { kind: 'offline', visible: true, text: 'No network. Waiting to reconnect…', canRetry: false };
+    if (status === 'connecting') return { kind: 'connecting', visible: true, text: 'Connecting…', canRetry: false };
+    if (status === 'reconnecting') return { kind: 'reconnecting', visible: true, text: 'Connection lost. Reconnecting…', canRetry: false };
+    if (status === 'disconnected' && this.me) return { kind: 'error', visible: true, text: 'Disconnected. Tap to reconnect.', canRetry: true };
+    return { kind: status, visible: false, text: '', canRetry: false };
+  }
+
+  // ------------------------------------------------------------------ conversations
+
+  /** Emits the cached list first (instant, works offline), then the server's. */
+  async loadConversations() {
+    if (!this.me) return this.conversations;
+    if (!this.conversationsLoaded) {
+      const cached = await this.im.getCachedConversationList().catch(() => []);
+      if (!this.conversationsLoaded && cached.length) this.setConversations(cached, false);
+    }
+    const list = await this.im.getConversationList();
+    this.setConversations(list, true);
+    return this.conversations;
+  }
+
+  setConversations(list, fresh) {
+    // Keep unread at 0 for the chat that is open, whatever the server had a moment ago.
+    this.conversations = list
+      .map((c) => (c.conversationId === this.active ? Object.assign({}, c, { unreadCount: 0 }) : c))
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+    if (fresh) this.conversationsLoaded = true;
+    this.updateBadge();
+    this.emit('conversations', this.conversations);
+  }
+
+  findConversation(chatType, targetId) {
+    const key = conversationKey(chatType, targetId);
+    return this.conversations.find((c) => c.conversationId === key);
+  }
+
+  /** The name to show for a chat: the conversation's, the group's, or the demo contact's. */
+  nameOf(chatType, targetId) {
+    const c = this.findConversation(chatType, targetId);
+    if (c && c.name) return c.name;
+    if (chatType === 1) {
+      const g = this.groups.find((x) => x.id === targetId);
+      return g ? g.name : targetId;
+    }
+    const u = this.config.demoUsers.find((x) => x.userId === targetId);
+    return u ? u.userName : targetId;
+  }
+
+  totalUnread() {
+    return this.conversations.reduce((n, c) => n + (c.unreadCount || 0), 0);
+  }
+
+  updateBadge() {
+    const n = this.totalUnread();
+    const done = { fail() {} };
+    if (n > 0) wx.setTabBarBadge(Object.assign({ index: 0, text: n > 99 ? '99+' : String(n) }, done));
+    else wx.removeTabBarBadge(Object.assign({ index: 0 }, done));
+  }
+
+  /** Called by the chat page while it is on screen (key) and when it leaves (null). */
+  setActive(key) {
+    this.active = key;
+  }
+
+  /** Marks a conversation read up to seq (default: everything) here and on the server. */
+  markRead(chatType, targetId, seq) {
+    const c = this.findConversation(chatType, targetId);
+    if (c && c.unreadCount) {
+      c.unreadCount = 0;
+      this.updateBadge();
+      this.emit('conversations', this.conversations);
+    }
+    const params = { chatType, targetId };
+    if (seq) params.seq = seq;
+    return this.im.markConversationRead(params).catch((err) => console.warn('[demo] markConversationRead:', describeError(err)));
+  }
+
+  onMessage(m) {
+    if (!this.me) return;
+    const mine = m.from === this.me.userId;
+    const targetId = m.chatType === 1 ? m.to : mine ? m.to : m.from;
+    const key = conversationKey(m.chatType, targetId);
+    let c = this.conversations.find((x) => x.conversationId === key);
+    if (!c) {
+      c = {
+        conversationId: key,
+        chatType: m.chatType,
+        targetId,
+        name: m.chatType === 1 ? this.nameOf(1, targetId) : mine ? this.nameOf(0, targetId) : m.fromName || m.from,
+        lastMessage: null,
+        lastSeq: 0,
+        readSeq: 0,
+        unreadCount: 0,
+        updatedAt: 0,
+      };
+      this.conversations.unshift(c);
+      this.scheduleRefresh();
+    }
+    if (m.seq > (c.lastSeq || 0)) {
+      c.lastMessage = m;
+      c.lastSeq = m.seq;
+      c.updatedAt = m.timestamp;
+    }
+    if (mine) c.readSeq = Math.max(c.readSeq || 0, m.seq);
+    else if (this.active !== key && m.seq > (c.readSeq || 0)) c.unreadCount = (c.unreadCount || 0) + 1;
+    this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
+    this.updateBadge();
+    this.emit('conversations', this.conversations);
+    this.emit('message', m);
+  }
+
+  /** A conversation we did not know about: ask the server for the real entry (name, counts). */
+  scheduleRefresh() {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      this.loadConversations().catch(() => undefined);
+    }, 300);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** Sends text; resolves with the stored message, rejects with an ImError. */
+  send(chatType, targetId, content) {
+    const sending =
+      chatType === 1 ? this.im.sendGroupMessage({ groupId: targetId, content }) : this.im.sendPrivateMessage({ recipientId: targetId, content });
+    return sending.then((m) => {
+      this.onSent(m);
+      return m;
+    });
+  }
+
+  onSent(m) {
+    const key = conversationKey(m.chatType, m.to);
+    let c = this.conversations.find((x) => x.conversationId === key);
+    if (!c) {
+      c = { conversationId: key, chatType: m.chatType, targetId: m.to, name: this.nameOf(m.chatType, m.to), lastSeq: 0, readSeq: 0, unreadCount: 0 };
+      this.conversations.unshift(c);
+      this.scheduleRefresh();
+    }
+    if (m.seq >= (c.lastSeq || 0)) {
+      c.lastMessage = m;
+      c.lastSeq = m.seq;
+      c.updatedAt = m.timestamp;
+    }
+    c.readSeq = Math.max(c.readSeq || 0, m.seq);
+    this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
+    this.emit('conversations', this.conversations);
+  }
+
+  history(chatType, targetId, beforeSeq) {
+    const query = { msgSeqId: beforeSeq || 0, syncType: 'BACK', limitSize: this.config.historyPageSize };
+    return chatType === 1
+      ? this.im.getGroupHistoryMessages(Object.assign({ groupId: targetId }, query))
+      : this.im.getPrivateHistoryMessages(Object.assign({ peerId: targetId }, query));
+  }
+
+  /** Tells the sender of a private message that it was read. False when offline (nothing sent). */
+  sendReadReceipt(message) {
+    try {
+      return this.im.sendReadReceipt(message.messageId, message.from);
+    } catch (err) {
+      return false;
+    }
+  }
+
+  onReceipt(r) {
+    if (!this.me || r.chatType !== 0) return;
+    const peerId = r.from;
+    const entry = this.receipts[peerId] || { read: 0, delivered: 0 };
+    if (r.status === 2) entry.read = Math.max(entry.read, r.seq);
+    entry.delivered = Math.max(entry.delivered, r.seq);
+    this.receipts[peerId] = entry;
+    try {
+      wx.setStorageSync(RECEIPTS_KEY + this.me.userId, this.receipts);
+    } catch (err) {
+      // storage full: receipts are only a nicety
+    }
+    this.emit('receipt', { peerId, status: r.status, seq: r.seq });
+  }
+
+  receiptsFor(peerId) {
+    return this.receipts[peerId] || { read: 0, delivered: 0 };
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  async loadGroups() {
+    const list = await this.im.getGroupList();
+    this.groups = list;
+    this.groupsLoaded = true;
+    this.emit('groups', list);
+    return list;
+  }
+
+  async createGroup({ name, description, userIdList }) {
+    const group = await this.im.createGroup({ name, description, userIdList });
+    this.groups = [group].concat(this.groups.filter((g) => g.id !== group.id));
+    this.emit('groups', this.groups);
+    return group;
+  }
+
+  onGroupChanged(change) {
+    this.emit('groupChanged', change);
+    if (this.groupsLoaded) this.loadGroups().catch(() => undefined);
+    if (change.action === 'dismissed' || (change.userIds || []).indexOf(this.me && this.me.userId) >= 0) {
+      this.scheduleRefresh();
+    }
+  }
+}
+
+module.exports = { ChatStore, conversationKey };
