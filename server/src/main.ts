@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `npm start`: the reference server with its embedded database, configured by IM_* variables. */
+import path from 'node:path';
 import { configFromEnv } from './config';
 import { createImServer } from './server';
 
@@ -10,6 +11,10 @@ async function main(): Promise<void> {
   } catch (err) {
     console.error(`comind-im-server: ${(err as Error).message}`);
     process.exit(2);
+  }
+  if (!process.env.IM_DATA_DIR) {
+    // `npm start` runs in the workspace folder; keep the data where the user typed the command.
+    config.dataDir = path.resolve(process.env.INIT_CWD || process.cwd(), 'data');
   }
   const server = createImServer({ ...config, logger: process.env.IM_LOG === '1' });
   const urls = await server.start();
