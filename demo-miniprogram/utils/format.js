@@ -151,11 +151,11 @@ function describeError(err, context) {
     case 'E_NETWORK':
       return 'Cannot reach the IM server. Check the network and that the server is running.';
     case 'E_TIMEOUT':
-      return context === 'send' ? 'Not sent: there was no connection for too long.' : 'The IM server did not answer in time.';
+      return context === 'send' ? 'Not sent: no connection.' : 'The IM server did not answer in time.';
     case 'E_NOT_CONNECTED':
       return 'Not sent: not connected.';
     case 'E_SEND_UNCERTAIN':
-      return 'May not have been sent: the connection dropped before the server confirmed it.';
+      return 'Maybe not sent: the connection dropped before the server confirmed it.';
     case 'E_PAYLOAD_TOO_LARGE':
       return 'Too long to send: a message can be at most 32 KB.';
     case 'E_FORBIDDEN':

@@ -7,7 +7,7 @@
  *   'session'        { userId, userName } | null    signed in / out
  *   'status'         { kind, text, visible, ... }   connection bar
  *   'conversations'  Conversation[]                 newest first, with unreadCount
- *   'message'        Message                        every live or caught-up message, once
+ *   'message'        Message                        every message received (live or caught up) or sent
  *   'receipt'        { peerId, status, seq }        the peer received (1) / read (2) up to seq
  *   'groups'         Group[]
  *   'groupChanged'   { groupId, action, ... }
@@ -217,7 +217,7 @@ class ChatStore extends Emitter {
     if (c && c.name) return c.name;
     if (chatType === 1) {
       const g = this.groups.find((x) => x.id === targetId);
-      return g ? g.name : targetId;
+      return g ? g.name : 'Group chat';
     }
     const u = this.config.demoUsers.find((x) => x.userId === targetId);
     return u ? u.userName : targetId;
@@ -323,6 +323,8 @@ class ChatStore extends Emitter {
     c.readSeq = Math.max(c.readSeq || 0, m.seq);
     this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
     this.emit('conversations', this.conversations);
+    // The server does not echo a message to the socket that sent it: tell open chat pages here.
+    this.emit('message', m);
   }
 
   history(chatType, targetId, beforeSeq) {
@@ -379,7 +381,8 @@ class ChatStore extends Emitter {
 
   onGroupChanged(change) {
     this.emit('groupChanged', change);
-    if (this.groupsLoaded) this.loadGroups().catch(() => undefined);
+    // Also when the groups tab was never opened: a group's first message should show its name.
+    this.loadGroups().catch(() => undefined);
     if (change.action === 'dismissed' || (change.userIds || []).indexOf(this.me && this.me.userId) >= 0) {
       this.scheduleRefresh();
     }

@@ -1,0 +1,162 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"customExportConditions": ["node", "node-addons"]}
+ *
+ * Not a test: the data and pages behind docs/screenshots/ (`npm run screenshots` runs this file
+ * with jest, then draws the HTML it writes in headless Chromium). Four demo users on four
+ * simulated phones chat through a real reference server; every screen is a page as the demo
+ * renders it on Alice's (or a newcomer's) phone.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bubbles, launchPhone, openChatWith, sendFromChat, signInAsDemoUser, signInWithForm, sleep, ROOT, type PageHandle, type Phone } from './page-harness';
+import { pageToHtml } from './render-html';
+import { startServerProcess, type ServerProcess } from './server-process';
+
+const OUT = process.env.SCREENSHOT_HTML_DIR ?? path.join(ROOT, '.tmp/screenshots');
+
+let server: ServerProcess;
+const phones: Phone[] = [];
+
+beforeAll(async () => {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  server = await startServerProcess();
+});
+
+afterAll(async () => {
+  for (const phone of phones) phone.destroy();
+  await server?.stop();
+});
+
+function save(name: string, phone: Phone, page: PageHandle = phone.page): void {
+  writeFileSync(path.join(OUT, `${name}.html`), pageToHtml(phone, page));
+}
+
+async function phoneFor(userId: string, config: Record<string, unknown> = {}): Promise<Phone> {
+  const phone = launchPhone({ server, label: userId, config });
+  phones.push(phone);
+  await signInAsDemoUser(phone, userId);
+  return phone;
+}
+
+async function say(phone: Phone, chatType: 0 | 1, to: string, ...lines: string[]): Promise<void> {
+  for (const line of lines) {
+    await phone.store.send(chatType, to, line);
+    await sleep(40);
+  }
+}
+
+test('screens', async () => {
+  const visitor = launchPhone({ server, label: 'visitor' });
+  phones.push(visitor);
+  await visitor.waitForPage('pages/login/login');
+  save('login', visitor);
+
+  const alice = await phoneFor('alice', { clientOptions: { sendTimeout: 1500 } });
+  const bob = await phoneFor('bob');
+  const carol = await phoneFor('carol');
+  const dave = await phoneFor('dave');
+
+  // Alice and Dave: read.
+  const aliceDave = await openChatWith(alice, 'dave');
+  await sendFromChat(aliceDave, 'Can you check the Android build before lunch?');
+  await alice.waitFor(() => aliceDave.data.messages[0]?.state !== 'sending', 'sent');
+  await say(dave, 0, 'alice', 'On it', 'Build 412 installs fine on the Pixel and the Mi 11');
+  await alice.waitFor(() => bubbles(aliceDave).length === 3, 'Dave’s answers');
+  alice.navigateBack();
+
+  // Weekend hike: Alice's group.
+  const hike = await alice.store.createGroup({ name: 'Weekend hike', description: 'Saturday, Xiangshan', userIdList: ['bob', 'dave'] });
+  await say(alice, 1, hike.id, 'Who is in for Saturday?');
+  await say(dave, 1, hike.id, 'Count me in!');
+
+  // Bob and Alice, a real exchange; Bob has it open, so he reads Alice's replies.
+  await say(bob, 0, 'alice', 'Hey Alice, do you have a minute?');
+  await alice.waitFor(() => alice.page.texts('.conv-name').includes('Bob Li'), 'Bob on Alice’s list');
+  const aliceBob = await openChatWith(alice, 'bob');
+  await sendFromChat(aliceBob, 'Sure, what’s up?');
+  const bobChat = await openChatWith(bob, 'alice');
+  await say(bob, 0, 'alice', 'The chat demo is ready for review', 'Sign in as two users and send a few messages');
+  await sendFromChat(aliceBob, 'Nice! Trying it now');
+  await sendFromChat(aliceBob, 'Messages arrive instantly on both phones, and I can see when you have read them');
+  await alice.waitFor(() => aliceBob.texts('.msg-status-text').includes('Read'), 'Read under Alice’s last message');
+  await bob.waitFor(() => bubbles(bobChat).length === 6, 'all six on Bob’s phone');
+  save('chat', alice, aliceBob);
+  alice.navigateBack();
+
+  // Design review: Bob's group, Alice has not opened it yet.
+  const review = await bob.store.createGroup({ name: 'Design review', description: 'Onboarding flow v2', userIdList: ['alice', 'carol'] });
+  await say(bob, 1, review.id, 'Uploaded the new onboarding flow to Figma');
+  await say(carol, 1, review.id, 'Looks great! The empty states are much clearer now');
+  await say(bob, 1, review.id, 'Can we go through it tomorrow at 10?');
+
+  // Carol to Alice, unread.
+  await say(carol, 0, 'alice', 'The release checklist is done', 'Only the screenshots are missing');
+  const list = alice.page;
+  await alice.waitFor(() => list.texts('.conv-name').length === 5 && list.texts('.conv-name').includes('Design review'), 'five conversations on Alice’s list');
+  await alice.waitFor(() => list.texts('.unread-badge').join() === '2,3,1', 'unread counts');
+  save('conversations', alice);
+
+  // Design review opened: sender names on the bubbles; Alice answers.
+  await list.tap('.conversation', list.texts('.conv-name').indexOf('Design review'));
+  const group = await alice.waitForPage('pages/chat/chat');
+  await alice.waitFor(() => bubbles(group).length === 3 && group.data.memberCount === 3, 'the group chat');
+  await sendFromChat(group, '10 works. I will bring the usability notes');
+  await alice.waitFor(() => group.data.messages.length === 4 && group.data.messages[3].state === 'sent', 'sent to the group');
+  await say(carol, 1, review.id, 'See you both there');
+  await alice.waitFor(() => bubbles(group).length === 5, 'Carol’s reply');
+  save('group-chat', alice, group);
+
+  await group.tap('.group-bar');
+  const info = await alice.waitForPage('pages/group-info/group-info');
+  await alice.waitFor(() => info.data.loaded, 'group info');
+  save('group-info', alice, info);
+  alice.navigateBack();
+  alice.navigateBack();
+
+  alice.switchTab('/pages/groups/groups');
+  const groups = await alice.waitForPage('pages/groups/groups');
+  await alice.waitFor(() => groups.$$('.group').length === 2, 'two groups');
+  save('groups', alice);
+
+  await groups.tap('.new-group');
+  const create = await alice.waitForPage('pages/group-create/group-create');
+  await create.input('.name-input', 'Release party');
+  await create.input('.description-input', 'Friday 6 pm, rooftop');
+  const names = create.texts('.candidate .cell-title');
+  await create.tap('.candidate', names.indexOf('Bob Li'));
+  await create.tap('.candidate', names.indexOf('Carol Wang'));
+  save('group-create', alice);
+  alice.navigateBack();
+
+  // Offline: the bar, and a message that could not go out, with Retry.
+  alice.switchTab('/pages/conversations/conversations');
+  const aliceList = await alice.waitForPage('pages/conversations/conversations');
+  await aliceList.tap('.conversation', aliceList.texts('.conv-name').indexOf('Carol Wang'));
+  const carolChat = await alice.waitForPage('pages/chat/chat');
+  await alice.waitFor(() => bubbles(carolChat).length === 2, 'Carol’s messages');
+  alice.runtime.setNetwork(false);
+  await alice.waitFor(() => carolChat.exists('.status-bar'), 'the offline bar');
+  await sendFromChat(carolChat, 'I will add them tonight');
+  await alice.waitFor(() => carolChat.exists('.retry'), 'Retry', 5000);
+  save('offline', alice, carolChat);
+  alice.runtime.setNetwork(true);
+  await alice.waitFor(() => alice.im.getStatus() === 'connected', 'back online');
+
+  // Bad input on the page: too long.
+  const sentence = 'Here is the full list of everything we changed in the onboarding flow since the last review. ';
+  await carolChat.input('.composer-input', sentence.repeat(23));
+  save('too-long', alice, carolChat);
+  await carolChat.input('.composer-input', '');
+
+  // A newcomer: the empty states.
+  const erin = launchPhone({ server, label: 'erin' });
+  phones.push(erin);
+  await signInWithForm(erin, 'erin', 'Erin Zhao');
+  await erin.waitFor(() => erin.page.exists('.empty'), 'the empty chats list');
+  save('empty', erin);
+  await erin.page.tap('.new-chat');
+  await erin.waitForPage('pages/contacts/contacts');
+  save('new-chat', erin);
+}, 120000);
