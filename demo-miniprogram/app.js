@@ -13,17 +13,24 @@ App({
   onLaunch() {
     // No `adapter` option: inside a mini-program the SDK picks its weapp adapter
     // (wx.connectSocket / wx.request / wx storage, network and show/hide events).
+    let store = null;
     const im = new ImClient(
       Object.assign(
         {
           serverUrl: config.socketServer,
           apiServer: config.apiServer,
+          // Called when the SDK needs a fresh token: before the current one expires, or when the
+          // server refuses an expired one (e.g. on a launch after a day away). Development: the IM
+          // server issues one for the app secret in config.js. Production: return the token your
+          // backend mints instead; nothing else changes.
+          tokenProvider: () => store.freshToken(),
         },
         config.clientOptions,
       ),
     );
+    store = new ChatStore(im, config);
     this.globalData.im = im;
-    this.globalData.store = new ChatStore(im, config);
+    this.globalData.store = store;
     // Signed in before? Reconnect with the saved token; pages render cached data meanwhile.
     this.globalData.store.restore();
   },

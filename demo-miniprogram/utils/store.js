@@ -136,22 +136,28 @@ class ChatStore extends Emitter {
     this.connect();
   }
 
-  async onConnectError(err) {
-    // disconnect() / destroy() end a pending connect on purpose.
+  onConnectError(err) {
+    // disconnect() / destroy() end a pending connect on purpose; expired tokens go through
+    // tokenProvider (freshToken below); anything else shows in the connection bar.
     if (!this.me || (err && (err.code === 'E_NOT_CONNECTED' || err.code === 'E_DESTROYED'))) return;
-    if (err && (err.code === 'E_TOKEN_EXPIRED' || err.code === 'E_TOKEN_INVALID')) {
-      // Development path again (production: ask your backend for a fresh token).
-      try {
-        const { apiServer, appId, appSecret } = this.config;
-        this.token = await this.im.getToken({ apiServer, appId, appSecret, userId: this.me.userId, userName: this.me.userName });
-        wx.setStorageSync(SESSION_KEY, { userId: this.me.userId, userName: this.me.userName, token: this.token });
-        this.connect();
-      } catch (again) {
-        console.warn('[demo] could not renew the token:', describeError(again));
-      }
-      return;
-    }
     console.warn('[demo] connect failed:', describeError(err));
+  }
+
+  /**
+   * The app's tokenProvider. Development path: ask the IM server with the app secret. In production
+   * replace the body with a request to your backend, which mints the token.
+   */
+  async freshToken() {
+    if (!this.me) throw new Error('not signed in');
+    const { apiServer, appId, appSecret } = this.config;
+    const token = await this.im.getToken({ apiServer, appId, appSecret, userId: this.me.userId, userName: this.me.userName });
+    this.token = token;
+    try {
+      wx.setStorageSync(SESSION_KEY, { userId: this.me.userId, userName: this.me.userName, token });
+    } catch (err) {
+      // the token is only cached for the next launch
+    }
+    return token;
   }
 
   signOut() {

@@ -40,6 +40,7 @@ async function main() {
     devAppSecret: process.env.IM_DEV_APP_SECRET || 'demo-secret',
     rateLimit: 100000,
     rateBurst: 100000,
+    ...(process.env.IM_TOKEN_TTL ? { tokenTtl: Number(process.env.IM_TOKEN_TTL) } : {}),
   });
   const info = await server.start();
 

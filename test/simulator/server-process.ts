@@ -17,11 +17,24 @@ export interface ServerProcess {
 
 const MAIN = path.join(__dirname, 'server-main.cjs');
 
-export function startServerProcess(timeoutMs = 20000): Promise<ServerProcess> {
+export interface ServerProcessOptions {
+  /** Extra environment, e.g. { IM_TOKEN_TTL: '4' } for short-lived tokens. */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 20000;
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [MAIN], {
       cwd: path.resolve(__dirname, '../..'),
-      env: { ...process.env, IM_DEV_APP_ID: 'demo-app', IM_DEV_APP_SECRET: 'demo-secret' },
+      // Server settings from the developer's shell (IM_*) do not leak into the tests.
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('IM_'))),
+        IM_DEV_APP_ID: 'demo-app',
+        IM_DEV_APP_SECRET: 'demo-secret',
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

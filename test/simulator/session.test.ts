@@ -141,3 +141,40 @@ test('sign out returns to the sign-in page; the next user sees only their own ch
   expect(daveList.text('.me-name')).toBe('Dave Zhou');
   expect(daveList.texts('.conv-name')).not.toContain('Frank Xu');
 });
+
+test('short-lived tokens: renewed through tokenProvider while connected, and on a relaunch after expiry', async () => {
+  const shortLived = await startServerProcess({ env: { IM_TOKEN_TTL: '3' } });
+  try {
+    const a = launch('alice short', { server: shortLived });
+    const b = launch('bob short', { server: shortLived });
+    await signInAsDemoUser(a, 'alice');
+    await signInAsDemoUser(b, 'bob');
+    const renew = jest.spyOn(a.store, 'freshToken');
+    const statuses: string[] = [];
+    a.im.on('status', (s: string) => statuses.push(s));
+
+    // Past the 3 s lifetime: renewed before expiry (at 90 %), the connection never dropped.
+    await sleep(3600);
+    expect(renew).toHaveBeenCalled();
+    expect(statuses).toEqual([]);
+    expect(a.im.getStatus()).toBe('connected');
+    await b.store.send(0, 'alice', 'still here?');
+    await a.waitFor(() => a.page.text('.conv-preview') === 'still here?', 'a message after the first token expired');
+
+    // Closed, and opened again once the saved token has expired: signed in again on its own.
+    const storage = a.runtime.exportStorage();
+    a.destroy();
+    await sleep(3500);
+    const again = launch('alice again', { server: shortLived, runtime: { storage } });
+    const list = await again.waitForPage('pages/conversations/conversations');
+    await again.waitFor(() => again.im.getStatus() === 'connected', 'connected with a fresh token');
+    await again.waitFor(() => list.text('.conv-preview') === 'still here?', 'the list after the relaunch');
+    expect(list.exists('.status-bar')).toBe(false);
+    // The expired token was replaced (tokenProvider → getToken) and saved for the next launch.
+    const saved = (storage['demo:session'] as { token: string }).token;
+    expect(again.runtime.wx.getStorageSync('demo:session').token).not.toBe(saved);
+  } finally {
+    for (const phone of phones.splice(0)) phone.destroy();
+    await shortLived.stop();
+  }
+});
