@@ -76,6 +76,8 @@ export interface ImConversation {
   lastMessage: ImMessage | null;
   lastSeq: number;
   readSeq: number;
+  /** Private conversations: how far the peer has read (my messages with seq <= it are read); null for groups. */
+  peerReadSeq: number | null;
   unreadCount: number;
   updatedAt: number;
 }

@@ -166,11 +166,13 @@ describe('HTTP API', () => {
     expect(list.body.data[0]).toMatchObject({ conversationId: `0:${a}`, chatType: 0, targetId: a, name: 'Ann', unreadCount: 3, lastSeq: 3, readSeq: 0 });
     expect(list.body.data[0].lastMessage.content).toBe('hi 3');
     const senderView = await http(server, 'GET', '/api/conversations', undefined, tA);
-    expect(senderView.body.data[0]).toMatchObject({ targetId: b, unreadCount: 0, readSeq: 3 });
+    expect(senderView.body.data[0]).toMatchObject({ targetId: b, unreadCount: 0, readSeq: 3, peerReadSeq: 0 });
 
     expect((await http(server, 'POST', '/api/conversations/read', { chatType: 0, targetId: a, seq: 2 }, tB)).body.data).toEqual({ conversationId: `0:${a}`, readSeq: 2, unreadCount: 1 });
     expect((await http(server, 'POST', '/api/conversations/read', { chatType: 0, targetId: a, seq: 1 }, tB)).body.data.readSeq).toBe(2);
     expect((await http(server, 'POST', '/api/conversations/read', { chatType: 0, targetId: a }, tB)).body.data).toMatchObject({ readSeq: 3, unreadCount: 0 });
+    // The sender sees how far the recipient has read.
+    expect((await http(server, 'GET', '/api/conversations', undefined, tA)).body.data[0].peerReadSeq).toBe(3);
     expect((await http(server, 'POST', '/api/conversations/read', { chatType: 2, targetId: a }, tB)).body.code).toBe(40000);
     expect((await http(server, 'POST', '/api/conversations/read', { chatType: '0', targetId: a }, tB)).body.code).toBe(40000);
   });

@@ -492,6 +492,9 @@ export class SqliteStorage implements Storage {
     const build = (chatType: 0 | 1) => (r: Row): ConversationRecord => {
       const readSeq = (this.stmt.readSeq!.get(appId, userId, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0;
       const unreadCount = (this.stmt.unread!.get(appId, r.conv_id, readSeq, userId) as { n: number }).n;
+      // How far the other side has read: lets a client show "read" without having seen the receipt.
+      const peerReadSeq =
+        chatType === 0 ? ((this.stmt.readSeq!.get(appId, r.target_id, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null;
       return {
         conversationId: `${chatType}:${r.target_id}`,
         chatType,
@@ -500,6 +503,7 @@ export class SqliteStorage implements Storage {
         lastMessage: r.last_message_id ? this.getMessage(appId, r.last_message_id) ?? null : null,
         lastSeq: r.last_seq,
         readSeq,
+        peerReadSeq,
         unreadCount,
         updatedAt: r.updated_at,
       };

@@ -84,6 +84,8 @@ export interface ConversationRecord {
   lastMessage: StoredMessage | null;
   lastSeq: number;
   readSeq: number;
+  /** Private conversations: the peer's read position (null for groups). */
+  peerReadSeq: number | null;
   unreadCount: number;
   updatedAt: number;
 }
