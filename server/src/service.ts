@@ -202,7 +202,7 @@ export class ImService {
     let recipients: string[];
     if (input.chatType === 1) {
       this.memberGroup(caller, input.to);
-      recipients = this.storage.members(caller.appId, input.to).map((m) => m.userId);
+      recipients = this.storage.memberIds(caller.appId, input.to);
     } else {
       const peer = this.storage.getUser(caller.appId, input.to);
       if (!peer) throw new ApiError(Code.NOT_FOUND, `recipient ${input.to} not found`);

@@ -16,8 +16,11 @@ import type {
 } from './types';
 import { groupConvId } from './types';
 
+/** A schema step: SQL, or a function for steps that move data. */
+export type Migration = string | ((db: Database.Database) => void);
+
 /** Ordered migrations; `PRAGMA user_version` records how many ran. Never edit one that shipped. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: Migration[] = [
   `
   CREATE TABLE apps (
     app_id TEXT PRIMARY KEY,
@@ -106,7 +109,71 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (app_id, user_id, conv_id)
   ) WITHOUT ROWID;
   `,
+  // 2: inboxes as runs. One row per (recipient, message) made a 1,000-member group send dirty a
+  // page per member (each user's inbox lives in its own part of the B-tree). A user's inbox is
+  // instead a list of runs: inbox seqs start..end are seqs conv_seq.. of one conversation. A steady
+  // conversation extends the open run kept next to the user's counter, so a send updates one small
+  // row per member; a run is written out only when the user's next message is from elsewhere.
+  (db) => {
+    db.exec(`
+      CREATE TABLE inbox_state (
+        app_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        inbox_seq INTEGER NOT NULL DEFAULT 0,
+        run_start INTEGER NOT NULL DEFAULT 0,
+        run_conv TEXT,
+        run_conv_seq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (app_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE inbox_runs (
+        app_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        start_seq INTEGER NOT NULL,
+        end_seq INTEGER NOT NULL,
+        conv_id TEXT NOT NULL,
+        conv_seq INTEGER NOT NULL,
+        PRIMARY KEY (app_id, user_id, start_seq)
+      ) WITHOUT ROWID;
+      INSERT INTO inbox_state (app_id, user_id, inbox_seq) SELECT app_id, user_id, inbox_seq FROM users;
+    `);
+    const users = db.prepare('SELECT DISTINCT app_id, user_id FROM inbox').all() as Array<{ app_id: string; user_id: string }>;
+    const entries = db.prepare(
+      `SELECT i.inbox_seq, m.conv_id, m.seq FROM inbox i JOIN messages m ON m.app_id = i.app_id AND m.message_id = i.message_id
+       WHERE i.app_id = ? AND i.user_id = ? ORDER BY i.inbox_seq`,
+    );
+    const closeRun = db.prepare('INSERT INTO inbox_runs (app_id, user_id, start_seq, end_seq, conv_id, conv_seq) VALUES (?, ?, ?, ?, ?, ?)');
+    const openRun = db.prepare('UPDATE inbox_state SET run_start = ?, run_conv = ?, run_conv_seq = ? WHERE app_id = ? AND user_id = ?');
+    for (const u of users) {
+      let run: { start: number; end: number; conv: string; convSeq: number } | undefined;
+      for (const e of entries.all(u.app_id, u.user_id) as Array<{ inbox_seq: number; conv_id: string; seq: number }>) {
+        if (run && run.conv === e.conv_id && run.end + 1 === e.inbox_seq && run.convSeq + (run.end - run.start) + 1 === e.seq) {
+          run.end = e.inbox_seq;
+          continue;
+        }
+        if (run) closeRun.run(u.app_id, u.user_id, run.start, run.end, run.conv, run.convSeq);
+        run = { start: e.inbox_seq, end: e.inbox_seq, conv: e.conv_id, convSeq: e.seq };
+      }
+      if (run) openRun.run(run.start, run.conv, run.convSeq, u.app_id, u.user_id);
+    }
+    db.exec('DROP TABLE inbox; ALTER TABLE users DROP COLUMN inbox_seq;');
+  },
 ];
+
+/** Brings a database to `target` (default: the newest schema), one transaction per step. */
+export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the database has schema version ${version}, newer than this server knows (${MIGRATIONS.length}); upgrade comind-im-server`);
+  }
+  for (let i = version; i < target; i++) {
+    db.transaction(() => {
+      const step = MIGRATIONS[i]!;
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}
 
 interface MessageRow {
   message_id: string;
@@ -186,6 +253,9 @@ function toGroup(r: GroupRow): GroupRecord {
   };
 }
 
+/** SQL: the message (@conv, @seq) directly follows the recipient's open run. */
+const CONTINUES_RUN = '(run_conv = @conv AND run_conv_seq + (inbox_seq - run_start) = @seq - 1)';
+
 const MESSAGE_COLUMNS =
   'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
 
@@ -206,7 +276,7 @@ export class SqliteStorage implements Storage {
     // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.migrate();
+    migrate(this.db);
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       getApp: p('SELECT app_id, app_secret, created_at FROM apps WHERE app_id = ?'),
@@ -226,8 +296,22 @@ export class SqliteStorage implements Storage {
          valid = @valid, updated_at = @now WHERE app_id = @app AND user_id = @user`,
       ),
       userExists: p('SELECT 1 FROM users WHERE app_id = ? AND user_id = ?'),
-      inboxSeq: p('SELECT inbox_seq FROM users WHERE app_id = ? AND user_id = ?'),
-      bumpInbox: p('UPDATE users SET inbox_seq = inbox_seq + 1 WHERE app_id = ? AND user_id = ? RETURNING inbox_seq'),
+      insertInboxState: p('INSERT OR IGNORE INTO inbox_state (app_id, user_id) VALUES (?, ?)'),
+      inboxSeq: p('SELECT inbox_seq FROM inbox_state WHERE app_id = ? AND user_id = ?'),
+      // Set-based fan-out: one statement per send whatever the number of recipients. `cont` is true
+      // when this message directly follows the recipient's open run in the same conversation.
+      closeRuns: p(
+        `INSERT INTO inbox_runs (app_id, user_id, start_seq, end_seq, conv_id, conv_seq)
+         SELECT app_id, user_id, run_start, inbox_seq, run_conv, run_conv_seq FROM inbox_state
+         WHERE app_id = @app AND user_id IN (SELECT value FROM json_each(@recipients)) AND run_conv IS NOT NULL AND NOT ${CONTINUES_RUN}`,
+      ),
+      bumpInbox: p(
+        `UPDATE inbox_state SET inbox_seq = inbox_seq + 1,
+           run_start = CASE WHEN ${CONTINUES_RUN} THEN run_start ELSE inbox_seq + 1 END,
+           run_conv_seq = CASE WHEN ${CONTINUES_RUN} THEN run_conv_seq ELSE @seq END,
+           run_conv = @conv
+         WHERE app_id = @app AND user_id IN (SELECT value FROM json_each(@recipients)) RETURNING user_id, inbox_seq`,
+      ),
       insertGroup: p('INSERT INTO groups (app_id, group_id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       groupExists: p('SELECT 1 FROM groups WHERE app_id = ? AND group_id = ?'),
       getGroup: p(
@@ -264,11 +348,22 @@ export class SqliteStorage implements Storage {
         `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type,
           content, data, sender_inbox_seq, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      insertInbox: p('INSERT INTO inbox (app_id, user_id, inbox_seq, message_id) VALUES (?, ?, ?, ?)'),
       linkConv: p('INSERT OR IGNORE INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES (?, ?, ?, ?)'),
-      inboxAfter: p(
-        `SELECT ${MESSAGE_COLUMNS}, i.inbox_seq FROM inbox i JOIN messages m ON m.app_id = i.app_id AND m.message_id = i.message_id
-         WHERE i.app_id = ? AND i.user_id = ? AND i.inbox_seq > ? ORDER BY i.inbox_seq LIMIT ?`,
+      // Inbox seqs are gapless, so the answer is exactly the window @lo..@hi: the runs overlapping
+      // it (closed ones, then the open one), each clipped to the window and expanded to messages.
+      inboxWindow: p(
+        `WITH r AS (
+           SELECT start_seq, end_seq, conv_id, conv_seq FROM inbox_runs
+           WHERE app_id = @app AND user_id = @user AND start_seq <= @hi AND end_seq >= @lo
+             AND start_seq >= COALESCE((SELECT MAX(start_seq) FROM inbox_runs WHERE app_id = @app AND user_id = @user AND start_seq <= @lo), 0)
+           UNION ALL
+           SELECT run_start, inbox_seq, run_conv, run_conv_seq FROM inbox_state
+           WHERE app_id = @app AND user_id = @user AND run_conv IS NOT NULL AND run_start <= @hi AND inbox_seq >= @lo
+         )
+         SELECT ${MESSAGE_COLUMNS}, r.start_seq + (m.seq - r.conv_seq) AS inbox_seq
+         FROM r JOIN messages m ON m.app_id = @app AND m.conv_id = r.conv_id
+           AND m.seq BETWEEN r.conv_seq + MAX(@lo - r.start_seq, 0) AND r.conv_seq + (MIN(r.end_seq, @hi) - r.start_seq)
+         ORDER BY inbox_seq`,
       ),
       historyBack: p(
         `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq < ?
@@ -297,16 +392,6 @@ export class SqliteStorage implements Storage {
     this.sendTransaction = this.db.transaction((appId: string, convId: string, msg: NewMessage, recipients: string[]) =>
       this.sendTx(appId, convId, msg, recipients),
     );
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[i]!);
-        this.db.pragma(`user_version = ${i + 1}`);
-      })();
-    }
   }
 
   getApp(appId: string): AppRecord | undefined {
@@ -349,7 +434,12 @@ export class SqliteStorage implements Storage {
       now: Date.now(),
     };
     if (existing) this.stmt.updateUser!.run(row);
-    else this.stmt.insertUser!.run(row);
+    else {
+      this.db.transaction(() => {
+        this.stmt.insertUser!.run(row);
+        this.stmt.insertInboxState!.run(appId, userId);
+      })();
+    }
     return this.getUser(appId, userId)!;
   }
 
@@ -395,6 +485,10 @@ export class SqliteStorage implements Storage {
     );
   }
 
+  memberIds(appId: string, groupId: string): string[] {
+    return (this.stmt.memberIds!.all(appId, groupId) as Array<{ user_id: string }>).map((r) => r.user_id);
+  }
+
   addMembers(appId: string, groupId: string, userIds: string[]): string[] {
     const now = Date.now();
     const added: string[] = [];
@@ -421,16 +515,16 @@ export class SqliteStorage implements Storage {
     const now = Date.now();
     const messageId = randomUUID();
     const seq = (this.stmt.bumpConv!.get(appId, convId, messageId, now) as { last_seq: number }).last_seq;
-    const deliveries: Array<{ userId: string; inboxSeq: number }> = [];
-    for (const userId of recipients) {
-      const row = this.stmt.bumpInbox!.get(appId, userId) as { inbox_seq: number } | undefined;
-      if (!row) continue; // not a user of this app: nothing to deliver to
-      deliveries.push({ userId, inboxSeq: row.inbox_seq });
-    }
+    const fanOut = { app: appId, recipients: JSON.stringify(recipients), conv: convId, seq };
+    this.stmt.closeRuns!.run(fanOut);
+    // Ids that are not users of this app have no inbox_state row and get nothing.
+    const deliveries = (this.stmt.bumpInbox!.all(fanOut) as Array<{ user_id: string; inbox_seq: number }>).map((r) => ({
+      userId: r.user_id,
+      inboxSeq: r.inbox_seq,
+    }));
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
     this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now);
-    for (const d of deliveries) this.stmt.insertInbox!.run(appId, d.userId, d.inboxSeq, messageId);
     if (msg.chatType === 0) {
       this.stmt.linkConv!.run(appId, msg.from, convId, msg.to);
       this.stmt.linkConv!.run(appId, msg.to, convId, msg.from);
@@ -476,7 +570,9 @@ export class SqliteStorage implements Storage {
   }
 
   inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): StoredMessage[] {
-    return (this.stmt.inboxAfter!.all(appId, userId, afterInboxSeq, limit) as MessageRow[]).map(toMessage);
+    if (limit < 1) return [];
+    const window = { app: appId, user: userId, lo: afterInboxSeq + 1, hi: afterInboxSeq + limit };
+    return (this.stmt.inboxWindow!.all(window) as MessageRow[]).map(toMessage);
   }
 
   history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): StoredMessage[] {

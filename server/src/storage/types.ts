@@ -112,6 +112,8 @@ export interface Storage {
   listGroupsOf(appId: string, userId: string): GroupRecord[];
   isMember(appId: string, groupId: string, userId: string): boolean;
   members(appId: string, groupId: string): MemberRecord[];
+  /** Just the ids: the recipients of a group send. */
+  memberIds(appId: string, groupId: string): string[];
   addMembers(appId: string, groupId: string, userIds: string[]): string[];
   removeMember(appId: string, groupId: string, userId: string): boolean;
   dismissGroup(appId: string, groupId: string): void;
