@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The long reliability runs (test/reliability/*.long.test.ts) are `npm run test:chaos`.
+  testPathIgnorePatterns: ['/node_modules/', '\\.long\\.test\\.ts$'],
   transform: {
     // Type checking runs once in `npm run typecheck`; per-file transpiling keeps jest fast.
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],

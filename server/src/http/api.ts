@@ -29,6 +29,23 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     // secure-json-parse (fastify's default) rejects __proto__ and constructor.prototype keys.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors raised before routing (a malformed %-escape, a path parameter over 100 characters)
+    // and HTTP-level client errors (headers over Node's 16 KB) answered in fastify's own JSON
+    // shape, not the envelope; found by test/reliability/fuzz.test.ts.
+    frameworkErrors: (err, _req, reply) => {
+      const api = new ApiError(Code.INVALID_ARGUMENT, `bad request: ${err.message}`);
+      // A framework error's reply has no route schema, so its generic send() type does not narrow.
+      void (reply as unknown as { code(c: number): { send(b: unknown): unknown } }).code(api.httpStatus).send(fail(api));
+    },
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const what = err.code === 'HPE_HEADER_OVERFLOW' ? 'request headers too large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request timed out' : 'malformed HTTP request';
+      const body = JSON.stringify(fail(new ApiError(Code.INVALID_ARGUMENT, `bad request: ${what}`)));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(err);
+    },
   });
   void app.register(cors, { origin: '*', methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization', 'accept'] });
 
