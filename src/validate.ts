@@ -55,9 +55,27 @@ export function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** True when `text` has half of a UTF-16 surrogate pair (a loop: older mini-program engines lack regex lookbehind). */
+export function hasUnpairedSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) return true;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    }
+  }
+  return false;
+}
+
 export function requireContent(method: string, value: unknown, msgType: number): string {
   if (typeof value !== 'string') throw invalid(method, `"content" must be a string, got ${describe(value)}.`);
   if (msgType === 0 && value.trim().length === 0) throw invalid(method, '"content" is empty; a text message needs some text.');
+  // Text with an unpaired UTF-16 surrogate (e.g. an emoji cut in half) has no UTF-8 form; the server refuses it.
+  if (hasUnpairedSurrogate(value)) {
+    throw invalid(method, '"content" contains an unpaired surrogate (half of an emoji or other character); send valid Unicode text.');
+  }
   const size = utf8Bytes(value);
   if (size > Limits.CONTENT_BYTES) {
     throw new ImError(

@@ -28,6 +28,8 @@ export interface Group extends GroupRecord {
   id: string;
 }
 
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function depthOf(value: unknown, depth = 0): number {
   if (depth > LIMITS.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
   let max = depth;
@@ -181,6 +183,10 @@ export class ImService {
       throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
     }
     if (msgType === 0 && input.content.trim().length === 0) throw new ApiError(Code.INVALID_ARGUMENT, 'content: a text message (msgType 0) needs some text');
+    // An unpaired UTF-16 surrogate has no UTF-8 form: SQLite would store U+FFFD instead, so the ack
+    // and live copy would differ from history and sync, and an idempotent resend after a lost ack
+    // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
+    if (UNPAIRED_SURROGATE.test(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
     const data = input.data === undefined ? null : input.data;
     if (data !== null) {
       if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
