@@ -1,0 +1,225 @@
+/**
+ * One adapter for every "mini-program-style" API object: WeChat's `wx`, uni-app's `uni` and Taro's
+ * `Taro` share the shape of `wx` (request, connectSocket, storage, network and app hooks with
+ * success/fail callbacks) and differ in details that are handled here, per instance:
+ *
+ * - return values: `wx.request` returns a task; `uni.*` returns a task when a callback is passed and
+ *   a promise otherwise; `Taro.*` always returns a promise (and calls the callbacks too), and
+ *   `Taro.connectSocket` hands its SocketTask over in that promise. Callbacks are always passed
+ *   here, and a returned promise gets a rejection handler so a failure is reported once, through
+ *   the callback, never as an unhandled rejection;
+ * - H5 builds of uni-app and Taro run in a browser: there the socket is socket.io-client's own
+ *   WebSocket transport, and network/visibility come from `window`/`document`.
+ */
+import { io as socketIo } from 'socket.io-client';
+import type { AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe } from '../src/adapter';
+import { normaliseHeaders, parseBody, transportError } from './shared';
+import { createSocketTaskTransport } from './weapp/socket-task-transport';
+import type { WxApi } from './weapp/wx-types';
+
+/** socket.io-client's `io()` shape; weapp.socket.io exports exactly this. */
+export type IoFactory = (url: string, options: Record<string, unknown>) => SocketLike;
+
+/**
+ * The surface used of `wx`, `uni` or `Taro`. Return types are loose on purpose: each framework
+ * returns something different (a task, a promise, a promise of a task).
+ */
+export type MiniprogramStyleApi = {
+  [K in keyof WxApi]: WxApi[K] extends (...args: infer A) => unknown ? (...args: A) => unknown : WxApi[K];
+};
+
+/** `miniprogram`: SocketTask transport and the API's lifecycle hooks. `h5`: a browser page. */
+export type RuntimeTarget = 'miniprogram' | 'h5';
+
+export interface MiniprogramStyleAdapterConfig {
+  /** 'weapp', 'uniapp' or 'taro': shown in logs. */
+  name: string;
+  api: MiniprogramStyleApi;
+  /** Replaces the socket.io-client factory (e.g. weapp.socket.io). */
+  io?: IoFactory;
+  /** At most this many requests at once (WeChat allows 10); more wait in a queue. */
+  maxConcurrentRequests?: number;
+  /** Defaults to 'miniprogram'. */
+  target?: RuntimeTarget;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return !!value && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** A promise returned next to the callbacks carries the same failure: observe it so it is not "unhandled". */
+function silence<T>(returned: T): T {
+  if (isThenable(returned)) returned.then(undefined, () => undefined);
+  return returned;
+}
+
+/**
+ * True in a browser page (uni-app/Taro H5): a real `document` and a `WebSocket` constructor. In
+ * mini-programs there is no WebSocket global (Taro's mini-program runtime provides a `window` and a
+ * `document`, but never `WebSocket`).
+ */
+export function looksLikeBrowser(): boolean {
+  return typeof WebSocket === 'function' && typeof document !== 'undefined' && !!document && typeof document.addEventListener === 'function';
+}
+
+export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterConfig): ImAdapter {
+  const { api, name } = config;
+  const target: RuntimeTarget = config.target ?? 'miniprogram';
+  const maxRequests = config.maxConcurrentRequests ?? 10;
+  const io: IoFactory =
+    config.io ??
+    (target === 'h5'
+      ? (url, options) => socketIo(url, options as never) as unknown as SocketLike
+      : ((transport) => (url: string, options: Record<string, unknown>) =>
+          socketIo(url, { ...options, transports: [transport] } as never) as unknown as SocketLike)(createSocketTaskTransport(api as WxApi)));
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const cleanups = new Set<Unsubscribe>();
+
+  const track = (undo: () => void): Unsubscribe => {
+    const off = () => {
+      if (!cleanups.delete(off)) return;
+      undo();
+    };
+    cleanups.add(off);
+    return off;
+  };
+
+  const subscribe = <F>(on: ((f: F) => unknown) | undefined, off: ((f: F) => unknown) | undefined, fn: F): Unsubscribe => {
+    if (typeof on !== 'function') return () => undefined;
+    on.call(api, fn);
+    return track(() => {
+      if (typeof off === 'function') off.call(api, fn);
+    });
+  };
+
+  const domListen = (host: { addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void }, type: string, fn: () => void): Unsubscribe => {
+    host.addEventListener(type, fn);
+    return track(() => host.removeEventListener(type, fn));
+  };
+
+  const acquire = () =>
+    new Promise<void>((resolve) => {
+      if (active < maxRequests) {
+        active++;
+        resolve();
+      } else
+        queue.push(() => {
+          active++;
+          resolve();
+        });
+    });
+  const release = () => {
+    active--;
+    queue.shift()?.();
+  };
+
+  /** One callback-style call as a promise; rejects with the platform's errMsg. */
+  const call = <T>(invoke: (cb: { success: (r: T) => void; fail: (e: { errMsg?: string }) => void }) => unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      try {
+        silence(invoke({ success: resolve, fail: (e) => reject(new Error(e?.errMsg ?? `${name} call failed`)) }));
+      } catch (err) {
+        reject(err);
+      }
+    });
+
+  const storage: KeyValueStorage = {
+    getItem: (key) =>
+      new Promise((resolve) => {
+        try {
+          silence(
+            api.getStorage({
+              key,
+              success: (res) => {
+                const data = res?.data;
+                resolve(typeof data === 'string' ? data : data == null ? null : JSON.stringify(data));
+              },
+              // A missing key is a "fail" in WeChat: treat it as absent.
+              fail: () => resolve(null),
+            }),
+          );
+        } catch {
+          resolve(null);
+        }
+      }),
+    setItem: (key, value) => call<unknown>((cb) => api.setStorage({ key, data: value, ...cb })).then(() => undefined),
+    removeItem: (key) => call<unknown>((cb) => api.removeStorage({ key, ...cb })).then(() => undefined),
+  };
+
+  const browserNetwork = (listener: (online: boolean) => void): Unsubscribe => {
+    if (typeof window === 'undefined' || !window || typeof window.addEventListener !== 'function') return () => undefined;
+    const offOnline = domListen(window, 'online', () => listener(true));
+    const offOffline = domListen(window, 'offline', () => listener(false));
+    return () => {
+      offOnline();
+      offOffline();
+    };
+  };
+
+  return {
+    name,
+    storage,
+
+    createSocket(url: string, socketOptions: SocketOptions): SocketLike {
+      // forceNew: socket.io-client caches one Manager per URL; two clients must not share a socket.
+      return io(url, { ...socketOptions, forceNew: true, transports: ['websocket'] });
+    },
+
+    async request(req: HttpRequest): Promise<HttpResponse> {
+      await acquire();
+      try {
+        return await new Promise<HttpResponse>((resolve, reject) => {
+          silence(
+            api.request({
+              url: req.url,
+              method: req.method,
+              header: req.headers,
+              timeout: req.timeout,
+              dataType: 'json',
+              ...(req.body === undefined ? {} : { data: req.body }),
+              // Any HTTP status is a response: the core reads the envelope's error code from it.
+              success: (res) => resolve({ status: res.statusCode, headers: normaliseHeaders(res.header), data: parseBody(res.data) }),
+              fail: (err) => {
+                const msg = err?.errMsg ?? 'request:fail';
+                reject(transportError(msg, /timeout|time out|超时/i.test(msg), err));
+              },
+            }),
+          );
+        });
+      } finally {
+        release();
+      }
+    },
+
+    onNetworkChange(listener) {
+      if (target === 'h5') return browserNetwork(listener);
+      return subscribe(api.onNetworkStatusChange, api.offNetworkStatusChange, (res: { isConnected: boolean }) => listener(!!res?.isConnected));
+    },
+
+    onAppStateChange(listener: (state: AppState) => void) {
+      if (target === 'h5') {
+        if (typeof document === 'undefined' || !document || typeof document.addEventListener !== 'function') return () => undefined;
+        return domListen(document, 'visibilitychange', () => listener(document.visibilityState === 'hidden' ? 'background' : 'foreground'));
+      }
+      const offShow = subscribe(api.onAppShow, api.offAppShow, () => listener('foreground'));
+      const offHide = subscribe(api.onAppHide, api.offAppHide, () => listener('background'));
+      return () => {
+        offShow();
+        offHide();
+      };
+    },
+
+    socketErrorHint(url) {
+      if (target === 'h5') return undefined;
+      return (
+        `in a mini-program, add ${url.replace(/^http/, 'ws')} to the socket domain whitelist ("socket合法域名") ` +
+        'in the mini-program console, or tick "do not verify domains" in WeChat DevTools while developing'
+      );
+    },
+
+    destroy() {
+      for (const undo of [...cleanups]) undo();
+    },
+  };
+}

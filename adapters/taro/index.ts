@@ -1,0 +1,63 @@
+import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
+import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
+
+/**
+ * The slice of Taro's API object (`import Taro from '@tarojs/taro'`) used here. It has the shape
+ * of `wx`, but every async method returns a promise (and still calls success/fail);
+ * `Taro.connectSocket` resolves to the SocketTask and `Taro.request` returns a promise with
+ * `abort()`. `getEnv()` says 'WEAPP', 'WEB', ...
+ */
+export type TaroApi = MiniprogramStyleApi & { getEnv?: () => string };
+
+export interface TaroAdapterOptions {
+  /** The Taro API object: `import Taro from '@tarojs/taro'`; defaults to a global `Taro` if there is one. */
+  Taro?: TaroApi;
+  /** 'miniprogram' (SocketTask transport, Taro.onAppShow/onAppHide) or 'h5'; detected when omitted. */
+  target?: RuntimeTarget;
+  /** A Socket.IO client factory to use instead of socket.io-client 4. */
+  io?: IoFactory;
+  /** At most this many Taro.request calls at once (mini-programs allow 10); more wait in a queue. */
+  maxConcurrentRequests?: number;
+}
+
+declare const Taro: TaroApi | undefined;
+
+function globalTaro(): TaroApi | undefined {
+  const candidate = typeof Taro !== 'undefined' ? Taro : undefined;
+  return candidate && typeof candidate.request === 'function' && typeof candidate.connectSocket === 'function' ? candidate : undefined;
+}
+
+function detectTarget(api: TaroApi): RuntimeTarget {
+  try {
+    const env = typeof api.getEnv === 'function' ? api.getEnv() : undefined;
+    if (env === 'WEB') return 'h5';
+    if (env) return 'miniprogram';
+  } catch {
+    // fall through to the environment probe
+  }
+  return looksLikeBrowser() ? 'h5' : 'miniprogram';
+}
+
+/**
+ * Taro 3/4 (React, Vue, ...): Taro.request, Taro storage, Taro.onNetworkStatusChange and
+ * Taro.onAppShow/onAppHide; the socket is socket.io-client 4 over the SocketTask that
+ * Taro.connectSocket resolves to on mini-program targets, and socket.io-client's own WebSocket
+ * transport on H5.
+ */
+export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
+  const api = options.Taro ?? globalTaro();
+  if (!api) throw new Error("createTaroAdapter: no Taro object; pass createTaroAdapter({ Taro }) with Taro from '@tarojs/taro'");
+  return createMiniprogramStyleAdapter({
+    name: 'taro',
+    api,
+    io: options.io,
+    maxConcurrentRequests: options.maxConcurrentRequests,
+    target: options.target ?? detectTarget(api),
+  });
+}
+
+export const taroAdapterCandidate: AdapterCandidate = {
+  name: 'taro',
+  isSupported: () => (globalTaro() ? true : 'no global Taro (pass createTaroAdapter({ Taro }) in Taro apps)'),
+  create: () => createTaroAdapter(),
+};
