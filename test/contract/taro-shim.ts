@@ -20,7 +20,7 @@ type Chain = { requestParams: Options; proceed(params: Options): Promise<unknown
 const PROMISE_APIS = new Set(['connectSocket', 'getStorage', 'setStorage', 'removeStorage', 'clearStorage', 'getNetworkType', 'getSystemInfo', 'closeSocket']);
 
 export interface TaroShim {
-  Taro: Record<string, any>;
+  Taro: any;
   calls: Map<string, number>;
 }
 
