@@ -27,12 +27,28 @@ const miniprogramShims = {
   },
 };
 
+/**
+ * For the "browser" build: engine.io-client keeps its browser transports, only its global lookup is
+ * replaced (uni-app and Taro bundle this build into mini-programs too).
+ */
+const browserGlobalsShim = {
+  name: 'browser-globals-shim',
+  setup(b) {
+    b.onResolve({ filter: /\/globals(\.node)?\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: path.join(root, 'scripts/miniprogram-shims/engine-globals-browser.js') } : undefined,
+    );
+  },
+};
+
 const common = { bundle: true, sourcemap: true, target: ['es2018'], logLevel: 'warning', legalComments: 'none' };
 
 await Promise.all([
-  // Bundlers: socket.io-client and nanoid stay external so apps dedupe them.
-  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'nanoid'], mainFields: ['module', 'main'] }),
-  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'nanoid'] }),
+  // Node and bundlers without the "browser" condition: dependencies stay external so apps dedupe them.
+  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'], mainFields: ['module', 'main'] }),
+  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'] }),
+  // The "browser" condition (web bundlers, uni-app and Taro for H5 and mini-programs): every adapter,
+  // socket.io-client bundled with a mini-program-safe global lookup.
+  build({ ...common, entryPoints: ['src/entries/browser.ts'], outfile: 'dist/index.browser.mjs', format: 'esm', platform: 'browser', external: ['nanoid'], plugins: [browserGlobalsShim] }),
   // comind-im-client-sdk/testing: the Node wx runtime; ws stays a (peer) dependency.
   build({ ...common, entryPoints: ['testing/index.ts'], outfile: 'dist/testing.cjs', format: 'cjs', platform: 'node', external: ['ws'] }),
   // <script>: everything inside, minified, global ImClient.
