@@ -2,6 +2,8 @@
  * Every public method, called with bad input, fails with an ImError carrying a stable code and a
  * message naming the problem; never a bare TypeError, never a request sent.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ImClient } from '../../src/client';
 import { ImError } from '../../src/errors';
 import { FAKE_TOKEN, MemoryAdapter, flush } from '../helpers/memory-adapter';
@@ -61,7 +63,60 @@ const cases: Call[] = [
   ['setLogLevel bad', (c) => (c.setLogLevel as any)('loud'), 'E_INVALID_ARGUMENT'],
   ['setLogger bad', (c) => (c.setLogger as any)({}), 'E_INVALID_ARGUMENT'],
   ['renewToken bad', (c) => (c.renewToken as any)(123), 'E_INVALID_ARGUMENT'],
+  // Every public method with a parameter appears above or here (checked by the coverage test below).
+  ['getToken userName too long', (c) => c.getToken({ appId: 'a', appSecret: 's', userId: 'u', userName: 'n'.repeat(101) }), 'E_INVALID_ARGUMENT'],
+  ['getToken empty appSecret', (c) => c.getToken({ appId: 'a', appSecret: '', userId: 'u' }), 'E_INVALID_ARGUMENT'],
+  ['getToken appId with a space', (c) => c.getToken({ appId: 'a b', appSecret: 's', userId: 'u' }), 'E_INVALID_ARGUMENT'],
+  ['registerUser no userId', (c) => (c.registerUser as any)({ appId: 'a', appSecret: 's' }), 'E_INVALID_ARGUMENT'],
+  ['registerUser userImg not a string', (c) => (c.registerUser as any)({ appId: 'a', appSecret: 's', userId: 'u', userImg: 42 }), 'E_INVALID_ARGUMENT'],
+  ['registerUser companyName too long', (c) => c.registerUser({ appId: 'a', appSecret: 's', userId: 'u', companyName: 'c'.repeat(201) }), 'E_INVALID_ARGUMENT'],
+  ['registerUser(array)', (c) => (c.registerUser as any)([]), 'E_INVALID_ARGUMENT'],
+  ['renewToken not a JWT', (c) => c.renewToken('abc'), 'E_INVALID_ARGUMENT'],
+  ['renewToken()', (c) => (c.renewToken as any)(), 'E_INVALID_ARGUMENT'],
+  ['connect ftp serverUrl', (c) => c.connect({ serverUrl: 'ftp://127.0.0.1' }), 'E_INVALID_ARGUMENT'],
+  ['connect token number', (c) => (c.connect as any)({ token: 42 }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage msgType 1001', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', msgType: 1001 }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage recipientId too long', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u'.repeat(65) }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage data function', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', data: (() => 1) as never }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage data bigint', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', data: { n: BigInt(1) } }), 'E_INVALID_ARGUMENT'],
+  ['sendGroupMessage msgType -1', (c) => c.sendGroupMessage({ content: 'x', groupId: 'g', msgType: -1 }), 'E_INVALID_ARGUMENT'],
+  ['sendGroupMessage content object', (c) => (c.sendGroupMessage as any)({ content: { text: 'x' }, groupId: 'g' }), 'E_INVALID_ARGUMENT'],
+  ['sendReadReceipt id too long', (c) => c.sendReadReceipt('m'.repeat(65)), 'E_INVALID_ARGUMENT'],
+  ['sendReadReceipt id number', (c) => (c.sendReadReceipt as any)(42), 'E_INVALID_ARGUMENT'],
+  ['getUserInfo bad userId', (c) => c.getUserInfo({ userId: 'a/b' }), 'E_INVALID_ARGUMENT'],
+  ['getUserInfo apiServer number', (c) => (c.getUserInfo as any)({ userId: 'u', apiServer: 5 }), 'E_INVALID_ARGUMENT'],
+  ['createGroup name too long', (c) => c.createGroup({ name: 'n'.repeat(101) }), 'E_INVALID_ARGUMENT'],
+  ['createGroup name blank', (c) => c.createGroup({ name: '   ' }), 'E_INVALID_ARGUMENT'],
+  ['createGroup description too long', (c) => c.createGroup({ name: 'g', description: 'd'.repeat(1001) }), 'E_INVALID_ARGUMENT'],
+  ['createGroup bad groupId', (c) => c.createGroup({ name: 'g', groupId: 'has space' }), 'E_INVALID_ARGUMENT'],
+  ['getGroupList apiServer not a URL', (c) => c.getGroupList({ apiServer: 'localhost' }), 'E_INVALID_ARGUMENT'],
+  ['getGroupInfo(null)', (c) => (c.getGroupInfo as any)(null), 'E_INVALID_ARGUMENT'],
+  ['getGroupMembers()', (c) => (c.getGroupMembers as any)(), 'E_INVALID_ARGUMENT'],
+  ['addGroupMembers 501 ids', (c) => c.addGroupMembers({ groupId: 'g', userIdList: Array.from({ length: 501 }, (_, i) => `u${i}`) }), 'E_INVALID_ARGUMENT'],
+  ['addGroupMembers list not array', (c) => (c.addGroupMembers as any)({ groupId: 'g', userIdList: 'u1' }), 'E_INVALID_ARGUMENT'],
+  ['removeGroupMember bad groupId', (c) => c.removeGroupMember({ groupId: '', userId: 'u' }), 'E_INVALID_ARGUMENT'],
+  ['leaveGroup bad groupId', (c) => c.leaveGroup({ groupId: 'a b' }), 'E_INVALID_ARGUMENT'],
+  ['dismissGroup()', (c) => (c.dismissGroup as any)(), 'E_INVALID_ARGUMENT'],
+  ['history detailType 1', (c) => c.getGroupHistoryMessages({ groupId: 'g', detailType: 1 }), 'E_INVALID_ARGUMENT'],
+  ['history limitSize 1.5', (c) => c.getGroupHistoryMessages({ groupId: 'g', limitSize: 1.5 }), 'E_INVALID_ARGUMENT'],
+  ['history no groupId', (c) => (c.getGroupHistoryMessages as any)({ limitSize: 5 }), 'E_INVALID_ARGUMENT'],
+  ['private history bad syncType', (c) => (c.getPrivateHistoryMessages as any)({ peerId: 'u', syncType: 'back' }), 'E_INVALID_ARGUMENT'],
+  ['private history msgSeqId string', (c) => (c.getPrivateHistoryMessages as any)({ peerId: 'u', msgSeqId: '5' }), 'E_INVALID_ARGUMENT'],
+  ['getConversationList(string)', (c) => (c.getConversationList as any)('x'), 'E_INVALID_ARGUMENT'],
+  ['getConversationList bad apiServer', (c) => c.getConversationList({ apiServer: 'nope' }), 'E_INVALID_ARGUMENT'],
+  ['markConversationRead no targetId', (c) => (c.markConversationRead as any)({ chatType: 0 }), 'E_INVALID_ARGUMENT'],
+  ['markConversationRead seq -1', (c) => c.markConversationRead({ chatType: 1, targetId: 'g', seq: -1 }), 'E_INVALID_ARGUMENT'],
+  ['markConversationRead seq 1.5', (c) => c.markConversationRead({ chatType: 1, targetId: 'g', seq: 1.5 }), 'E_INVALID_ARGUMENT'],
+  ['on empty event', (c) => c.on('' as never, () => undefined), 'E_INVALID_ARGUMENT'],
+  ['once no event', (c) => (c.once as any)(undefined, () => undefined), 'E_INVALID_ARGUMENT'],
+  ['off event number', (c) => (c.off as any)(42), 'E_INVALID_ARGUMENT'],
+  ['setLogLevel()', (c) => (c.setLogLevel as any)(), 'E_INVALID_ARGUMENT'],
+  ['setLogger(null)', (c) => (c.setLogger as any)(null), 'E_INVALID_ARGUMENT'],
+  ['setLogger partial', (c) => (c.setLogger as any)({ debug() {}, info() {} }), 'E_INVALID_ARGUMENT'],
 ];
+
+/** Public methods that take no parameters: checked separately (stray arguments are ignored). */
+const NO_PARAMETERS = ['disconnect', 'destroy', 'sendHeartbeat', 'getHeartbeatStatus', 'getStatus', 'getCurrentUser', 'getCachedConversationList'];
 
 async function outcome(run: () => unknown): Promise<unknown> {
   try {
@@ -122,5 +177,54 @@ describe('invalid arguments across the public API', () => {
     adapter.respond = () => ({ status: 502, headers: {}, data: '<html>bad gateway</html>' });
     await expect(client.getToken({ appId: 'a', appSecret: 's', userId: 'u' })).rejects.toMatchObject({ code: 'E_SERVER' });
     client.destroy();
+  });
+});
+
+describe('coverage of the public API', () => {
+  /** The public methods of ImClient as declared in src/client.ts (everything not marked private). */
+  const publicMethods = [...readFileSync(path.join(__dirname, '../../src/client.ts'), 'utf8').matchAll(/^ {2}(?:async )?([a-zA-Z]+)(?:<[^>]*>)?\(/gm)]
+    .map((m) => m[1]!)
+    .filter((name) => name !== 'constructor');
+
+  it('every public method with parameters has bad-input cases in the table above', async () => {
+    // Run each case against a client that records which public method it calls.
+    const called = new Set<string>();
+    for (const [, run] of cases) {
+      const client = new ImClient({ serverUrl: 'http://127.0.0.1:1', apiServer: 'http://127.0.0.1:2', adapter: new MemoryAdapter(), logLevel: 'silent' });
+      const spy = new Proxy(client, {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && publicMethods.includes(key)) called.add(key);
+          return Reflect.get(target, key, receiver);
+        },
+      });
+      await outcome(() => run(spy));
+      client.destroy();
+    }
+    const withParameters = publicMethods.filter((m) => !NO_PARAMETERS.includes(m));
+    expect(withParameters.filter((m) => !called.has(m))).toEqual([]);
+    expect(publicMethods.length).toBeGreaterThan(30);
+  });
+
+  it('methods without parameters ignore stray arguments, before connect and after destroy', async () => {
+    const client = new ImClient({ serverUrl: 'http://127.0.0.1:1', apiServer: 'http://127.0.0.1:2', adapter: new MemoryAdapter(), logLevel: 'silent' });
+    const junk = [42, 'x', { apiServer: 5 }, null];
+    const any = client as any;
+    expect(any.sendHeartbeat(...junk)).toBe(false);
+    expect(any.getHeartbeatStatus(...junk)).toBe('inactive');
+    expect(any.getStatus(...junk)).toBe('disconnected');
+    expect(any.getCurrentUser(...junk)).toBeUndefined();
+    await expect(any.getCachedConversationList(...junk)).resolves.toEqual([]);
+    expect(() => any.disconnect(...junk)).not.toThrow();
+    expect(() => any.destroy(...junk)).not.toThrow();
+    expect(() => any.destroy(...junk)).not.toThrow(); // twice is fine
+    expect(() => any.disconnect(...junk)).not.toThrow();
+    expect(any.sendHeartbeat(...junk)).toBe(false);
+    expect(any.getStatus(...junk)).toBe('disconnected');
+    await expect(any.getCachedConversationList()).rejects.toMatchObject({ code: 'E_DESTROYED' });
+    for (const m of publicMethods.filter((name) => !NO_PARAMETERS.includes(name) && !['off', 'setLogLevel', 'setLogger', 'sendReadReceipt'].includes(name))) {
+      // After destroy() everything else says E_DESTROYED (or, for bad input, E_INVALID_ARGUMENT) — never a TypeError.
+      const err = await outcome(() => any[m]({}));
+      expect({ m, err: err instanceof ImError ? ['E_DESTROYED', 'E_INVALID_ARGUMENT'].includes(err.code) : err }).toEqual({ m, err: true });
+    }
   });
 });
