@@ -3,7 +3,7 @@
  * Node wx runtime: promise-returning APIs, connectSocket's Promise<SocketTask>, request's
  * interceptor chain. No promise the adapter gets back may end as an unhandled rejection.
  */
-import { createTaroAdapter } from '../../adapters/taro';
+import { createTaroAdapter, taroAdapterCandidate } from '../../adapters/taro';
 import type { ImAdapter } from '../../src/adapter';
 import { ImClient } from '../../src/client';
 import { createWxRuntime, type WxRuntime } from '../../testing';
@@ -105,5 +105,19 @@ describe('taro adapter specifics', () => {
     const adapter = createTaroAdapter({ Taro: { ...s.Taro, getEnv: () => 'WEB' } });
     expect(adapter.socketErrorHint?.('http://x')).toBeUndefined();
     adapter.destroy?.();
+  });
+
+  it('detection: only a global Taro object makes the taro candidate usable (Taro apps import it, so inject)', () => {
+    const g = globalThis as { Taro?: unknown };
+    expect(taroAdapterCandidate.isSupported()).toMatch(/createTaroAdapter\(\{ Taro \}\)/);
+    g.Taro = shim().Taro;
+    try {
+      expect(taroAdapterCandidate.isSupported()).toBe(true);
+      const adapter = taroAdapterCandidate.create();
+      expect(adapter.name).toBe('taro');
+      adapter.destroy?.();
+    } finally {
+      delete g.Taro;
+    }
   });
 });

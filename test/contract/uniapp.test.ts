@@ -2,7 +2,7 @@
  * The contract suite for the uniapp adapter on a faithful `uni` (see uniapp-shim.ts) over the Node
  * wx runtime: every HTTP call, socket and storage access goes through `uni`, never `wx` directly.
  */
-import { createUniappAdapter } from '../../adapters/uniapp';
+import { createUniappAdapter, uniappAdapterCandidate } from '../../adapters/uniapp';
 import type { ImAdapter } from '../../src/adapter';
 import { ImClient } from '../../src/client';
 import { createWxRuntime, type WxRuntime } from '../../testing';
@@ -75,6 +75,24 @@ describe('uniapp adapter specifics', () => {
       expect(shim.calls.get('setStorage') ?? 0).toBeGreaterThan(0);
     } finally {
       client.destroy();
+    }
+  });
+
+  it('detection: a global uni with request and connectSocket makes the uniapp candidate usable', () => {
+    const runtime = createWxRuntime();
+    runtimes.push(runtime);
+    const g = globalThis as { uni?: unknown };
+    expect(uniappAdapterCandidate.isSupported()).toMatch(/no global uni/);
+    g.uni = createUniShim(runtime).uni;
+    try {
+      expect(uniappAdapterCandidate.isSupported()).toBe(true);
+      const adapter = uniappAdapterCandidate.create();
+      expect(adapter.name).toBe('uniapp');
+      // Node has no document: the mini-program target, with the whitelist hint.
+      expect(adapter.socketErrorHint?.('http://im.example.com')).toMatch(/whitelist/);
+      adapter.destroy?.();
+    } finally {
+      delete g.uni;
     }
   });
 });
