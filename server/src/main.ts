@@ -16,8 +16,34 @@ async function main(): Promise<void> {
     // `npm start` runs in the workspace folder; keep the data where the user typed the command.
     config.dataDir = path.resolve(process.env.INIT_CWD || process.cwd(), 'data');
   }
-  const server = createImServer({ ...config, logger: process.env.IM_LOG === '1' });
-  const urls = await server.start();
+  const log = process.env.IM_LOG?.trim() ?? '';
+  if (!['', '0', '1'].includes(log)) {
+    console.error(`comind-im-server: IM_LOG must be 1 (log requests and errors) or unset, got "${log}"`);
+    process.exit(2);
+  }
+  let server;
+  try {
+    server = createImServer({ ...config, logger: log === '1' });
+  } catch (err) {
+    // Typically the data directory: not writable, or a database from a newer server.
+    console.error(`comind-im-server: cannot start with data directory ${config.dataDir}: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  let urls;
+  try {
+    urls = await server.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      console.error(
+        `comind-im-server: cannot listen on ${config.host} port ${e.port ?? '?'} (${e.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'}); ` +
+          'choose other ports with IM_API_PORT / IM_SOCKET_PORT',
+      );
+      await server.stop().catch(() => undefined);
+      process.exit(2);
+    }
+    throw err;
+  }
   const show = (url: string) => url.replace('127.0.0.1', config.host === '0.0.0.0' ? 'localhost' : config.host);
   console.log(
     [
@@ -35,9 +61,9 @@ async function main(): Promise<void> {
   );
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
-    console.log(`comind-im-server: ${signal} received, shutting down`);
+    console.log(`comind-im-server: ${signal} received, shutting down (a second signal forces exit)`);
     server.stop().then(
       () => process.exit(0),
       (err) => {

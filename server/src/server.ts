@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_CONFIG, type ServerConfig } from './config';
+import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './config';
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
 import { ImService } from './service';
@@ -66,7 +66,12 @@ function listen(server: HttpServer, port: number, host: string): Promise<number>
 
 /** The reference IM server: HTTP API and Socket.IO, on two ports or one (`socketPort === apiPort`). */
 export function createImServer(options: ImServerOptions = {}): ImServer {
-  const config: ServerConfig = { ...DEFAULT_CONFIG, ...stripUndefined(options) };
+  const config: ServerConfig = resolveConfig(options);
+  for (const app of options.extraApps ?? []) {
+    if (typeof app?.appId !== 'string' || !ID_PATTERN.test(app.appId) || typeof app.appSecret !== 'string' || app.appSecret.length === 0) {
+      throw new ConfigError('extraApps: each app needs an appId of 1-64 characters from A-Z a-z 0-9 _ - . @ and a non-empty appSecret');
+    }
+  }
   const storage = options.storage ?? new SqliteStorage(config.dataDir);
   const devApp = ensureDevApp(storage, config);
   for (const app of options.extraApps ?? []) storage.upsertApp(app.appId, app.appSecret);
@@ -120,10 +125,4 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       storage.close();
     },
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken } from './auth';
 import { ApiError, Code } from './errors';
 import type { GroupRecord, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
@@ -53,7 +53,7 @@ export class ImService {
   checkApp(appId: string, appSecret: string): void {
     const app = this.storage.getApp(appId);
     // Same answer for an unknown app and a wrong secret: no probing for app ids.
-    if (!app || app.appSecret !== appSecret) throw new ApiError(Code.APP_CREDENTIALS_INVALID, 'app credentials invalid: check appId and appSecret');
+    if (!app || !sameSecret(app.appSecret, appSecret)) throw new ApiError(Code.APP_CREDENTIALS_INVALID, 'app credentials invalid: check appId and appSecret');
   }
 
   issueToken(appId: string, appSecret: string, userId: string, userName?: string): { token: string; userId: string; expiresAt: number } {
@@ -118,6 +118,7 @@ export class ImService {
   }
 
   createGroup(caller: Caller, input: { name: string; description?: string; userIdList?: string[]; groupId?: string }): Group {
+    if (input.name.trim() === '') throw new ApiError(Code.INVALID_ARGUMENT, 'name: must contain a visible character');
     const members = [...new Set(input.userIdList ?? [])].filter((id) => id !== caller.userId);
     this.requireUsers(caller, members);
     const groupId = input.groupId ?? `g_${randomBytes(12).toString('base64url').slice(0, 16)}`;
@@ -271,6 +272,12 @@ export interface HistoryQuery {
   limitSize: number;
   msgSeqId: number;
   syncType: 'BACK' | 'FORWARD';
+}
+
+/** Constant-time comparison (of digests, so differing lengths leak nothing either). */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 function withId(group: GroupRecord): Group {

@@ -1,10 +1,17 @@
 /** The server is a real, persistent server: data survives restarts, and a graceful stop loses no acked message. */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestServer, uniqueUser } from '../helpers/server';
-import { call, cid, closeAll, connect, http, tokenFor } from './raw';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { io as ioV4 } from 'socket.io-client';
+import { mintToken } from '../../server/src';
+import { buildApi } from '../../server/src/http/api';
+import { Gateway } from '../../server/src/realtime/gateway';
+import { ImService } from '../../server/src/service';
+import { SqliteStorage } from '../../server/src/storage/sqlite';
+import { call, cid, closeAll, closeClients, connect, http, nextEvent, startServer as startTestServer, tokenFor, uniqueUser } from './helpers';
 
 describe('persistence', () => {
   let dir: string;
@@ -13,8 +20,8 @@ describe('persistence', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'comind-im-persist-'));
   });
 
-  afterEach(() => {
-    closeAll();
+  afterEach(async () => {
+    await closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -50,7 +57,7 @@ describe('persistence', () => {
       const resend = await call(sa2, 'chat:send', { clientMsgId: acked[0].clientMsgId, chatType: 1, to: group.id, content: 'before 1' });
       expect(resend.data.messageId).toBe(acked[0].messageId);
     } finally {
-      closeAll();
+      closeClients();
       await second.stop();
     }
   });
@@ -95,11 +102,24 @@ describe('persistence', () => {
   }, 20000);
 });
 
+/** Compiles server/ when any source file is newer than the entry `npm start` runs. */
+function buildServerIfStale(root: string): void {
+  const entry = path.join(root, 'server/dist/main.js');
+  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
+  if (newest(path.join(root, 'server/src')) > built) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'server/tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+  }
+}
+
 describe('npm start', () => {
   it('starts with IM_* variables, prints the dev app, answers /health, and exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-cli-'));
     const root = path.resolve(__dirname, '../..');
-    // The compiled entry that `npm start` runs (`npm test` builds it first). Fixed credentials prove the variables are read.
+    // The compiled entry that `npm start` runs (`npm test` builds it first; rebuilt here when stale).
+    // Fixed credentials prove the variables are read.
+    buildServerIfStale(root);
     const child = spawn(process.execPath, ['server/dist/main.js'], {
       cwd: root,
       env: { ...process.env, IM_API_PORT: '0', IM_SOCKET_PORT: '0', IM_HOST: '127.0.0.1', IM_DATA_DIR: dir, IM_DEV_APP_ID: 'cli-app', IM_DEV_APP_SECRET: 'cli-secret-123', IM_TOKEN_TTL: '600' },
@@ -130,4 +150,45 @@ describe('npm start', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30000);
+});
+
+describe('shutting down', () => {
+  it('once shutdown begins: events are answered 50300, new sockets are refused 50300, HTTP answers 503', async () => {
+    // The parts of the server wired by hand, so the shutdown phase can be held open and observed.
+    const storage = new SqliteStorage(':memory:');
+    storage.upsertApp('app', 'app-secret-1');
+    storage.upsertUser('app', 'alice', {});
+    storage.upsertUser('app', 'bob', {});
+    const gateway = new Gateway({ sessionPolicy: 'multi', rateLimit: 1000, rateBurst: 1000, log: () => undefined });
+    const service = new ImService(storage, 600, gateway);
+    let shuttingDown = false;
+    const api = buildApi(service, { logger: false, isShuttingDown: () => shuttingDown });
+    const httpServer = createServer();
+    gateway.attach(httpServer, service);
+    await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    const token = mintToken({ appId: 'app', appSecret: 'app-secret-1', userId: 'alice' });
+    try {
+      const s = await connect({ socketUrl: url }, token);
+      expect((await call(s, 'chat:send', { clientMsgId: cid(), chatType: 0, to: 'bob', content: 'before' })).code).toBe(0);
+      gateway.beginShutdown();
+      shuttingDown = true;
+      const refused = await call(s, 'chat:send', { clientMsgId: cid(), chatType: 0, to: 'bob', content: 'during' });
+      expect(refused).toMatchObject({ code: 50300, message: expect.stringMatching(/shutting down/) });
+      expect((await call(s, 'heartbeat', {})).code).toBe(50300);
+      expect(storage.inboxAfter('app', 'bob', 0, 10).map((m) => m.content)).toEqual(['before']);
+      const late = ioV4(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const err = await nextEvent(late, 'connect_error');
+      late.close();
+      expect(err.data).toMatchObject({ code: 50300 });
+      await api.listen({ port: 0, host: '127.0.0.1' });
+      const health = await http({ apiUrl: `http://127.0.0.1:${(api.server.address() as AddressInfo).port}` }, 'GET', '/health');
+      expect(health).toMatchObject({ status: 503, body: { code: 50300 } });
+      s.close();
+    } finally {
+      await gateway.close();
+      await api.close();
+      storage.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { verifyToken } from '../auth';
 import { ApiError, Code, fail, ok } from '../errors';
 import * as S from '../schemas';
@@ -7,16 +7,40 @@ import type { Caller, HistoryQuery, ImService } from '../service';
 
 export interface ApiOptions {
   logger: boolean;
-  /** Lets the gateway refuse new work while the server shuts down. */
+  /** While true every request is answered 50300, so load balancers and clients move elsewhere. */
   isShuttingDown: () => boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+const HISTORY_DEFAULT = 20;
+const HISTORY_MAX = 100;
+
 function history(q: S.HistoryQuery): HistoryQuery {
+  const limitSize = q.limitSize === undefined ? HISTORY_DEFAULT : Number(q.limitSize);
+  if (limitSize < 1) throw new ApiError(Code.INVALID_ARGUMENT, `limitSize must be an integer from 1 to ${HISTORY_MAX} (larger values are capped at ${HISTORY_MAX})`);
   return {
-    limitSize: q.limitSize === undefined ? 20 : Math.max(1, Number(q.limitSize)),
+    limitSize: Math.min(limitSize, HISTORY_MAX),
     msgSeqId: q.msgSeqId === undefined ? 0 : Number(q.msgSeqId),
     syncType: q.syncType ?? 'BACK',
   };
+}
+
+function errorEnvelope(err: Error & { validation?: unknown; statusCode?: number; code?: string; validationContext?: string }, log: (e: unknown) => void): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err.validation) {
+    // fastify says "body/name must be string"; the envelope says "body: name must be string".
+    const detail = err.message.replace(/^(body|querystring|params|headers)\/?/, '').trim();
+    return new ApiError(Code.INVALID_ARGUMENT, `${err.validationContext ?? 'request'}: ${detail || 'is invalid'}`);
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(Code.PAYLOAD_TOO_LARGE, 'request body too large');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ApiError(Code.INVALID_ARGUMENT, `bad request: ${err.message}`);
+  log(err);
+  return new ApiError(Code.INTERNAL, 'internal error');
 }
 
 /** The HTTP API of docs/protocol.md section 5, on fastify with JSON-schema validation. */
@@ -49,32 +73,41 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   });
   void app.register(cors, { origin: '*', methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization', 'accept'] });
 
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string; validationContext?: string }, _req, reply) => {
-    let api: ApiError;
-    if (err instanceof ApiError) api = err;
-    else if (err.validation) api = new ApiError(Code.INVALID_ARGUMENT, `${err.validationContext ?? 'request'}: ${err.message.replace(/^(body|querystring|params)\/?/, '')}`);
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') api = new ApiError(Code.PAYLOAD_TOO_LARGE, 'request body too large');
-    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) api = new ApiError(Code.INVALID_ARGUMENT, `bad request: ${err.message}`);
-    else {
-      app.log.error(err);
-      api = new ApiError(Code.INTERNAL, 'internal error');
-    }
+  // Mini-program and some fetch wrappers send `content-type: application/json` with no body on
+  // POST/DELETE; that is "no body", not malformed JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else parseJson(req, text, done);
+  });
+
+  app.setErrorHandler((err: Error, _req, reply) => {
+    const api = errorEnvelope(err, (e) => app.log.error(e));
     void reply.status(api.httpStatus).send(fail(api));
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send(fail(new ApiError(Code.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`)));
   });
-  app.addHook('onRequest', async (req) => {
-    if (opts.isShuttingDown() && req.url !== '/health') throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: retry shortly');
+  app.addHook('onRequest', async () => {
+    if (opts.isShuttingDown()) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: retry shortly');
   });
 
-  const caller = (req: FastifyRequest): Caller => {
+  app.decorateRequest('caller', null);
+  // Runs before body/params validation: a request without a valid token learns nothing else.
+  const authenticate = async (req: FastifyRequest, _reply: FastifyReply) => {
     const header = req.headers.authorization;
-    const token = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
+    const token = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
+    if (typeof header === 'string' && header.trim() !== '' && token === undefined) {
+      throw new ApiError(Code.TOKEN_INVALID, 'token invalid: the Authorization header must be "Bearer <token>"');
+    }
     const claims = verifyToken(service.storage, token);
     service.activeUser(claims.app, claims.sub);
-    return { appId: claims.app, userId: claims.sub };
+    req.caller = { appId: claims.app, userId: claims.sub };
   };
+  const who = (req: FastifyRequest): Caller => req.caller!;
+  const authed = { onRequest: authenticate };
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
 
@@ -88,47 +121,49 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     return ok(service.registerUser(appId, appSecret, userId, patch));
   });
 
-  app.get<{ Params: { userId: string } }>('/api/users/:userId', { schema: { params: S.UserParams } }, async (req) =>
-    ok(service.getUser(caller(req), req.params.userId)),
+  app.get<{ Params: { userId: string } }>('/api/users/:userId', { ...authed, schema: { params: S.UserParams } }, async (req) =>
+    ok(service.getUser(who(req), req.params.userId)),
   );
 
-  app.post<{ Body: S.CreateGroupBody }>('/api/groups', { schema: { body: S.CreateGroupBody } }, async (req) => ok(service.createGroup(caller(req), req.body)));
-  app.get('/api/groups', async (req) => ok(service.listGroups(caller(req))));
-  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.groupInfo(caller(req), req.params.groupId)),
+  app.post<{ Body: S.CreateGroupBody }>('/api/groups', { ...authed, schema: { body: S.CreateGroupBody } }, async (req) =>
+    ok(service.createGroup(who(req), req.body)),
   );
-  app.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.dismissGroup(caller(req), req.params.groupId)),
+  app.get('/api/groups', authed, async (req) => ok(service.listGroups(who(req))));
+  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+    ok(service.groupInfo(who(req), req.params.groupId)),
   );
-  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.groupMembers(caller(req), req.params.groupId)),
+  app.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+    ok(service.dismissGroup(who(req), req.params.groupId)),
+  );
+  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+    ok(service.groupMembers(who(req), req.params.groupId)),
   );
   app.post<{ Params: { groupId: string }; Body: S.MembersBody }>(
     '/api/groups/:groupId/members',
-    { schema: { params: S.GroupParams, body: S.MembersBody } },
-    async (req) => ok(service.addMembers(caller(req), req.params.groupId, req.body.userIdList)),
+    { ...authed, schema: { params: S.GroupParams, body: S.MembersBody } },
+    async (req) => ok(service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
   );
   app.delete<{ Params: { groupId: string; userId: string } }>(
     '/api/groups/:groupId/members/:userId',
-    { schema: { params: S.GroupMemberParams } },
-    async (req) => ok(service.removeMember(caller(req), req.params.groupId, req.params.userId)),
+    { ...authed, schema: { params: S.GroupMemberParams } },
+    async (req) => ok(service.removeMember(who(req), req.params.groupId, req.params.userId)),
   );
-  app.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.leaveGroup(caller(req), req.params.groupId)),
+  app.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+    ok(service.leaveGroup(who(req), req.params.groupId)),
   );
   app.get<{ Params: { groupId: string }; Querystring: S.HistoryQuery }>(
     '/api/groups/:groupId/messages',
-    { schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
-    async (req) => ok(service.groupHistory(caller(req), req.params.groupId, history(req.query))),
+    { ...authed, schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
+    async (req) => ok(service.groupHistory(who(req), req.params.groupId, history(req.query))),
   );
   app.get<{ Params: { peerId: string }; Querystring: S.HistoryQuery }>(
     '/api/private/:peerId/messages',
-    { schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
-    async (req) => ok(service.privateHistory(caller(req), req.params.peerId, history(req.query))),
+    { ...authed, schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
+    async (req) => ok(service.privateHistory(who(req), req.params.peerId, history(req.query))),
   );
-  app.get('/api/conversations', async (req) => ok(service.conversations(caller(req))));
-  app.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { schema: { body: S.MarkReadBody } }, async (req) =>
-    ok(service.markRead(caller(req), req.body.chatType, req.body.targetId, req.body.seq)),
+  app.get('/api/conversations', authed, async (req) => ok(service.conversations(who(req))));
+  app.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
+    ok(service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
   );
   return app;
 }

@@ -16,6 +16,7 @@ export interface GatewayOptions {
 
 interface SocketState extends Caller {
   tokenExpiresAt?: number;
+  tokenIssuedAt?: number;
   bucket: TokenBucket;
   timers: Array<ReturnType<typeof setTimeout>>;
   userName: string;
@@ -41,6 +42,24 @@ function invalid(event: string, v: ValidateFunction): ApiError {
   return new ApiError(Code.INVALID_ARGUMENT, `${event}: ${where} ${e?.message ?? 'is invalid'}`);
 }
 
+/**
+ * The socket twin of fastify's onProtoPoisoning/onConstructorPoisoning: JSON.parse makes
+ * `__proto__` an own key, harmless here but a trap for any code (ours or an app's) that merges the
+ * object later. Iterative, because a 100 KB packet can nest far deeper than the call stack.
+ */
+export function hasPoisonedKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true;
+    const ctor = Object.prototype.hasOwnProperty.call(v, 'constructor') ? (v as Record<string, unknown>).constructor : undefined;
+    if (ctor !== null && typeof ctor === 'object' && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) return true;
+    for (const child of Object.values(v as Record<string, unknown>)) if (child !== null && typeof child === 'object') stack.push(child);
+  }
+  return false;
+}
+
 const room = (appId: string, userId: string) => `u:${appId}:${userId}`;
 
 /** The Socket.IO half of the protocol (docs/protocol.md section 6). */
@@ -48,6 +67,7 @@ export class Gateway implements Notifier {
   readonly io: Server;
   private service!: ImService;
   private shuttingDown = false;
+  private attached = false;
 
   constructor(private readonly opts: GatewayOptions) {
     this.io = new Server({
@@ -62,8 +82,10 @@ export class Gateway implements Notifier {
   attach(httpServer: HttpServer, service: ImService): void {
     this.service = service;
     this.io.attach(httpServer);
+    this.attached = true;
     this.io.use((socket, next) => {
       try {
+        if (this.shuttingDown) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: reconnect shortly');
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const token = auth?.token ?? socket.handshake.query.token;
         const claims = verifyToken(service.storage, Array.isArray(token) ? token[0] : token);
@@ -75,8 +97,9 @@ export class Gateway implements Notifier {
           bucket: new TokenBucket(this.opts.rateLimit, this.opts.rateBurst),
           timers: [],
         };
+        state.tokenExpiresAt = claims.exp * 1000;
+        state.tokenIssuedAt = claims.iat * 1000;
         socket.data = state;
-        this.scheduleTokenTimers(socket, claims.exp * 1000, claims.iat * 1000);
         next();
       } catch (err) {
         const api = err instanceof ApiError ? err : new ApiError(Code.INTERNAL, 'internal error');
@@ -94,6 +117,8 @@ export class Gateway implements Notifier {
   }
 
   async close(): Promise<void> {
+    if (!this.attached) return;
+    this.attached = false;
     for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
@@ -123,6 +148,8 @@ export class Gateway implements Notifier {
       serverTime: Date.now(),
     });
     socket.on('disconnect', () => this.clearTimers(socket));
+    // After `session`, so a nearly expired token's warning never arrives before the session.
+    this.scheduleTokenTimers(socket, s.tokenExpiresAt ?? 0, s.tokenIssuedAt ?? 0);
 
     this.handle(socket, 'chat:send', validators.send, (p) => this.onSend(socket, p));
     this.handle(socket, 'chat:sync', validators.sync, (p) => this.service.sync(s, p.afterInboxSeq, p.limit ?? 200));
@@ -163,6 +190,9 @@ export class Gateway implements Notifier {
         const s = this.state(socket);
         const wait = s.bucket.take();
         if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: retry after ${wait} ms`);
+        if (validate && hasPoisonedKey(payload)) {
+          throw new ApiError(Code.INVALID_ARGUMENT, `${event}: keys named __proto__ (or constructor holding prototype) are not allowed`);
+        }
         if (validate && !validate(payload)) throw invalid(event, validate);
         answer(ok(work(payload as T)));
       } catch (err) {
@@ -201,14 +231,23 @@ export class Gateway implements Notifier {
     const now = Date.now();
     const lifetime = Math.max(expiresAt - issuedAt, 1);
     const warnAt = lifetime < 50 * 60 * 1000 ? issuedAt + lifetime * 0.9 : expiresAt - 5 * 60 * 1000;
-    const cap = (ms: number) => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
-    s.timers.push(setTimeout(() => socket.emit('token:will-expire', { expiresAt }), cap(warnAt - now)));
-    s.timers.push(
-      setTimeout(() => {
-        socket.emit('token:expired', { expiresAt });
-        setImmediate(() => socket.disconnect(true));
-      }, cap(expiresAt - now)),
-    );
+    this.at(s, warnAt - now, () => socket.emit('token:will-expire', { expiresAt }));
+    this.at(s, expiresAt - now, () => {
+      socket.emit('token:expired', { expiresAt });
+      setImmediate(() => socket.disconnect(true));
+    });
+  }
+
+  /** setTimeout fires at once for delays over 2^31-1 ms (24.8 days); long tokens wait in steps. */
+  private at(s: SocketState, delay: number, fire: () => void): void {
+    const MAX = 2 ** 31 - 1;
+    const due = Date.now() + Math.max(delay, 0);
+    const step = () => {
+      const left = due - Date.now();
+      if (left > MAX) s.timers.push(setTimeout(step, MAX));
+      else s.timers.push(setTimeout(fire, Math.max(left, 0)));
+    };
+    step();
   }
 
   private clearTimers(socket: Socket): void {

@@ -1,0 +1,128 @@
+/** Configuration (docs/protocol.md section 7): IM_* variables, createImServer options, the development app. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { configFromEnv, createImServer, DEFAULT_CONFIG } from '../../server/src';
+import { closeAll, http, startServer } from './helpers';
+
+afterAll(closeAll);
+
+describe('configFromEnv', () => {
+  it('defaults when nothing is set', () => {
+    expect(configFromEnv({})).toEqual({
+      apiPort: 8890,
+      socketPort: 9998,
+      host: '0.0.0.0',
+      dataDir: './data',
+      tokenTtl: 86400,
+      sessionPolicy: 'multi',
+      rateLimit: 50,
+      rateBurst: 100,
+    });
+    expect(configFromEnv({ IM_API_PORT: '', IM_HOST: '' })).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('reads every IM_* variable', () => {
+    expect(
+      configFromEnv({
+        IM_API_PORT: '8000',
+        IM_SOCKET_PORT: '8000',
+        IM_HOST: '127.0.0.1',
+        IM_DATA_DIR: '/var/lib/im',
+        IM_TOKEN_TTL: '3600',
+        IM_DEV_APP_ID: 'my-app',
+        IM_DEV_APP_SECRET: 'my-secret-123',
+        IM_SESSION_POLICY: 'kick',
+        IM_RATE_LIMIT: '10',
+        IM_RATE_BURST: '20',
+      }),
+    ).toEqual({
+      apiPort: 8000,
+      socketPort: 8000,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/im',
+      tokenTtl: 3600,
+      devAppId: 'my-app',
+      devAppSecret: 'my-secret-123',
+      sessionPolicy: 'kick',
+      rateLimit: 10,
+      rateBurst: 20,
+    });
+  });
+
+  it.each([
+    ['IM_API_PORT', 'abc'],
+    ['IM_API_PORT', '70000'],
+    ['IM_API_PORT', '0x1F'],
+    ['IM_API_PORT', '80.5'],
+    ['IM_SOCKET_PORT', '-1'],
+    ['IM_TOKEN_TTL', '0'],
+    ['IM_TOKEN_TTL', '1e3'],
+    ['IM_SESSION_POLICY', 'single'],
+    ['IM_RATE_LIMIT', '0'],
+    ['IM_RATE_BURST', 'lots'],
+    ['IM_DEV_APP_ID', 'has space'],
+    ['IM_DEV_APP_SECRET', 'short'],
+    ['IM_HOST', 'not a host'],
+  ])('%s=%s is a startup error naming the variable', (name, value) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(new RegExp(`^${name} must`));
+  });
+});
+
+describe('createImServer options', () => {
+  it('refuses invalid options with a message naming the option', () => {
+    expect(() => createImServer({ dataDir: ':memory:', sessionPolicy: 'sometimes' as 'kick' })).toThrow(/sessionPolicy must be "multi" or "kick"/);
+    expect(() => createImServer({ dataDir: ':memory:', apiPort: 99999 })).toThrow(/apiPort must be an integer/);
+    expect(() => createImServer({ dataDir: ':memory:', rateLimit: 0 })).toThrow(/rateLimit/);
+    expect(() => createImServer({ dataDir: ':memory:', extraApps: [{ appId: 'bad id', appSecret: 'x' }] })).toThrow(/extraApps/);
+  });
+
+  it("dataDir ':memory:' runs without touching the disk", async () => {
+    const s = await startServer({ dataDir: ':memory:' });
+    expect((await http(s, 'GET', '/health')).status).toBe(200);
+    await s.stop();
+  });
+
+  it('a start on a busy port fails, and stop() still cleans up', async () => {
+    const first = await startServer({ dataDir: ':memory:' });
+    const port = Number(new URL(first.apiUrl).port);
+    const second = createImServer({ dataDir: ':memory:', host: '127.0.0.1', apiPort: port, socketPort: 0 });
+    await expect(second.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await second.stop();
+    await first.stop();
+  });
+});
+
+describe('the development app', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'comind-im-devapp-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is generated on first start and kept in the database', async () => {
+    const first = await startServer({ dataDir: dir });
+    expect(first.appId).toMatch(/^dev_[0-9a-f]{12}$/);
+    expect(first.appSecret.length).toBeGreaterThanOrEqual(20);
+    await first.stop();
+    const again = await startServer({ dataDir: dir });
+    expect([again.appId, again.appSecret]).toEqual([first.appId, first.appSecret]);
+    await again.stop();
+  });
+
+  it('IM_DEV_APP_ID / IM_DEV_APP_SECRET create it, or update its secret', async () => {
+    const fixed = await startServer({ dataDir: dir, devAppId: 'fixed-app', devAppSecret: 'fixed-secret-1' });
+    expect([fixed.appId, fixed.appSecret]).toEqual(['fixed-app', 'fixed-secret-1']);
+    await fixed.stop();
+    const rotated = await startServer({ dataDir: dir, devAppId: 'fixed-app', devAppSecret: 'rotated-secret-2' });
+    expect(rotated.appSecret).toBe('rotated-secret-2');
+    const old = await http(rotated, 'POST', '/api/token', { appId: 'fixed-app', appSecret: 'fixed-secret-1', userId: 'u' });
+    expect(old.body.code).toBe(40103);
+    expect((await http(rotated, 'POST', '/api/token', { appId: 'fixed-app', appSecret: 'rotated-secret-2', userId: 'u' })).body.code).toBe(0);
+    await rotated.stop();
+    // Without the variables the stored app stays the development app.
+    const plain = await startServer({ dataDir: dir });
+    expect([plain.appId, plain.appSecret]).toEqual(['fixed-app', 'rotated-secret-2']);
+    await plain.stop();
+  });
+});

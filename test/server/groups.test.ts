@@ -1,0 +1,134 @@
+/** Groups in realtime: group:changed to the right people, delivery following membership, fan-out. */
+import { call, cid, closeAll, collect, connect, http, sleep, startServer, tokenFor, uniqueUser, until, type TestServer, type TestSocket } from './helpers';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+
+afterAll(closeAll);
+
+interface Person {
+  id: string;
+  token: string;
+  socket: TestSocket;
+  changes: any[];
+  chats: any[];
+}
+
+async function person(name: string): Promise<Person> {
+  const id = uniqueUser(name);
+  const token = await tokenFor(server, id, name);
+  const socket = await connect(server, token);
+  return { id, token, socket, changes: collect(socket, 'group:changed'), chats: collect(socket, 'imchat') };
+}
+
+const actions = (p: Person) => p.changes.map((c) => c.action);
+
+describe('group:changed', () => {
+  it('created, members_added, member_removed, member_left, dismissed reach members (and the removed)', async () => {
+    const [owner, b, c, d, outsider] = await Promise.all(['owner', 'b', 'c', 'd', 'out'].map(person));
+    const g = (await http(server, 'POST', '/api/groups', { name: 'Events', userIdList: [b.id] }, owner.token)).body.data;
+    await until(() => owner.changes.length === 1 && b.changes.length === 1, 5000, 'created events');
+    expect(b.changes[0]).toEqual({ groupId: g.id, action: 'created', userIds: [owner.id, b.id], by: owner.id, timestamp: expect.any(Number) });
+
+    await http(server, 'POST', `/api/groups/${g.id}/members`, { userIdList: [c.id, d.id, b.id] }, b.token);
+    await until(() => [owner, b, c, d].every((p) => actions(p).includes('members_added')), 5000, 'members_added');
+    expect(c.changes.at(-1)).toMatchObject({ groupId: g.id, action: 'members_added', userIds: [c.id, d.id], by: b.id });
+
+    await http(server, 'DELETE', `/api/groups/${g.id}/members/${d.id}`, undefined, owner.token);
+    await until(() => [owner, b, c, d].every((p) => actions(p).includes('member_removed')), 5000, 'member_removed');
+    expect(d.changes.at(-1)).toMatchObject({ action: 'member_removed', userIds: [d.id], by: owner.id });
+
+    await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, c.token);
+    await until(() => [owner, b, c].every((p) => actions(p).includes('member_left')), 5000, 'member_left');
+    expect(owner.changes.at(-1)).toMatchObject({ action: 'member_left', userIds: [c.id], by: c.id });
+
+    await http(server, 'DELETE', `/api/groups/${g.id}`, undefined, owner.token);
+    await until(() => [owner, b].every((p) => actions(p).includes('dismissed')), 5000, 'dismissed');
+    expect(b.changes.at(-1)).toMatchObject({ groupId: g.id, action: 'dismissed', by: owner.id });
+    expect(b.changes.at(-1).userIds.sort()).toEqual([owner.id, b.id].sort());
+
+    await sleep(50);
+    expect(actions(owner)).toEqual(['created', 'members_added', 'member_removed', 'member_left', 'dismissed']);
+    expect(actions(b)).toEqual(['created', 'members_added', 'member_removed', 'member_left', 'dismissed']);
+    expect(actions(c)).toEqual(['members_added', 'member_removed', 'member_left']);
+    expect(actions(d)).toEqual(['members_added', 'member_removed']);
+    expect(outsider.changes).toEqual([]);
+  });
+
+  it('adding only existing members changes nothing and tells nobody', async () => {
+    const [owner, b] = await Promise.all(['owner', 'b'].map(person));
+    const g = (await http(server, 'POST', '/api/groups', { name: 'Same', userIdList: [b.id] }, owner.token)).body.data;
+    await until(() => b.changes.length === 1);
+    const r = await http(server, 'POST', `/api/groups/${g.id}/members`, { userIdList: [b.id, owner.id] }, owner.token);
+    expect(r.body.data).toHaveLength(2);
+    await sleep(50);
+    expect(actions(b)).toEqual(['created']);
+  });
+});
+
+describe('group messages follow membership', () => {
+  it('members get each message with their own inboxSeq; removed and left members stop getting them; rejoined ones get new ones only', async () => {
+    const [owner, b, c] = await Promise.all(['owner', 'b', 'c'].map(person));
+    // Give b an inbox history first, so inboxSeq differs from seq.
+    await call(owner.socket, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b.id, content: 'private first' });
+    const g = (await http(server, 'POST', '/api/groups', { name: 'Flow', userIdList: [b.id, c.id] }, owner.token)).body.data;
+    const send = (p: Person, content: string) => call(p.socket, 'chat:send', { clientMsgId: cid(), chatType: 1, to: g.id, content });
+
+    const m1 = await send(owner, 'hello all');
+    expect(m1.data).toMatchObject({ chatType: 1, to: g.id, seq: 1, inboxSeq: 2, fromName: 'owner' });
+    await until(() => b.chats.length === 2 && c.chats.length === 1, 5000, 'group message delivered');
+    expect(b.chats[1]).toMatchObject({ messageId: m1.data.messageId, seq: 1, inboxSeq: 2 });
+    expect(c.chats[0]).toMatchObject({ messageId: m1.data.messageId, seq: 1, inboxSeq: 1 });
+
+    await http(server, 'DELETE', `/api/groups/${g.id}/members/${c.id}`, undefined, owner.token);
+    expect((await send(c, 'still here?')).code).toBe(40300);
+    await send(b, 'c is gone');
+    await until(() => owner.chats.length === 1);
+    await sleep(50);
+    expect(c.chats).toHaveLength(1);
+
+    await http(server, 'POST', `/api/groups/${g.id}/members`, { userIdList: [c.id] }, b.token);
+    await send(owner, 'welcome back');
+    await until(() => c.chats.length === 2);
+    expect(c.chats[1]).toMatchObject({ content: 'welcome back', seq: 3, inboxSeq: 2 });
+    const cSync = await call(c.socket, 'chat:sync', { afterInboxSeq: 0 });
+    expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['hello all', 'welcome back']);
+
+    await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, b.token);
+    expect((await send(b, 'after leaving')).code).toBe(40300);
+    await send(owner, 'b left');
+    await until(() => c.chats.length === 3);
+    await sleep(50);
+    expect(b.chats.map((m) => m.content)).toEqual(['private first', 'hello all', 'welcome back']);
+
+    await http(server, 'DELETE', `/api/groups/${g.id}`, undefined, owner.token);
+    expect((await send(owner, 'into the void')).code).toBe(40400);
+    // A resend of something stored before the dismissal still returns the original.
+    const resend = await call(owner.socket, 'chat:send', { clientMsgId: m1.data.clientMsgId, chatType: 1, to: g.id, content: 'hello all' });
+    expect(resend.data.messageId).toBe(m1.data.messageId);
+  });
+
+  it('fan-out: a 300-member group send reaches every connected member once, each with its own inboxSeq', async () => {
+    const owner = await person('big');
+    const ids: string[] = [];
+    for (let i = 0; i < 299; i++) {
+      const id = uniqueUser('m');
+      ids.push(id);
+      await http(server, 'POST', '/api/users', { appId: server.appId, appSecret: server.appSecret, userId: id });
+    }
+    const listeners = await Promise.all(ids.slice(0, 20).map(async (id) => ({ id, chats: collect(await connect(server, await tokenFor(server, id)), 'imchat') })));
+    const g = (await http(server, 'POST', '/api/groups', { name: 'Big', userIdList: ids }, owner.token)).body.data;
+    expect(g.memberCount).toBe(300);
+    for (let i = 0; i < 5; i++) expect((await call(owner.socket, 'chat:send', { clientMsgId: cid(), chatType: 1, to: g.id, content: `big ${i}` })).code).toBe(0);
+    await until(() => listeners.every((l) => l.chats.length === 5), 5000, 'fan-out');
+    for (const l of listeners) expect(l.chats.map((m) => [m.seq, m.inboxSeq])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+    // Members who were offline have it in their inbox.
+    const offline = ids[250]!;
+    const s = await connect(server, await tokenFor(server, offline));
+    expect(s.session.latestInboxSeq).toBe(5);
+    expect((await call(s, 'chat:sync', { afterInboxSeq: 3 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['big 3', 'big 4']);
+  }, 20000);
+});
