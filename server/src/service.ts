@@ -190,8 +190,10 @@ export class ImService {
     if (UNPAIRED_SURROGATE.test(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
     const data = input.data === undefined ? null : input.data;
     if (data !== null) {
-      if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
+      if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
+      // Depth first: serialising a pathologically deep value could exhaust the stack.
       if (depthOf(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
+      if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
     }
     const sender = this.activeUser(caller.appId, caller.userId);
 

@@ -16,6 +16,7 @@ import {
   type TestServer,
   type TestSocket,
 } from './helpers';
+import WebSocket from 'ws';
 import { createWxShim, loadWeappSocketIo } from './wx-shim';
 
 let server: TestServer;
@@ -400,6 +401,8 @@ describe('bad input on every event', () => {
       [{ ...base, clientMsgId: cid(), content: 'x'.repeat(32769) }, 41300],
       [{ ...base, clientMsgId: cid(), data: { big: 'x'.repeat(33000) } }, 41300],
       [{ ...base, clientMsgId: cid(), data: JSON.parse('['.repeat(18) + ']'.repeat(18)) }, 40000],
+      [{ ...base, clientMsgId: cid(), data: 42 }, 40000],
+      [{ ...base, clientMsgId: cid(), data: true }, 40000],
     ];
     for (const [payload, code] of cases) {
       const r = await call(sa, 'chat:send', payload);
@@ -414,6 +417,32 @@ describe('bad input on every event', () => {
     expect(fine.data).toMatchObject({ content: '<script>alert(1)</script> 😀', msgType: 1, data: 'string data' });
     const arr = await call(sa, 'chat:send', { ...base, clientMsgId: cid(), data: [1, { two: 2 }] });
     expect(arr.data.data).toEqual([1, { two: 2 }]);
+  });
+
+  it('a 40 000-level deep payload (too deep for the client library to send) is answered 40000 over a raw socket', async () => {
+    const { b, tA } = await pair();
+    const ws = new WebSocket(`${server.socketUrl.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    const frames: string[] = [];
+    ws.on('message', (d: Buffer) => {
+      const text = d.toString();
+      if (text === '2') ws.send('3'); // engine.io ping
+      frames.push(text);
+    });
+    try {
+      await nextEvent(ws, 'open');
+      await until(() => frames.some((f) => f.startsWith('0{')), 5000, 'engine.io open');
+      ws.send(`40${JSON.stringify({ token: tA })}`);
+      await until(() => frames.some((f) => f.startsWith('40{')), 5000, 'socket.io connect');
+      const deep = '['.repeat(40000) + ']'.repeat(40000);
+      ws.send(`421["chat:send",{"clientMsgId":"${cid()}","chatType":0,"to":"${b}","content":"deep","data":${deep}}]`);
+      await until(() => frames.some((f) => f.startsWith('431')), 5000, 'ack 1');
+      expect(JSON.parse(frames.find((f) => f.startsWith('431'))!.slice(3))[0]).toMatchObject({ code: 40000, message: expect.stringContaining('nesting') });
+      ws.send('422["heartbeat",{}]');
+      await until(() => frames.some((f) => f.startsWith('432')), 5000, 'ack 2');
+      expect(JSON.parse(frames.find((f) => f.startsWith('432'))!.slice(3))[0].code).toBe(0);
+    } finally {
+      ws.close();
+    }
   });
 
   it('events without an ack callback are processed without an answer, even malformed ones; unknown events are ignored', async () => {
