@@ -28,13 +28,19 @@ export class ImError extends Error {
   /** The server's numeric code (docs/protocol.md section 3) when the server answered. */
   readonly serverCode?: number;
   readonly cause?: unknown;
+  /**
+   * On a rejected sendPrivateMessage/sendGroupMessage: the message's clientMsgId, the id history
+   * and `imchat` carry. After E_SEND_UNCERTAIN it tells whether the message was stored after all.
+   */
+  readonly clientMsgId?: string;
 
-  constructor(code: ImErrorCode, message: string, details: { cause?: unknown; serverCode?: number } = {}) {
+  constructor(code: ImErrorCode, message: string, details: { cause?: unknown; serverCode?: number; clientMsgId?: string } = {}) {
     super(message);
     this.name = 'ImError';
     this.code = code;
     if (details.serverCode !== undefined) this.serverCode = details.serverCode;
     if (details.cause !== undefined) this.cause = details.cause;
+    if (details.clientMsgId !== undefined) this.clientMsgId = details.clientMsgId;
     // Keeps `instanceof ImError` true when compiled to ES5-style classes.
     Object.setPrototypeOf(this, ImError.prototype);
   }

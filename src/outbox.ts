@@ -110,7 +110,7 @@ export class Outbox {
       return;
     }
     this.settle(clientMsgId);
-    if (err) entry.reject(err);
+    if (err) entry.reject(new ImError(err.code, err.message, { cause: err.cause, serverCode: err.serverCode, clientMsgId }));
     else entry.resolve(message as ImMessage);
   }
 
@@ -124,10 +124,11 @@ export class Outbox {
             'E_SEND_UNCERTAIN',
             `${reason} before the server confirmed message ${id}; it may or may not have been stored. ` +
               'Check the conversation history after reconnecting before sending it again.',
+            { clientMsgId: id },
           ),
         );
       } else {
-        entry.reject(new ImError(code, `${reason}; message ${id} was not sent.`));
+        entry.reject(new ImError(code, `${reason}; message ${id} was not sent.`, { clientMsgId: id }));
       }
     }
   }
@@ -140,6 +141,7 @@ export class Outbox {
       new ImError(
         'E_TIMEOUT',
         `Message ${clientMsgId} could not be sent within ${this.timeoutMs()} ms (no connection); it was dropped and will not be sent later.`,
+        { clientMsgId },
       ),
     );
   }

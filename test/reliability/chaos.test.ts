@@ -7,11 +7,12 @@ import { runChaos } from './chaos';
 import { seedFromEnv } from './prng';
 import { formatReport } from './report';
 
-it('short chaos: 6 clients, 600 messages, cuts every 100-500 ms, 1 restart: nothing lost, nothing twice, in order', async () => {
+it('short chaos: 6 clients (5 users, one on two devices), 600 messages, cuts every 100-500 ms, 1 restart: nothing lost, nothing twice, in order', async () => {
   const seed = seedFromEnv('CHAOS_SEED');
   const report = await runChaos({
     seed,
-    clients: 6,
+    users: 5,
+    secondDevices: 1,
     messages: 600,
     restarts: 1,
     groups: 2,
@@ -20,6 +21,7 @@ it('short chaos: 6 clients, 600 messages, cuts every 100-500 ms, 1 restart: noth
     targetMs: 6000,
     cutMinMs: 100,
     cutMaxMs: 500,
+    blackholeChance: 0.03,
     serverMode: 'inprocess',
     stopKinds: ['graceful'],
     impatient: 1,

@@ -24,7 +24,10 @@ import { ServerRunner, type ServerMode, type StopKind } from './server-runner';
 
 export interface ChaosConfig {
   seed: number;
-  clients: number;
+  /** Users, each with one client (device); see secondDevices. */
+  users: number;
+  /** The first n users get a second device of the other adapter kind (multi-device). */
+  secondDevices: number;
   messages: number;
   restarts: number;
   groups: number;
@@ -36,6 +39,8 @@ export interface ChaosConfig {
   targetMs: number;
   cutMinMs: number;
   cutMaxMs: number;
+  /** Share of cuts that leave the connection half-open (only the heartbeat notices). */
+  blackholeChance: number;
   serverMode: ServerMode;
   /** How restarts stop the server, in turn. */
   stopKinds: StopKind[];
@@ -58,8 +63,8 @@ export const CHAOS_CLIENT_OPTIONS = {
   reconnectionAttempts: Infinity,
   reconnectionDelay: 25,
   timeout: 5000,
-  pingInterval: 1000,
-  pingTimeout: 6000,
+  pingInterval: 500,
+  pingTimeout: 3000,
   sendTimeout: 120_000,
   logLevel: 'silent' as const,
 };
@@ -77,6 +82,8 @@ interface PlannedSend {
   outcome: Outcome;
   message?: ImMessage;
   error?: string;
+  /** From the resolved message or the rejection (ImError.clientMsgId). */
+  clientMsgId?: string;
 }
 
 export interface ChaosReport {
@@ -108,6 +115,8 @@ export interface ChaosReport {
 
 interface Device {
   index: number;
+  /** Index of the device's user. */
+  user: number;
   userId: string;
   kind: 'web' | 'weapp';
   client: ImClient;
@@ -169,22 +178,24 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     const proxyUrl = await proxy.listen();
 
     // ------------------------------------------------------------ users, groups, clients
-    const users = Array.from({ length: config.clients }, (_, i) => `${run}u${i}`);
+    const users = Array.from({ length: config.users }, (_, i) => `${run}u${i}`);
     const tokens: string[] = [];
     for (const userId of users) {
       tokens.push((await api<{ token: string }>(runner.apiUrl, 'POST', '/api/token', { appId, appSecret, userId, userName: `Chaos ${userId}` })).token);
     }
     const groups: Array<{ id: string; members: number[] }> = [];
     for (let g = 0; g < config.groups; g++) {
-      const size = rng.int(Math.min(3, config.clients), Math.max(3, Math.ceil(config.clients / 2)));
+      const size = rng.int(Math.min(3, config.users), Math.max(3, Math.ceil(config.users / 2)));
       const members = rng.shuffle([...users.keys()]).slice(0, size);
       const owner = members[0]!;
       const group = await api<{ id: string }>(runner.apiUrl, 'POST', '/api/groups', { name: `chaos ${g}`, userIdList: members.slice(1).map((m) => users[m]) }, tokens[owner]);
       groups.push({ id: group.id, members: members.sort((a, b) => a - b) });
     }
 
-    for (let i = 0; i < config.clients; i++) {
-      const kind = config.weappEvery > 0 && i % config.weappEvery === 1 % config.weappEvery ? 'weapp' : 'web';
+    const firstKind = (u: number) => (config.weappEvery > 0 && u % config.weappEvery === 1 % config.weappEvery ? 'weapp' : 'web');
+    const deviceUsers = [...users.keys(), ...Array.from({ length: Math.min(config.secondDevices, config.users) }, (_, j) => j)];
+    for (const [i, user] of deviceUsers.entries()) {
+      const kind = i < config.users ? firstKind(user) : firstKind(user) === 'web' ? 'weapp' : 'web';
       const runtime = kind === 'weapp' ? createWxRuntime() : undefined;
       const adapter = runtime ? createWeappAdapter({ wx: runtime.wx as never }) : createWebAdapter();
       const client = new ImClient({
@@ -194,7 +205,7 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
         apiServer: runner.apiUrl,
         adapter,
       });
-      const device: Device = { index: i, userId: users[i]!, kind, client, runtime, token: tokens[i]!, received: [], ready: 0, inflight: 0, away: false };
+      const device: Device = { index: i, user, userId: users[user]!, kind, client, runtime, token: tokens[user]!, received: [], ready: 0, inflight: 0, away: false };
       client.on('imchat', (m) => device.received.push(m));
       client.on('ready', () => device.ready++);
       client.on('error', () => undefined);
@@ -209,12 +220,13 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
       }
     };
     await waitUntil(() => devices.every((d) => d.ready > 0), 'every client ready');
-    log(`seed ${config.seed}: ${config.clients} clients (${devices.filter((d) => d.kind === 'weapp').length} weapp), ${config.groups} groups, ${config.messages} messages, ${config.restarts} restarts, server ${config.serverMode}`);
+    log(`seed ${config.seed}: ${config.users} users on ${devices.length} clients (${devices.filter((d) => d.kind === 'weapp').length} weapp), ${config.groups} groups, ${config.messages} messages, ${config.restarts} restarts, server ${config.serverMode}`);
 
     // ------------------------------------------------------------ the plan
     const plan: PlannedSend[][] = devices.map(() => []);
     for (let n = 0; n < config.messages; n++) {
-      const sender = n % config.clients;
+      const device = n % devices.length;
+      const sender = devices[device]!.user;
       const myGroups = groups.filter((g) => g.members.includes(sender));
       const toGroup = myGroups.length > 0 && rng.chance(0.5);
       let chatType: 0 | 1;
@@ -226,21 +238,21 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
         to = g.id;
         convKey = `g:${g.id}`;
       } else {
-        let peer = rng.int(0, config.clients - 2);
+        let peer = rng.int(0, config.users - 2);
         if (peer >= sender) peer++;
         chatType = 0;
         to = users[peer]!;
         convKey = `p:${[users[sender], to].sort().join(':')}`;
       }
-      const index = plan[sender]!.length;
-      // Unique per planned send, so history can be matched even for sends that were rejected.
+      const index = plan[device]!.length;
+      // Unique per planned send (run|device|index), so history can be matched even for rejected sends.
       const extra = rng.chance(0.1) ? ' 你好 😀 <b>&amp;</b>' : '';
-      plan[sender]!.push({ client: sender, index, chatType, to, convKey, content: `${run}|${sender}|${index}${extra}`, outcome: 'pending' });
+      plan[device]!.push({ client: device, index, chatType, to, convKey, content: `${run}|${device}|${index}${extra}`, outcome: 'pending' });
     }
     const allSends = plan.flat();
 
     // ------------------------------------------------------------ run
-    proxy.startChaos(rng, { minMs: config.cutMinMs, maxMs: config.cutMaxMs, maxPerTick: 3, allChance: 0.05 });
+    proxy.startChaos(rng, { minMs: config.cutMinMs, maxMs: config.cutMaxMs, maxPerTick: 3, allChance: 0.05, blackholeChance: config.blackholeChance });
     const restartAt = Array.from({ length: config.restarts }, (_, k) => Math.floor(((k + 1) * config.messages) / (config.restarts + 1)));
     let issued = 0;
     const restartRng = createRng(rng.int(0, 0xffffffff));
@@ -296,7 +308,7 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
         });
       }
     };
-    const gapMean = (config.targetMs * config.clients) / config.messages;
+    const gapMean = (config.targetMs * config.users) / config.messages;
     const sendLoop = async (d: Device) => {
       const crng = createRng((config.seed ^ (d.index * 0x9e3779b1)) >>> 0);
       for (const s of plan[d.index]!) {
@@ -318,6 +330,7 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
           (err: ImError) => {
             s.outcome = err?.code ?? 'UNKNOWN';
             s.error = String(err?.message ?? err);
+            s.clientMsgId = err?.clientMsgId;
           },
         ).finally(() => d.inflight--);
       }
@@ -338,7 +351,7 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     const convs = new Map<string, { path: string; token: string }>();
     for (const s of allSends) {
       if (!convs.has(s.convKey)) {
-        convs.set(s.convKey, { path: s.chatType === 1 ? `/api/groups/${s.to}/messages` : `/api/private/${s.to}/messages`, token: tokens[s.client]! });
+        convs.set(s.convKey, { path: s.chatType === 1 ? `/api/groups/${s.to}/messages` : `/api/private/${s.to}/messages`, token: devices[s.client]!.token });
       }
     }
     const byConv = new Map<string, ImMessage[]>();
@@ -355,6 +368,8 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     }
 
     // ------------------------------------------------------------ the sends
+    /** Stored messages whose send ended E_SEND_UNCERTAIN: the sending device gets them as imchat. */
+    const uncertainStored = new Set<string>();
     const sends = { planned: allSends.length, resolved: 0, timeout: 0, timeoutAbsent: 0, notConnected: 0, uncertain: 0, uncertainStored: 0, otherRejections: 0, unsettled: 0 };
     for (const [content, list] of storedByContent) if (list.length > 1) problems.push(`stored ${list.length} times: ${content}`);
     for (const s of allSends) {
@@ -374,8 +389,14 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
         sends.notConnected++;
         if (found.length) problems.push(`E_NOT_CONNECTED but stored (the message was never sent): ${s.content}`);
       } else if (s.outcome === 'E_SEND_UNCERTAIN') {
+        // The error's clientMsgId is how an app looks the message up; here it must agree with history.
         sends.uncertain++;
-        if (found.length) sends.uncertainStored++;
+        if (!s.clientMsgId) problems.push(`E_SEND_UNCERTAIN without clientMsgId: ${s.content}`);
+        if (found.length) {
+          sends.uncertainStored++;
+          if (found[0]!.clientMsgId !== s.clientMsgId) problems.push(`E_SEND_UNCERTAIN names ${s.clientMsgId}, history has ${found[0]!.clientMsgId}: ${s.content}`);
+          uncertainStored.add(found[0]!.messageId);
+        }
       } else {
         sends.otherRejections++;
         problems.push(`rejected with ${s.outcome}: ${s.content} (${s.error})`);
@@ -385,12 +406,14 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
       if (!allSends.some((s) => s.content === content)) problems.push(`stored but never sent: ${content}`);
     }
 
-    // Per sender and conversation, the server kept the order of the sends.
+    // Per sender device and conversation, the server kept the order of the sends that resolved.
+    // (A send that ended E_SEND_UNCERTAIN may still arrive later, e.g. on a dying connection, and
+    // then lands after what was sent meanwhile; docs/reliability.md says so.)
     let senderOrderViolations = 0;
     for (const list of plan) {
       const lastSeq = new Map<string, number>();
       for (const s of list) {
-        const m = (storedByContent.get(s.content) ?? [])[0];
+        const m = s.outcome === 'resolved' ? s.message : undefined;
         if (!m) continue;
         if ((lastSeq.get(s.convKey) ?? 0) >= m.seq) {
           senderOrderViolations++;
@@ -401,10 +424,14 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     }
 
     // ------------------------------------------------------------ deliveries
+    // Every device of every member of the conversation (the sender's user included: its other
+    // devices get the message too), except the device that sent it.
     const expectedFor = (m: ImMessage): number[] => {
-      if (m.chatType === 0) return [users.indexOf(m.to)];
-      const g = groups.find((x) => x.id === m.to)!;
-      return g.members.filter((i) => users[i] !== m.from);
+      const members = m.chatType === 0 ? [users.indexOf(m.to), users.indexOf(m.from)] : groups.find((x) => x.id === m.to)!.members;
+      const sentBy = Number(m.content.split('|')[1]);
+      // ...except a send that ended E_SEND_UNCERTAIN but was stored: its own device learns of it
+      // through imchat when it catches up (docs/reliability.md), exactly once like everyone else.
+      return devices.filter((d) => members.includes(d.user) && (d.index !== sentBy || uncertainStored.has(m.messageId))).map((d) => d.index);
     };
     const expected = new Map<number, Set<string>>(devices.map((d) => [d.index, new Set<string>()]));
     let expectedCount = 0;
@@ -415,15 +442,28 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
       }
     }
     // Everyone connected again and caught up: what is missing now is lost.
+    const quietAt = Date.now();
     await waitUntil(() => devices.every((d) => d.client.getStatus() === 'connected'), 'every client reconnected', Date.now() + 30000).catch((e) =>
       problems.push(String(e.message)),
     );
+    const reconnectedMs = Date.now() - quietAt;
     const have = (d: Device) => new Set(d.received.map((m) => m.messageId));
+    const complete = (d: Device) => [...expected.get(d.index)!].every((id) => have(d).has(id));
+    const lateDevices = new Map<number, number>();
     await waitUntil(
-      () => devices.every((d) => [...expected.get(d.index)!].every((id) => have(d).has(id))),
+      () => {
+        for (const d of devices) if (!lateDevices.has(d.index) && complete(d)) lateDevices.set(d.index, Date.now() - quietAt);
+        return lateDevices.size === devices.length;
+      },
       'every delivery',
       Math.min(deadlineAt + 30000, Date.now() + 30000),
     ).catch(() => undefined);
+    const slow = [...lateDevices].filter(([, ms]) => ms > 5000);
+    log(`after the faults stopped: all connected in ${reconnectedMs} ms, all caught up in ${Math.max(0, ...lateDevices.values())} ms`);
+    if (slow.length) {
+      // Catch-up is bounded by a reconnect (at most reconnectionDelayMax) plus a sync: seconds, not more.
+      problems.push(`slow catch-up after the faults stopped: ${slow.map(([i, ms]) => `client ${i} (${devices[i]!.kind}) ${ms} ms`).join(', ')}`);
+    }
     await sleep(300); // late duplicates would show up now
 
     const deliveries = { expected: expectedCount, received: 0, duplicates: 0, lost: 0, unexpected: 0, ownEchoes: 0, outOfOrder: 0 };
@@ -433,9 +473,9 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
       for (const m of d.received) {
         deliveries.received++;
         seen.set(m.messageId, (seen.get(m.messageId) ?? 0) + 1);
-        if (m.from === d.userId) {
+        if (Number(m.content.split('|')[1]) === d.index && !uncertainStored.has(m.messageId)) {
           deliveries.ownEchoes++;
-          if (deliveries.ownEchoes <= 10) problems.push(`client ${d.index} (${d.kind}) got its own message as imchat: ${m.content}`);
+          if (deliveries.ownEchoes <= 10) problems.push(`client ${d.index} (${d.kind}) got its own send as imchat: ${m.content}`);
         } else if (!expected.get(d.index)!.has(m.messageId)) {
           deliveries.unexpected++;
           problems.push(`client ${d.index} got a message it should not have: ${m.content}`);

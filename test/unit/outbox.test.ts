@@ -19,6 +19,23 @@ describe('Outbox', () => {
     expect(emitted).toEqual([]);
   });
 
+  it('every rejection names the clientMsgId, so an uncertain send can be looked up in history', async () => {
+    const box = new Outbox(() => 1000);
+    const timedOut = box.enqueue(payload('t'));
+    jest.advanceTimersByTime(1001);
+    await expect(timedOut).rejects.toMatchObject({ code: 'E_TIMEOUT', clientMsgId: 't' });
+    const refused = box.enqueue(payload('r'));
+    const uncertain = box.enqueue(payload('u'));
+    const acks: Array<(e: ImError | null, m?: ImMessage) => void> = [];
+    box.flush((_pl, onAck) => acks.push(onAck));
+    acks[0]!(new ImError('E_FORBIDDEN', 'not a member', { serverCode: 40300 }));
+    await expect(refused).rejects.toMatchObject({ code: 'E_FORBIDDEN', serverCode: 40300, clientMsgId: 'r' });
+    const queued = box.enqueue(payload('q'));
+    box.failAll('E_NOT_CONNECTED', 'disconnect() was called');
+    await expect(uncertain).rejects.toMatchObject({ code: 'E_SEND_UNCERTAIN', clientMsgId: 'u' });
+    await expect(queued).rejects.toMatchObject({ code: 'E_NOT_CONNECTED', clientMsgId: 'q' });
+  });
+
   it('does not time out a message once emitted: only the server answer settles it', async () => {
     const box = new Outbox(() => 1000);
     const p = box.enqueue(payload('a'));
