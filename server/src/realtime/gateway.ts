@@ -209,8 +209,11 @@ export class Gateway implements Notifier {
     const s = this.state(socket);
     const result = this.service.send(s, p);
     if (!result.duplicate) {
-      // Each recipient gets its own inboxSeq; the sending socket gets the ack instead.
+      // Each recipient gets its own inboxSeq; the sending socket gets the ack instead. Offline
+      // recipients are skipped before building and encoding a packet nobody would receive.
+      const rooms = this.io.sockets.adapter.rooms;
       for (const d of result.deliveries) {
+        if (!rooms.has(room(s.appId, d.userId))) continue;
         const payload = { ...result.message, inboxSeq: d.inboxSeq };
         if (d.userId === s.userId) socket.to(room(s.appId, d.userId)).emit('imchat', payload);
         else this.io.to(room(s.appId, d.userId)).emit('imchat', payload);
