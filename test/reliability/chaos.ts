@@ -261,7 +261,10 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     const maybeDisconnect = () => {
       while (disconnectAt.length && issued >= disconnectAt[0]!) {
         disconnectAt.shift();
-        const d = faultRng.pick(devices.filter((x) => !x.away));
+        // Preferably one with sends in flight: that is what E_SEND_UNCERTAIN is about.
+        const present = devices.filter((x) => !x.away);
+        const busy = present.filter((x) => x.inflight > 0);
+        const d = faultRng.pick(busy.length ? busy : present);
         const awayMs = faultRng.int(100, 600);
         disconnectsDone++;
         log(`app disconnect ${disconnectsDone}: client ${d.index} (${d.kind}) with ${d.inflight} sends in flight, away ${awayMs} ms`);
@@ -448,7 +451,10 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     );
     const reconnectedMs = Date.now() - quietAt;
     const have = (d: Device) => new Set(d.received.map((m) => m.messageId));
-    const complete = (d: Device) => [...expected.get(d.index)!].every((id) => have(d).has(id));
+    const complete = (d: Device) => {
+      const got = have(d);
+      return [...expected.get(d.index)!].every((id) => got.has(id));
+    };
     const lateDevices = new Map<number, number>();
     await waitUntil(
       () => {
