@@ -1,0 +1,222 @@
+// Turns results into the printed table and docs/benchmarks.md.
+
+const n = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const kb = (b) => (b == null ? '—' : `${n(b / 1024, 1)} KB`);
+const ms = (x, d = 2) => (x == null ? '—' : `${n(x, d)} ms`);
+const x = (r) => (r == null || !Number.isFinite(r) ? '—' : `${n(r, r < 0.1 ? 3 : 2)}×`);
+const verdict = (ok) => (ok === null || ok === undefined ? '' : ok ? 'met' : 'not met');
+
+/** The headline figures: [figure, value, baseline, ratio, goal]. */
+export function summaryRows(r) {
+  const rows = [];
+  const s = r.size;
+  if (s && !s.error) {
+    rows.push(['Size: mini-program SDK, all of miniprogram_dist (gzip -9)', kb(s.miniprogramGzip), `weapp.socket.io alone ${kb(s.weappSocketIo?.gzip)}`, x(s.miniprogramGzip / s.weappSocketIo?.gzip), `≤ 32 KB: ${verdict(s.miniprogramGzip <= 32768)}`]);
+    rows.push(['Size: web ESM dist/index.mjs, own code (gzip; minified)', `${kb(s.webEsm?.gzip)}; ${kb(s.webEsm?.minifiedGzip)}`, '', '', '']);
+    rows.push(['Size: IIFE dist/comind-im-client-sdk.js, all inside (gzip)', kb(s.iife?.gzip), '', '', '']);
+    const ok = (s.competitors ?? []).filter((c) => c.gzip);
+    if (ok.length) {
+      const smallest = ok.reduce((a, b) => (a.gzip < b.gzip ? a : b));
+      rows.push(['Size: smallest other mini-program IM SDK measured', kb(smallest.gzip), `${smallest.name} ${smallest.version}`, x(smallest.gzip / s.miniprogramGzip), '']);
+    }
+  } else if (s?.error) rows.push(['Size', 'failed', '', '', '']);
+  const l = r.latency;
+  if (l && !l.error) {
+    const raw = l.variants.raw.delivery;
+    for (const [k, label] of [['web', 'web adapter'], ['weapp', 'weapp adapter, wx runtime']]) {
+      const d = l.variants[k].delivery;
+      rows.push([`Latency A→B, ImClient (${label}), p50 / p99, ${n(l.messages)} msgs`, `${ms(d.p50, 3)} / ${ms(d.p99, 3)}`, `raw relay ${ms(raw.p50, 3)} / ${ms(raw.p99, 3)}`, `${x(l.variants[k].p50Ratio)} / ${x(l.variants[k].p99Ratio)}`, k === 'web' ? `p50 ≤ 1.15×: ${verdict(l.p50Ratio <= 1.15)}` : '']);
+    }
+  } else if (l?.error) rows.push(['Latency', 'failed', '', '', '']);
+  const t = r.throughput;
+  if (t && !t.error) {
+    const raw = t.variants.raw.perSec;
+    rows.push([`Throughput, ImClient (web), window ${t.window}, persisted`, `${n(t.variants.web.perSec)} msg/s`, `raw relay ${n(raw)} msg/s`, x(t.ratio), `≥ 0.8×: ${verdict(t.ratio >= 0.8)}`]);
+    rows.push([`Throughput, ImClient (weapp, wx runtime)`, `${n(t.variants.weapp.perSec)} msg/s`, `raw relay ${n(raw)} msg/s`, x(t.weappRatio), '']);
+  } else if (t?.error) rows.push(['Throughput', 'failed', '', '', '']);
+  const f = r.fanout;
+  if (f && !f.error) {
+    rows.push([`Fan-out to ${n(f.groupSize)} online members, until the last has it (median of ${f.rounds})`, ms(f.msLast, 1), `raw broadcast ${ms(f.raw.last.p50, 1)}`, x(f.ratio), f.groupSize === 1000 ? '' : 'fanout.ms1000: needs a full run']);
+  } else if (f?.error) rows.push(['Fan-out', 'failed', '', '', '']);
+  const c = r.connections;
+  if (c && !c.error) {
+    for (const [count, run] of Object.entries(c.runs ?? {})) {
+      rows.push([`Connections: ${n(Number(count))} authenticated, connect all (${c.concurrency} at a time)`, `${n(run.im.connectAllMs / 1000, 1)} s (${n(run.im.perSecond)}/s)`, `raw relay ${n(run.relay.connectAllMs / 1000, 1)} s`, x(run.im.connectAllMs / run.relay.connectAllMs), '']);
+      rows.push([`Connections: ${n(Number(count))}, server memory per connection (RSS; V8 heap)`, `${kb(run.im.serverRssBytesPerConn)}; ${kb(run.im.serverHeapBytesPerConn)}`, `raw relay ${kb(run.relay.serverRssBytesPerConn)}; ${kb(run.relay.serverHeapBytesPerConn)}`, x(run.im.serverHeapBytesPerConn / run.relay.serverHeapBytesPerConn), '']);
+    }
+    for (const note of c.notes ?? []) rows.push([`Connections: ${note}`, '', '', '', '']);
+  } else if (c?.error) rows.push(['Connections', 'failed', '', '', '']);
+  const rc = r.reconnect;
+  if (rc && !rc.error) {
+    rows.push([`Reconnect (weapp, delay ${rc.reconnectionDelay / 1000} s): network back → first caught-up message`, ms(rc.msToFirstMessage, 1), `weapp.socket.io reconnects after ${ms(rc.baselineMsToConnect, 0)}`, x(rc.ratio), `< 1 s: ${verdict(rc.msToFirstMessage < 1000)}`]);
+  } else if (rc?.error) rows.push(['Reconnect', 'failed', '', '', '']);
+  const m = r.memory;
+  if (m && !m.error) {
+    rows.push([`Client heap per 10,000 kept messages, ImClient (web)`, `${n(m.variants.web.mbPer10k, 2)} MB`, `raw socket.io-client ${n(m.variants.raw.mbPer10k, 2)} MB`, x(m.variants.web.ratio), '']);
+    rows.push([`Client heap per 10,000 kept messages, ImClient (weapp)`, `${n(m.variants.weapp.mbPer10k, 2)} MB`, `raw socket.io-client ${n(m.variants.raw.mbPer10k, 2)} MB`, x(m.variants.weapp.ratio), '']);
+  } else if (m?.error) rows.push(['Client memory', 'failed', '', '', '']);
+  return rows;
+}
+
+const HEAD = ['figure', 'value', 'baseline (same run)', 'ratio', 'goal'];
+
+export function textTable(rows) {
+  const all = [HEAD, ...rows];
+  const w = HEAD.map((_, i) => Math.min(i === 0 ? 78 : 44, Math.max(...all.map((r) => String(r[i]).length))));
+  const line = (r) => r.map((c, i) => String(c).slice(0, w[i]).padEnd(w[i])).join('  ').trimEnd();
+  return [line(HEAD), w.map((k) => '-'.repeat(k)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mdTable(head, rows) {
+  const esc = (c) => String(c ?? '').replace(/\|/g, '\\|');
+  return [`| ${head.map(esc).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+function runLine(r) {
+  const mc = r.machine;
+  return `${r.mode} run of ${r.date.slice(0, 10)} (${r.date.slice(11, 16)} UTC), ${r.durationSeconds} s, commit ${r.commit}${r.workingTreeDirty ? ' with uncommitted changes in src/adapters/server' : ''}; ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}, open-file limit ${mc.openFileLimit}${r.loadAverage ? `; load average ${r.loadAverage.atStart[0]} at the start, ${r.loadAverage.atEnd[0]} at the end (anything above 0 is other work on the machine)` : ''}${r.buildError ? `; ${r.buildError}` : ''}`;
+}
+
+function details(r) {
+  const out = [];
+  const s = r.size;
+  if (s && !s.error) {
+    out.push('#### Size (gzip -9 via zlib)', '');
+    const rows = [
+      ['comind-im-client-sdk', 'miniprogram_dist/ (all files)', n(s.miniprogram.bytes), n(s.miniprogramGzip), '1.0×'],
+      ['comind-im-client-sdk', 'dist/index.mjs (own code, not minified)', n(s.webEsm.bytes), n(s.webEsm.gzip), ''],
+      ['comind-im-client-sdk', 'dist/index.mjs minified (what a bundler emits)', n(s.webEsm.minifiedBytes), n(s.webEsm.minifiedGzip), ''],
+      ['comind-im-client-sdk', 'dist/comind-im-client-sdk.js (IIFE, all inside)', n(s.iife.bytes), n(s.iife.gzip), ''],
+      [`weapp.socket.io ${s.weappSocketIo.version}`, `${s.weappSocketIo.files?.[0]?.file ?? 'main'} (Socket.IO 3 only)`, n(s.weappSocketIo.bytes), n(s.weappSocketIo.gzip), x(s.weappSocketIo.gzip / s.miniprogramGzip)],
+    ];
+    for (const c of s.competitors ?? []) {
+      if (c.error) rows.push([c.name, `${c.entry}: not measured (${c.error})`, '', '', '']);
+      else rows.push([`${c.name} ${c.version}`, c.entry + (c.withExtras ? ` (+ ${c.withExtras.files.join(', ')}: ${n(c.withExtras.gzip)} B gzip)` : ''), n(c.bytes), n(c.gzip), x(c.gzip / s.miniprogramGzip)]);
+    }
+    out.push(mdTable(['package', 'file(s) a mini-program loads', 'bytes', 'gzip bytes', 'vs SDK'], rows), '');
+  }
+  const l = r.latency;
+  if (l && !l.error) {
+    out.push(`#### Latency A→B (${n(l.messages)} messages per variant after ${l.warmup} warm-up, one at a time, ${l.contentBytes}-character bodies, interleaved in blocks of ${l.block})`, '');
+    const names = { raw: 'raw relay (baseline)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web → ImClient web', webNoRcpt: 'ImClient web, autoDeliveryReceipt off', weapp: 'ImClient weapp → ImClient weapp (wx runtime)' };
+    out.push(mdTable(['variant', 'p50', 'p90', 'p99', 'max', 'ack p50', 'p50 ratio', 'p99 ratio'], Object.entries(l.variants).map(([k, v]) => [names[k] ?? k, ms(v.delivery.p50, 3), ms(v.delivery.p90, 3), ms(v.delivery.p99, 3), ms(v.delivery.max, 1), ms(v.ack.p50, 3), x(v.p50Ratio), x(v.p99Ratio)])), '');
+  }
+  const t = r.throughput;
+  if (t && !t.error) {
+    out.push(`#### Throughput (${n(t.messages)} messages per round, window ${t.window}, best of ${t.rounds} rounds)`, '');
+    const names = { raw: 'raw relay (baseline)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web', weapp: 'ImClient weapp (wx runtime)' };
+    out.push(mdTable(['variant', 'msg/s', 'ratio', 'server CPU µs/msg', 'client CPU µs/msg'], Object.entries(t.variants).map(([k, v]) => [names[k] ?? k, n(v.perSec), x(v.ratio), n(v.serverCpuUsPerMsg, 1), n(v.clientCpuUsPerMsg, 1)])), '');
+  }
+  const f = r.fanout;
+  if (f && !f.error) {
+    out.push(`#### Fan-out (group of ${n(f.groupSize)}, all online; ${f.rounds} rounds; members: ${f.members}; sender: ${f.sender})`, '');
+    out.push(mdTable(['variant', 'last member (median)', 'last (max)', 'first member', 'median member', 'server CPU per message'], [
+      ['IM server, group message', ms(f.im.last.p50, 1), ms(f.im.last.max, 1), ms(f.im.first.p50, 1), ms(f.im.medianMember.p50, 1), ms(f.im.serverCpuMs.p50, 1)],
+      ['raw relay, room broadcast', ms(f.raw.last.p50, 1), ms(f.raw.last.max, 1), ms(f.raw.first.p50, 1), ms(f.raw.medianMember.p50, 1), ms(f.raw.serverCpuMs.p50, 1)],
+    ]), '');
+  }
+  const c = r.connections;
+  if (c && !c.error) {
+    out.push(`#### Connections (${c.clients}; ${c.concurrency} handshakes in flight; server in its own process, memory after a full GC)`, '');
+    const rows = [];
+    for (const [count, run] of Object.entries(c.runs ?? {})) {
+      for (const [k, v] of [['IM server', run.im], ['raw relay', run.relay]]) {
+        rows.push([n(Number(count)), k, `${n(v.connectAllMs / 1000, 2)} s`, n(v.perSecond), ms(v.connectMs.p50, 1), ms(v.connectMs.p99, 1), kb(v.serverRssBytesPerConn), kb(v.serverHeapBytesPerConn), `${n(v.serverRssMB)} MB`, kb(v.clientHeapBytesPerConn)]);
+      }
+    }
+    out.push(mdTable(['connections', 'server', 'all connected', 'per s', 'connect p50', 'connect p99', 'server RSS / conn', 'server heap / conn', 'server RSS', 'client heap / conn'], rows), '');
+    for (const note of c.notes ?? []) out.push(`Note: ${note}.`, '');
+  }
+  const rc = r.reconnect;
+  if (rc && !rc.error) {
+    out.push(`#### Reconnect (weapp adapter on the wx runtime, reconnectionDelay ${rc.reconnectionDelay} ms, ${rc.rounds} rounds per offline time)`, '');
+    const rows = [];
+    for (const off of rc.offlineMs) {
+      rows.push([`${n(off)} ms`, 'ImClient: network back → first caught-up message', ms(rc.sdk[off].msToFirstMessage.p50, 1), ms(rc.sdk[off].msToFirstMessage.max, 1)]);
+      rows.push([`${n(off)} ms`, 'ImClient: network back → connected', ms(rc.sdk[off].msToConnect.p50, 1), ms(rc.sdk[off].msToConnect.max, 1)]);
+      rows.push([`${n(off)} ms`, 'weapp.socket.io: network back → connected (baseline)', ms(rc.baseline[off].msToConnect.p50, 0), ms(rc.baseline[off].msToConnect.max, 0)]);
+    }
+    out.push(mdTable(['offline for', 'what', 'median', 'max'], rows), '');
+  }
+  const m = r.memory;
+  if (m && !m.error) {
+    out.push(`#### Client memory (${n(m.messages)} messages of ${m.contentBytes} characters kept in an array; heap after full GC)`, '');
+    const names = { raw: 'raw socket.io-client (baseline)', web: 'ImClient web', weapp: 'ImClient weapp (wx runtime)' };
+    out.push(mdTable(['receiver', 'bytes per message', 'MB per 10,000', 'ratio'], Object.entries(m.variants).map(([k, v]) => [names[k] ?? k, n(v.bytesPerMessage), n(v.mbPer10k, 2), x(v.ratio)])), '');
+  }
+  const p = r.profile;
+  if (p && !p.error) {
+    out.push(`#### Profile (throughput workload, ${n(p.messages)} messages, sampling every ${p.samplingIntervalUs} µs; self time, native calls counted for their JavaScript caller; line numbers are of the built files)`, '');
+    const comp = (list) => list.slice(0, 8).map((c) => `${c.name} ${n(c.pct, 1)} %`).join(', ');
+    out.push(`IM server during ImClient sends (${n(p.im.perSec)} msg/s): ${comp(p.im.server.components)}.`, '');
+    out.push(mdTable(['IM server: function', 'where', 'self %'], p.im.server.functions.slice(0, 12).map((f) => [f.name, f.where, n(f.pct, 1)])), '');
+    out.push(`Raw relay during the same workload (${n(p.relay.perSec)} msg/s): ${comp(p.relay.server.components)}.`, '');
+    out.push(`Client process (ImClient sender + raw receiver): ${comp(p.im.client.components)}.`, '');
+    out.push(mdTable(['client: function', 'where', 'self %'], p.im.client.functions.slice(0, 10).map((f) => [f.name, f.where, n(f.pct, 1)])), '');
+    if (p.fanout) {
+      out.push(`IM server during group fan-out to ${n(p.fanout.members)} online members (${n(p.fanout.serverCpuMsPerMessage, 1)} ms server CPU per message): ${comp(p.fanout.server.components)}.`, '');
+      out.push(mdTable(['fan-out: function', 'where', 'self %'], p.fanout.server.functions.slice(0, 10).map((f) => [f.name, f.where, n(f.pct, 1)])), '');
+    }
+    if (p.connect) {
+      out.push(`IM server during ${n(p.connect.connections)} connection handshakes (${n(p.connect.serverCpuUsPerConnection)} µs server CPU per connection): ${comp(p.connect.server.components)}.`, '');
+      out.push(mdTable(['handshakes: function', 'where', 'self %'], p.connect.server.functions.slice(0, 10).map((f) => [f.name, f.where, n(f.pct, 1)])), '');
+    }
+    const st = p.storage;
+    out.push(`Storage alone (server/dist SqliteStorage on a temp dir, ${n(st.sends)} private sends): ${n(st.usPerSendOwnTransaction, 1)} µs per send in its own transaction (p50 ${n(st.usPerSendEach.p50, 0)} µs, p99 ${n(st.usPerSendEach.p99, 0)} µs, max ${n(st.usPerSendEach.max / 1000, 1)} ms), ${n(st.usPerSend100PerTransaction, 1)} µs per send with 100 sends per transaction${st.withoutAutoCheckpoint ? `; with automatic WAL checkpoints off ${n(st.withoutAutoCheckpoint.usPerSend, 1)} µs (p99 ${n(st.withoutAutoCheckpoint.usPerSendEach.p99, 0)} µs, max ${n(st.withoutAutoCheckpoint.usPerSendEach.max / 1000, 1)} ms)` : ''}; the lookups before each send (${st.note.replace(/^lookups: /, '')}) ${n(st.usLookupsPerSend, 1)} µs.`, '');
+    if (p.token) {
+      const tk = p.token;
+      out.push(`Tokens (jsonwebtoken as the server calls it, HS256): verify ${n(tk.usVerifyStringSecret, 1)} µs with the app secret as a string, ${n(tk.usVerifyKeyObject, 1)} µs with the same secret as a KeyObject (crypto.createSecretKey) made once; sign ${n(tk.usSignStringSecret, 1)} µs vs ${n(tk.usSignKeyObject, 1)} µs.`, '');
+    }
+  }
+  return out.join('\n');
+}
+
+export function markdown({ full, quick, findings }) {
+  const out = [];
+  out.push('# Benchmarks', '');
+  out.push('Generated by `npm run bench` (full) and `npm run bench -- --quick` from `bench/results.full.json` and `bench/results.quick.json`; the prose at the end comes from `bench/findings.md`. Benchmarks never assert timings and never run in `npm test`. Every figure has a baseline measured in the same run on the same machine, and ratios are to that baseline.', '');
+  for (const [label, r] of [['Full run', full], ['Quick run', quick]]) {
+    if (!r) continue;
+    out.push(`## ${label}`, '', runLine(r), '');
+    out.push(mdTable(HEAD, summaryRows(r)), '');
+  }
+  out.push('## Running', '');
+  out.push(
+    [
+      '```bash',
+      'npm run bench               # full: about 7 minutes on 2 cores',
+      'npm run bench -- --quick    # under 2 minutes',
+      'npm run bench -- --only=latency,throughput   # some suites; merged into the stored results of that mode',
+      'npm run bench -- --offline  # no npm pack: other SDKs only from bench/.cache',
+      'npm run bench -- --no-build # measure the artefacts as built',
+      'npm run bench -- --report-only  # regenerate this page from the stored results',
+      '```',
+      '',
+      'The run builds (`npm run build`), copies the artefacts to `bench/.cache/artefacts` (so a rebuild elsewhere cannot pull them away mid-run), runs each suite with a time limit, prints the table and writes `bench/results.json` (the latest run; keys read by other tooling: `size.miniprogramGzip`, `latency.p50Ratio`, `latency.p99Ratio`, `throughput.ratio`, `reconnect.msToFirstMessage`, `fanout.ms1000`), `bench/results.<mode>.json` and this page. CPU profiles of the profiling suite are left in `bench/.cache/profiles` (Chrome DevTools opens them).',
+    ].join('\n'),
+    '',
+  );
+  out.push('## Method', '');
+  out.push(
+    [
+      '- **Artefacts.** The bench is plain ESM JavaScript over the built artefacts (`npm run build` first): `dist/index.cjs` (web adapter), `miniprogram_dist/index.js` (weapp adapter) on the Node `wx` runtime from `dist/testing.cjs`, `server/dist`. That measures the code users run and needs no TypeScript runner.',
+      '- **Processes.** Each suite runs in its own Node process (`--expose-gc`); the server runs in a child process of that one (`bench/lib/server-process.mjs`): the IM server (`createImServer`, SQLite in a temp dir on the local disk, rate limit raised to 1,000,000/s) and, in the same process, the **raw relay baseline**: a second Socket.IO 4 server with the gateway\'s options (allowEIO3, CORS, 100 kB packets, websocket + polling) where a client joins the room of its user id and `relay {to}` emits to that room and acks; `group {room}` broadcasts once to a room. No token check, no validation, no storage, no sequence numbers: Socket.IO alone. Clients and server share a 2-core machine over loopback, so the client process\'s own CPU is part of every figure.',
+      '- **Size.** zlib gzip level 9 of each file (summed when several). Other SDKs are fetched with `npm pack <name>` into `bench/.cache` (git-ignored, reused; delete it to refresh); the file measured is the one a WeChat mini-program loads (package `miniprogram` field if any, else the documented WeChat build; `bench/suites/size.mjs` says why for each). A failed fetch is recorded, not fatal.',
+      '- **Latency.** One message at a time (the next after B received the previous and A\'s send was acknowledged), 100-character bodies, warm-up first, variants interleaved in blocks so drift hits all alike. Time from A\'s send call to B\'s event, both in one process (one clock).',
+      '- **Throughput.** One sender keeps 100 sends in flight (a new one when an ack arrives); the receiver is a raw socket.io-client (no receipts) in every variant; elapsed time until every ack is in and B has every message. Best of the rounds (the one least disturbed by other work on the machine). Server CPU per message from `process.cpuUsage()` of the server process.',
+      '- **Fan-out.** Members are raw socket.io-client 4 connections (each authenticated with its token), the sender an ImClient; time from `sendGroupMessage` until the last member\'s `imchat`. The baseline broadcasts to a room of as many raw connections (encoded once; the IM server emits per member since each gets its own `inboxSeq`). `fanout.ms1000` is filled only by a 1,000-member (full) run.',
+      '- **Connections.** Raw socket.io-client 4 connections from the suite process (100 handshakes in flight), one token each; a connection counts when `session` arrived (relay: `connect`). Server RSS and V8 heap are read in the server process after a full GC, before (after 20 warm-up connections closed) and after; per connection = delta / count. The baseline runs in a fresh relay-only process. Counts above the open-file limit minus 500 are skipped.',
+      '- **Reconnect.** Default options (`reconnectionDelay` 3 s). The phone goes offline (`setNetwork(false)`), a message for it is stored meanwhile, then `setNetwork(true)`: time to the first caught-up `imchat`. Rounds are 2.2 s apart (the SDK forces at most one reconnect per 2 s). Baseline: weapp.socket.io with the same delay, time to reconnect (it has no network hook and no catch-up).',
+      '- **Client memory.** The receiver keeps every message in an array; V8 heap after two full GCs before and after; a raw socket.io-client keeping the decoded objects is the baseline. Quick runs use fewer messages and scale to 10,000.',
+      '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 200-member group, 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000; 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000.',
+      '- **Limits.** Loopback only, so network latency is zero and the figures are CPU and syscalls; the raw relay baseline is fast (a fraction of a millisecond), so fixed costs show up as large ratios. One machine runs clients and server, and anything else running on it at the time (see the load average in the run line) disturbs the figures; the interleaved latency blocks and best-of throughput rounds soften that, they do not remove it. Disk: SQLite WAL on the local disk, whose write and checkpoint stalls show in p99 and max.',
+    ].join('\n'),
+    '',
+  );
+  for (const [label, r] of [['full run', full], ['quick run', quick]]) {
+    if (!r) continue;
+    out.push(`## Details: ${label}`, '', details(r), '');
+  }
+  if (findings?.trim()) out.push(findings.trim(), '');
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
