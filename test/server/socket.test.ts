@@ -232,6 +232,65 @@ describe('chat:send and imchat', () => {
   });
 });
 
+describe('group commit', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends of one burst share a commit, yet each is answered alone: refusals, in-burst duplicates and order', async () => {
+    const { a, b, sa, sb } = await pair();
+    const batch = jest.spyOn(server.im.storage, 'batch');
+    const got = collect(sb, 'imchat');
+    const dupId = cid();
+    const payloads = Array.from({ length: 40 }, (_, i) => {
+      if (i === 10) return { clientMsgId: cid(), chatType: 0, to: 'no-such-user', content: 'refused' };
+      if (i === 20) return { clientMsgId: cid(), chatType: 1, to: 'no-such-group', content: 'refused' };
+      if (i === 5 || i === 6) return { clientMsgId: dupId, chatType: 0, to: b, content: 'twice' };
+      return { clientMsgId: cid(), chatType: 0, to: b, content: `n${i}` };
+    });
+    const acks = await Promise.all(payloads.map((p) => call(sa, 'chat:send', p)));
+    // At least one commit held several sends, so there were fewer commits than sends.
+    expect(batch.mock.calls.length).toBeLessThan(payloads.length);
+    expect(acks[10]!.code).toBe(40400);
+    expect(acks[20]!.code).toBe(40400);
+    expect(acks[6]).toEqual(acks[5]);
+    const stored = acks.filter((_, i) => i !== 10 && i !== 20 && i !== 6);
+    expect(stored.every((r) => r.code === 0 && r.data.from === a)).toBe(true);
+    expect(stored.map((r) => r.data.seq)).toEqual(Array.from({ length: 37 }, (_, i) => i + 1));
+    await until(() => got.length === 37);
+    await sleep(50);
+    expect(got.map((m) => m.messageId)).toEqual(stored.map((r) => r.data.messageId));
+    const synced = (await call(sb, 'chat:sync', { afterInboxSeq: 0 })).data.messages;
+    expect(synced.map((m: { content: string }) => m.content)).toEqual(stored.map((r) => r.data.content));
+  });
+
+  it('a failed commit refuses every send of the batch with 50000, stores none and delivers none', async () => {
+    const { b, sa, sb } = await pair();
+    const storage = server.im.storage;
+    const real = storage.batch.bind(storage);
+    jest.spyOn(storage, 'batch').mockImplementationOnce((work) =>
+      real(() => {
+        work();
+        throw new Error('disk I/O error');
+      }),
+    );
+    const got = collect(sb, 'imchat');
+    const acks = await Promise.all([1, 2, 3].map((i) => call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: `lost ${i}` })));
+    expect(acks.map((r) => r.code)).toEqual([50000, 50000, 50000]);
+    await sleep(50);
+    expect(got).toEqual([]);
+    expect((await call(sb, 'chat:sync', { afterInboxSeq: 0 })).data).toMatchObject({ messages: [], latestInboxSeq: 0 });
+    // The next send is stored as the conversation's first message.
+    expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'after' })).data.seq).toBe(1);
+  });
+
+  it('a renamed sender sends under the new name at once', async () => {
+    const { a, b, sa } = await pair();
+    expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'before' })).data.fromName).toBe('Alice');
+    const renamed = await http(server, 'POST', '/api/users', { appId: server.appId, appSecret: server.appSecret, userId: a, userName: 'Alicia' });
+    expect(renamed.body.code).toBe(0);
+    expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'after' })).data.fromName).toBe('Alicia');
+  });
+});
+
 describe('chat:sync', () => {
   it('catch-up after a disconnect: everything after a given inbox seq, paged with hasMore', async () => {
     const { a, b, sa, sb, tB } = await pair();

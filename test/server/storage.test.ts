@@ -201,3 +201,50 @@ describe('schema migrations', () => {
     expect(() => new SqliteStorage(dir)).toThrow(/newer than this server knows/);
   });
 });
+
+describe('batch: several sends, one commit', () => {
+  const send = (s: SqliteStorage, clientMsgId: string, to: string) =>
+    s.sendMessage(APP, { clientMsgId, from: 'a', fromName: 'A', to, chatType: 0, msgType: 0, content: clientMsgId, data: null }, ['a', to]);
+
+  it('a send that fails inside a batch is undone alone; the repeat of a clientMsgId in the batch is a duplicate', () => {
+    const s = new SqliteStorage(':memory:');
+    try {
+      s.upsertApp(APP, 'secret');
+      for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
+      const results = s.batch(() => {
+        const first = send(s, 'one', 'b');
+        // A message row that cannot be stored: the savepoint of this send rolls back its inbox bumps too.
+        expect(() => s.sendMessage(APP, { clientMsgId: 'bad', from: 'a', fromName: 'A', to: 'b', chatType: 0, msgType: 0, content: null as unknown as string, data: null }, ['a', 'b'])).toThrow();
+        const again = send(s, 'one', 'b');
+        const second = send(s, 'two', 'b');
+        return { first, again, second };
+      });
+      expect(results.again).toMatchObject({ duplicate: true, message: { messageId: results.first.message.messageId } });
+      expect(results.second.message.seq).toBe(2);
+      expect(s.inboxAfter(APP, 'b', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
+      expect(s.latestInboxSeq(APP, 'b')).toBe(2);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when the batch throws, none of its sends is stored', () => {
+    const s = new SqliteStorage(':memory:');
+    try {
+      s.upsertApp(APP, 'secret');
+      for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
+      expect(() =>
+        s.batch(() => {
+          send(s, 'one', 'b');
+          send(s, 'two', 'b');
+          throw new Error('commit refused');
+        }),
+      ).toThrow('commit refused');
+      expect(s.inboxAfter(APP, 'b', 0, 10)).toEqual([]);
+      expect(s.latestInboxSeq(APP, 'b')).toBe(0);
+      expect(send(s, 'one', 'b')).toMatchObject({ duplicate: false, message: { seq: 1 } });
+    } finally {
+      s.close();
+    }
+  });
+});

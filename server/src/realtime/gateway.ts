@@ -5,6 +5,7 @@ import { verifyToken } from '../auth';
 import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
 import type { Caller, ImService, Notifier } from '../service';
+import type { SendResult } from '../storage/types';
 import { TokenBucket } from './rate-limit';
 
 export interface GatewayOptions {
@@ -23,6 +24,19 @@ interface SocketState extends Caller {
 }
 
 type Ack = (res: Envelope) => void;
+
+/** A validated chat:send waiting for the batch commit. */
+interface PendingSend {
+  socket: Socket;
+  payload: S.SendPayload;
+  answer: (res: Envelope) => void;
+}
+
+/**
+ * Sends stored per commit at most. A flood still commits every few milliseconds, so acks and
+ * deliveries of the first sends in it are not held back by the last.
+ */
+const SEND_BATCH_MAX = 200;
 
 const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
 function compile<T>(schema: object): ValidateFunction<T> {
@@ -62,12 +76,17 @@ export function hasPoisonedKey(value: unknown): boolean {
 
 const room = (appId: string, userId: string) => `u:${appId}:${userId}`;
 
+/** Returned by a handler that answers later through the `answer` it was given. */
+const DEFERRED: unique symbol = Symbol('deferred');
+
 /** The Socket.IO half of the protocol (docs/protocol.md section 6). */
 export class Gateway implements Notifier {
   readonly io: Server;
   private service!: ImService;
   private shuttingDown = false;
   private attached = false;
+  private pendingSends: PendingSend[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly opts: GatewayOptions) {
     this.io = new Server({
@@ -119,6 +138,8 @@ export class Gateway implements Notifier {
   async close(): Promise<void> {
     if (!this.attached) return;
     this.attached = false;
+    // Sends accepted before shutdown began are stored and answered before their sockets close.
+    while (this.pendingSends.length) this.flushSends();
     for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
@@ -151,7 +172,7 @@ export class Gateway implements Notifier {
     // After `session`, so a nearly expired token's warning never arrives before the session.
     this.scheduleTokenTimers(socket, s.tokenExpiresAt ?? 0, s.tokenIssuedAt ?? 0);
 
-    this.handle(socket, 'chat:send', validators.send, (p) => this.onSend(socket, p));
+    this.handle(socket, 'chat:send', validators.send, (p, answer) => this.queueSend(socket, p, answer));
     this.handle(socket, 'chat:sync', validators.sync, (p) => this.service.sync(s, p.afterInboxSeq, p.limit ?? 200));
     this.handle(socket, 'receipt', validators.receipt, (p) => {
       const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
@@ -172,7 +193,12 @@ export class Gateway implements Notifier {
    * One event handler: rate limit, validation, the work, one envelope back. Nothing a client sends
    * can throw out of here: a bad payload is an error answer, a bug is a logged 50000.
    */
-  private handle<T>(socket: Socket, event: string, validate: ValidateFunction<T> | null, work: (payload: T) => unknown): void {
+  private handle<T>(
+    socket: Socket,
+    event: string,
+    validate: ValidateFunction<T> | null,
+    work: (payload: T, answer: (res: Envelope) => void) => unknown,
+  ): void {
     socket.on(event, (...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack: Ack | undefined = typeof last === 'function' ? (last as Ack) : undefined;
@@ -194,7 +220,8 @@ export class Gateway implements Notifier {
           throw new ApiError(Code.INVALID_ARGUMENT, `${event}: keys named __proto__ (or constructor holding prototype) are not allowed`);
         }
         if (validate && !validate(payload)) throw invalid(event, validate);
-        answer(ok(work(payload as T)));
+        const result = work(payload as T, answer);
+        if (result !== DEFERRED) answer(ok(result));
       } catch (err) {
         if (err instanceof ApiError) answer(fail(err));
         else {
@@ -205,9 +232,67 @@ export class Gateway implements Notifier {
     });
   }
 
-  private onSend(socket: Socket, p: S.SendPayload): unknown {
+  /**
+   * Group commit: the sends that arrive in one event-loop turn are stored in one transaction, since
+   * one commit per message was the bulk of the server's work per send (benchmarks.md, finding 1).
+   * Each send still has its own savepoint, so a refused one fails alone, and acks and deliveries go
+   * out only after the commit: an acknowledged or delivered message is always stored. The cost for
+   * a lone message is one setImmediate.
+   */
+  private queueSend(socket: Socket, payload: S.SendPayload, answer: (res: Envelope) => void): typeof DEFERRED {
+    this.pendingSends.push({ socket, payload, answer });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushSends();
+      });
+    }
+    return DEFERRED;
+  }
+
+  private flushSends(): void {
+    const batch = this.pendingSends.splice(0, SEND_BATCH_MAX);
+    if (this.pendingSends.length && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushSends();
+      });
+    }
+    const outcomes: Array<{ result?: SendResult; error?: unknown }> = [];
+    try {
+      this.service.storage.batch(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ result: this.service.send(this.state(item.socket), item.payload) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      // The commit itself failed: nothing of the batch is stored, so every send is refused.
+      this.opts.log('error', 'storing a batch of chat:send failed', error);
+      outcomes.length = 0;
+      for (let i = 0; i < batch.length; i++) outcomes.push({ error: new ApiError(Code.INTERNAL, 'internal error: the message was not stored') });
+    }
+    batch.forEach((item, i) => {
+      const { result, error } = outcomes[i]!;
+      if (result) {
+        item.answer(ok(this.deliver(item.socket, result)));
+      } else if (error instanceof ApiError) {
+        item.answer(fail(error));
+      } else {
+        this.opts.log('error', 'chat:send failed', error);
+        item.answer(fail(new ApiError(Code.INTERNAL, 'internal error')));
+      }
+    });
+  }
+
+  /** Emits a stored message to its online recipients; returns the sender's ack. */
+  private deliver(socket: Socket, result: SendResult): unknown {
     const s = this.state(socket);
-    const result = this.service.send(s, p);
     if (!result.duplicate) {
       // Each recipient gets its own inboxSeq; the sending socket gets the ack instead. Offline
       // recipients are skipped before building and encoding a packet nobody would receive.

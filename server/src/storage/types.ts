@@ -121,6 +121,12 @@ export interface Storage {
   // messages
   /** Stores a message and its inbox entries atomically; idempotent on (sender, clientMsgId). */
   sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult;
+  /**
+   * Runs `work` as one transaction with one commit. Writes inside it are nested: one that throws
+   * is undone alone (a savepoint) when `work` catches its error; if `work` or the commit throws,
+   * nothing of it is stored. The gateway stores the sends of one event-loop turn this way.
+   */
+  batch<T>(work: () => T): T;
   findByClientId(appId: string, from: string, clientMsgId: string): (StoredMessage & { senderInboxSeq: number }) | undefined;
   getMessage(appId: string, messageId: string): StoredMessage | undefined;
   inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): StoredMessage[];
