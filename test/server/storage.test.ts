@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MIGRATIONS, migrate, SqliteStorage } from '../../server/src/storage/sqlite';
@@ -245,6 +245,29 @@ describe('batch: several sends, one commit', () => {
       expect(send(s, 'one', 'b')).toMatchObject({ duplicate: false, message: { seq: 1 } });
     } finally {
       s.close();
+    }
+  });
+});
+
+describe('WAL checkpoints', () => {
+  it('run in the background: the database file takes in what was written while the serving connection never checkpoints', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'comind-im-wal-'));
+    const s = new SqliteStorage(dataDir);
+    try {
+      const file = path.join(dataDir, 'comind-im.sqlite');
+      s.upsertApp(APP, 'secret');
+      for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
+      const before = statSync(file).size;
+      const content = 'x'.repeat(2000);
+      for (let i = 0; i < 500; i++) s.sendMessage(APP, { clientMsgId: `c${i}`, from: 'a', fromName: 'A', to: 'b', chatType: 0, msgType: 0, content, data: null }, ['a', 'b']);
+      // About 1 MB of WAL: below SQLite's automatic threshold (1,000 pages, 4 MB) even if it were
+      // on, so the database file grows only if the checkpoint worker copies the log into it.
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < before + 500 * 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(statSync(file).size).toBeGreaterThanOrEqual(before + 500 * 2000);
+    } finally {
+      s.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

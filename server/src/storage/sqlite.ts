@@ -15,6 +15,7 @@ import type {
   UserRecord,
 } from './types';
 import { groupConvId } from './types';
+import { startCheckpointer, type Checkpointer } from './checkpointer';
 
 /** A schema step: SQL, or a function for steps that move data. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -230,6 +231,8 @@ function toMessage(r: MessageRow): StoredMessage {
 }
 
 const USER_CACHE_MAX = 50_000;
+/** A second of writes is a few MB of WAL at most, which a PASSIVE checkpoint copies in milliseconds. */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -266,6 +269,7 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly users = new Map<string, UserRecord>();
+  private readonly checkpointer?: Checkpointer;
   private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
 
   constructor(dataDir: string) {
@@ -280,6 +284,12 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
+    if (file !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      // After a checkpoint has reset the log, SQLite truncates the file back to this size.
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (message) => console.warn(`[comind-im-server] WAL checkpoint: ${message}`));
+    }
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       getApp: p('SELECT app_id, app_secret, created_at FROM apps WHERE app_id = ?'),
@@ -648,6 +658,7 @@ export class SqliteStorage implements Storage {
 
   close(): void {
     if (this.db.open) {
+      this.checkpointer?.stop();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
