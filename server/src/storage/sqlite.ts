@@ -548,7 +548,9 @@ export class SqliteStorage implements Storage {
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
     this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now);
-    if (msg.chatType === 0) {
+    // A private conversation is created by its first message, in this same transaction, so later
+    // messages find both links in place and skip two writes each.
+    if (msg.chatType === 0 && seq === 1) {
       this.stmt.linkConv!.run(appId, msg.from, convId, msg.to);
       this.stmt.linkConv!.run(appId, msg.to, convId, msg.from);
     }
