@@ -60,6 +60,10 @@ export const ReceiptPayload = Type.Object({
   status: Type.Union([Type.Literal(1), Type.Literal(2)]),
   to: Type.Optional(Id),
 });
+export const ReceiptsPayload = Type.Object({
+  messageIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 100 }),
+  status: Type.Union([Type.Literal(1), Type.Literal(2)]),
+});
 export const RenewPayload = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
 
 export type TokenBody = Static<typeof TokenBody>;
@@ -71,4 +75,5 @@ export type HistoryQuery = Static<typeof HistoryQuery>;
 export type SendPayload = Static<typeof SendPayload>;
 export type SyncPayload = Static<typeof SyncPayload>;
 export type ReceiptPayload = Static<typeof ReceiptPayload>;
+export type ReceiptsPayload = Static<typeof ReceiptsPayload>;
 export type RenewPayload = Static<typeof RenewPayload>;

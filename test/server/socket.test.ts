@@ -386,6 +386,43 @@ describe('receipt', () => {
   });
 });
 
+describe('receipts (several in one packet)', () => {
+  it('each accepted receipt reaches its sender as one receipt event; refused ones are listed with their reason', async () => {
+    const { a, b, sa, sb, tB } = await pair();
+    const c = uniqueUser('c');
+    await tokenFor(server, c);
+    const m1 = (await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'one' })).data;
+    const m2 = (await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'two' })).data;
+    const toC = (await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: c, content: 'not for b' })).data;
+    const got = collect(sa, 'receipt');
+    const res = await call(sb, 'receipts', { messageIds: [m1.messageId, m2.messageId, m1.messageId, toC.messageId, 'no-such-message'], status: 2 });
+    expect(res.code).toBe(0);
+    expect(res.data.accepted).toEqual([m1.messageId, m2.messageId]);
+    expect(res.data.refused.map((r: { messageId: string; code: number }) => [r.messageId, r.code])).toEqual([
+      [toC.messageId, 40300],
+      ['no-such-message', 40400],
+    ]);
+    await until(() => got.length === 2);
+    expect(got).toEqual([
+      expect.objectContaining({ messageId: m1.messageId, status: 2, from: b, to: b, chatType: 0, seq: 1 }),
+      expect.objectContaining({ messageId: m2.messageId, status: 2, from: b, seq: 2 }),
+    ]);
+    // Read receipts moved b's read position, as single receipts do.
+    const convs = await http(server, 'GET', '/api/conversations', undefined, tB);
+    expect(convs.body.data.find((x: { targetId: string }) => x.targetId === a)).toMatchObject({ readSeq: 2, unreadCount: 0 });
+    // One's own message cannot be receipted.
+    const own = (await call(sb, 'chat:send', { clientMsgId: cid(), chatType: 0, to: a, content: 'by b' })).data;
+    expect((await call(sb, 'receipts', { messageIds: [own.messageId], status: 1 })).data).toMatchObject({ accepted: [], refused: [{ messageId: own.messageId, code: 40300 }] });
+  });
+
+  it('refuses malformed packets: empty or over 100 ids, wrong status', async () => {
+    const { sb } = await pair();
+    for (const p of [{ messageIds: [], status: 1 }, { messageIds: Array.from({ length: 101 }, (_, i) => `m${i}`), status: 1 }, { messageIds: ['m'], status: 3 }, { messageIds: 'm', status: 1 }]) {
+      expect((await call(sb, 'receipts', p)).code).toBe(40000);
+    }
+  });
+});
+
 describe('heartbeat', () => {
   it('answers any payload with the server time', async () => {
     const { sa } = await pair();
@@ -415,7 +452,7 @@ describe('bad input on every event', () => {
     'x'.repeat(50000),
   ];
 
-  it.each(['chat:send', 'chat:sync', 'receipt', 'token:renew'])('%s answers 40000 to malformed payloads and keeps serving', async (event) => {
+  it.each(['chat:send', 'chat:sync', 'receipt', 'receipts', 'token:renew'])('%s answers 40000 to malformed payloads and keeps serving', async (event) => {
     const { sa } = await pair();
     for (const payload of junk) {
       const r = await call(sa, event, payload);

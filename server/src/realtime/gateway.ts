@@ -47,6 +47,7 @@ const validators = {
   send: compile<S.SendPayload>(S.SendPayload),
   sync: compile<S.SyncPayload>(S.SyncPayload),
   receipt: compile<S.ReceiptPayload>(S.ReceiptPayload),
+  receipts: compile<S.ReceiptsPayload>(S.ReceiptsPayload),
   renew: compile<S.RenewPayload>(S.RenewPayload),
 };
 
@@ -178,6 +179,26 @@ export class Gateway implements Notifier {
       const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
       this.io.to(room(s.appId, senderId)).emit('receipt', payload);
       return null;
+    });
+    // Many receipts in one packet: clients coalesce automatic delivery receipts (protocol 6.7).
+    this.handle(socket, 'receipts', validators.receipts, (p) => {
+      const accepted: string[] = [];
+      const refused: Array<{ messageId: string; code: number; message: string }> = [];
+      const notices: Array<{ senderId: string; payload: Record<string, unknown> }> = [];
+      // Read receipts move read positions: one commit for the packet.
+      this.service.storage.batch(() => {
+        for (const messageId of new Set(p.messageIds)) {
+          try {
+            notices.push(this.service.receipt(s, messageId, p.status));
+            accepted.push(messageId);
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+            refused.push({ messageId, code: err.code, message: err.message });
+          }
+        }
+      });
+      for (const n of notices) this.io.to(room(s.appId, n.senderId)).emit('receipt', n.payload);
+      return { accepted, refused };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
     this.handle(socket, 'token:renew', validators.renew, (p) => {
