@@ -130,6 +130,8 @@ export const SocketEvent = {
 export const Limits = {
   CONTENT_BYTES: 32768,
   DATA_BYTES: 32768,
+  /** Levels of nesting in `data` (the server's LIMITS.DATA_DEPTH). */
+  DATA_DEPTH: 16,
   ID_PATTERN: /^[A-Za-z0-9_.@-]{1,64}$/,
   HISTORY_MAX: 100,
 } as const;

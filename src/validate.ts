@@ -86,8 +86,26 @@ export function requireContent(method: string, value: unknown, msgType: number):
   return value;
 }
 
+/** Levels of nesting, counted as the server counts them; stops early once past the limit. */
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > Limits.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
+  let max = depth;
+  for (const v of Object.values(value as Record<string, unknown>)) {
+    max = Math.max(max, depthOf(v, depth + 1));
+    if (max > Limits.DATA_DEPTH) break;
+  }
+  return max;
+}
+
 export function requireData(method: string, value: unknown): unknown {
   if (value === undefined || value === null) return null;
+  // The server stores data as a JSON document and refuses other shapes with 40000; refusing them
+  // here keeps the message from ever reaching the outbox.
+  if (typeof value !== 'object' && typeof value !== 'string') {
+    throw invalid(method, `"data" must be a JSON object, array, string or null, got ${describe(value)}.`);
+  }
+  // Depth before serialising: a pathologically deep value would exhaust the stack in JSON.stringify.
+  if (depthOf(value) > Limits.DATA_DEPTH) throw invalid(method, `"data" is nested deeper than ${Limits.DATA_DEPTH} levels.`);
   let json: string;
   try {
     json = JSON.stringify(value);

@@ -78,6 +78,13 @@ const cases: Call[] = [
   ['sendPrivateMessage msgType 1001', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', msgType: 1001 }), 'E_INVALID_ARGUMENT'],
   ['sendPrivateMessage recipientId too long', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u'.repeat(65) }), 'E_INVALID_ARGUMENT'],
   ['sendPrivateMessage data function', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', data: (() => 1) as never }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage data number', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', data: 42 as never }), 'E_INVALID_ARGUMENT'],
+  ['sendGroupMessage data boolean', (c) => c.sendGroupMessage({ content: 'x', groupId: 'g', data: true as never }), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage data nested 17 levels', (c) => {
+    let data: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 16; i++) data = { next: data };
+    return c.sendPrivateMessage({ content: 'x', recipientId: 'u', data });
+  }, 'E_INVALID_ARGUMENT'],
   ['sendPrivateMessage data bigint', (c) => c.sendPrivateMessage({ content: 'x', recipientId: 'u', data: { n: BigInt(1) } }), 'E_INVALID_ARGUMENT'],
   ['sendGroupMessage msgType -1', (c) => c.sendGroupMessage({ content: 'x', groupId: 'g', msgType: -1 }), 'E_INVALID_ARGUMENT'],
   ['sendGroupMessage content object', (c) => (c.sendGroupMessage as any)({ content: { text: 'x' }, groupId: 'g' }), 'E_INVALID_ARGUMENT'],
