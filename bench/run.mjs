@@ -100,7 +100,7 @@ function machine() {
 const load = (m) => (existsSync(file(m)) ? JSON.parse(readFileSync(file(m), 'utf8')) : undefined);
 const findingsFile = path.join(root, 'bench/findings.md');
 const writeDocs = () =>
-  writeFileSync(path.join(root, 'docs/benchmarks.md'), markdown({ full: load('full'), quick: load('quick'), findings: existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '' }));
+  writeFileSync(path.join(root, 'docs/benchmarks.md'), markdown({ full: load('full'), quick: load('quick'), before: load('before'), findings: existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '' }));
 if (flag('report-only')) {
   // Regenerates docs/benchmarks.md from the stored results (e.g. after editing bench/findings.md).
   writeDocs();
