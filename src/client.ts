@@ -49,6 +49,13 @@ interface HistoryQuery {
 const SYNC_PAGE = 200;
 /** Sends persisted by an app run that was killed are resent only within this age. */
 const OUTBOX_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long outbox changes wait before they are written. Every write serialises the whole outbox,
+ * and acks usually arrive within milliseconds, so a burst of sends and their acks costs one write
+ * (or none) instead of one per send and per ack. What the delay risks is a send made in the last
+ * 100 ms before the process dies without warning; app hide and stop write at once.
+ */
+const OUTBOX_WRITE_DELAY_MS = 100;
 
 /**
  * The instant-messaging client. One instance holds one socket; the API and its behaviour are the
@@ -81,7 +88,12 @@ export class ImClient {
   private serverDisconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly cursorWriter: CoalescedWriter;
   private readonly outboxWriter: CoalescedWriter;
+  private outboxWriteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The outbox key this client last removed from storage, so an outbox emptied again costs no write. */
+  private outboxClearedFor: string | undefined;
   private restoredOutboxFor: string | undefined;
+  /** The storage-key prefix read from a token, kept because decoding the token showed up in profiles. */
+  private tokenKeyPrefix: { token: string; prefix: string | undefined } | undefined;
   private forcingReconnect = false;
   private connectWaiters: Array<{ resolve: (v: boolean) => void; reject: (e: ImError) => void }> = [];
   /** Socket requests waiting for an ack: failed at once when the connection goes, not at their timeout. */
@@ -104,7 +116,7 @@ export class ImClient {
     const storageError = (what: string) => (err: unknown) => this.log.debug(`could not store ${what}`, err);
     this.cursorWriter = new CoalescedWriter(() => this.writeCursor(), storageError('the inbox position'));
     this.outboxWriter = new CoalescedWriter(() => this.writeOutbox(), storageError('the outbox'));
-    this.outbox = new Outbox(() => this.opts.sendTimeout, () => this.outboxWriter.schedule());
+    this.outbox = new Outbox(() => this.opts.sendTimeout, (urgent) => (urgent ? this.writeOutboxNow() : this.writeOutboxSoon()));
     this.inbox = new InboxSequencer((m) => this.deliver(m));
     this.heartbeat = new Heartbeat(
       this.opts.pingInterval,
@@ -626,6 +638,8 @@ export class ImClient {
           this.foreground = state === 'foreground';
           if (!this.foreground) {
             this.heartbeat.stop();
+            // A hidden app may be killed without another callback: pending sends must be stored now.
+            this.flushOutboxWrite();
             return;
           }
           if (this.socket?.connected) this.heartbeat.start();
@@ -908,6 +922,9 @@ export class ImClient {
     this.teardownSocket();
     this.settleConnect(connectError ?? new ImError(code, `connect: ${reason}.`));
     this.outbox.failAll(code, reason);
+    // failAll() wrote at once if it rejected anything; this covers acks still waiting for the delay,
+    // and leaves no timer behind destroy().
+    this.flushOutboxWrite();
     this.onConnectionLost('disconnected');
     if (wasActive && wasConnected) this.events.emit('disconnect', disconnectReason);
   }
@@ -1006,22 +1023,62 @@ export class ImClient {
 
   /** Per-user storage keys; the user comes from the token, so caches work before the socket is up. */
   private storageKey(what: 'inboxSeq' | 'outbox' | 'conversations'): string | undefined {
-    const claims = readClaims(this.token);
-    const appId = this.session?.appId ?? claims?.app;
-    const userId = this.session?.userId ?? claims?.sub;
-    return appId && userId ? `comind-im:v1:${appId}:${userId}:${what}` : undefined;
+    const s = this.session;
+    const prefix = s?.appId && s.userId ? `comind-im:v1:${s.appId}:${s.userId}:` : this.prefixFromToken();
+    return prefix === undefined ? undefined : prefix + what;
+  }
+
+  private prefixFromToken(): string | undefined {
+    const token = this.token;
+    if (!token) return undefined;
+    if (this.tokenKeyPrefix?.token !== token) {
+      const claims = readClaims(token);
+      this.tokenKeyPrefix = { token, prefix: claims ? `comind-im:v1:${claims.app}:${claims.sub}:` : undefined };
+    }
+    return this.tokenKeyPrefix.prefix;
   }
 
   private cursorKey(s: SessionInfo): string {
     return `comind-im:v1:${s.appId}:${s.userId}:inboxSeq`;
   }
 
+  /** Persists the outbox within OUTBOX_WRITE_DELAY_MS; later changes in that window ride along. */
+  private writeOutboxSoon(): void {
+    // Once stopped nothing else would flush it (and destroy() must leave no timer), so write now.
+    if (this.lifecycle !== 'active') {
+      this.writeOutboxNow();
+      return;
+    }
+    if (this.outboxWriteTimer !== undefined) return;
+    this.outboxWriteTimer = setTimeout(() => {
+      this.outboxWriteTimer = undefined;
+      this.outboxWriter.schedule();
+    }, OUTBOX_WRITE_DELAY_MS);
+  }
+
+  /** Persists the outbox at once (after a write in progress); a change waiting for its delay goes with it. */
+  private writeOutboxNow(): void {
+    if (this.outboxWriteTimer !== undefined) clearTimeout(this.outboxWriteTimer);
+    this.outboxWriteTimer = undefined;
+    this.outboxWriter.schedule();
+  }
+
+  /** Writes now what is waiting for the delay, if anything: without a timer, storage is current or being written. */
+  private flushOutboxWrite(): void {
+    if (this.outboxWriteTimer !== undefined) this.writeOutboxNow();
+  }
+
   private async writeOutbox(): Promise<void> {
     const key = this.storageKey('outbox');
     if (!key) return;
     const items = this.outbox.snapshot();
-    if (items.length) await this.adapter.storage.setItem(key, JSON.stringify(items));
-    else await this.adapter.storage.removeItem(key);
+    if (items.length) {
+      this.outboxClearedFor = undefined;
+      await this.adapter.storage.setItem(key, JSON.stringify(items));
+    } else if (this.outboxClearedFor !== key) {
+      await this.adapter.storage.removeItem(key);
+      this.outboxClearedFor = key;
+    }
   }
 
   /** Once per user and client: picks up sends an earlier run of the app left unconfirmed. */

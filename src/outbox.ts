@@ -44,8 +44,12 @@ export class Outbox {
 
   constructor(
     private readonly timeoutMs: () => number,
-    /** Called whenever the set of pending messages changes (to persist it). */
-    private readonly onChange: () => void = () => undefined,
+    /**
+     * Called whenever the set of pending messages changes (to persist it). `urgent` when a message
+     * left rejected: the promise says it was not (or may not be) stored, so a copy left on storage
+     * must not be resent by the next run of the app.
+     */
+    private readonly onChange: (urgent: boolean) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -61,7 +65,7 @@ export class Outbox {
       const timer = setTimeout(() => this.expire(payload.clientMsgId), this.timeoutMs());
       this.entries.set(payload.clientMsgId, { payload, createdAt: Date.now(), resolve, reject, timer, emitted: false, inflight: false });
     });
-    this.onChange();
+    this.onChange(false);
     return promise;
   }
 
@@ -82,7 +86,7 @@ export class Outbox {
       const timer = setTimeout(noop, 0);
       this.entries.set(item.payload.clientMsgId, { payload: item.payload, createdAt: item.createdAt, resolve: noop, reject: noop, timer, emitted: true, inflight: false });
     }
-    this.onChange();
+    this.onChange(false);
   }
 
   /** Emits everything not already waiting for an ack on this connection, oldest first. */
@@ -109,7 +113,7 @@ export class Outbox {
       entry.inflight = false;
       return;
     }
-    this.settle(clientMsgId);
+    this.settle(clientMsgId, !!err);
     if (err) entry.reject(new ImError(err.code, err.message, { cause: err.cause, serverCode: err.serverCode, clientMsgId }));
     else entry.resolve(message as ImMessage);
   }
@@ -117,7 +121,7 @@ export class Outbox {
   /** Gives up on everything: unsent messages fail with `code`, emitted ones as uncertain. */
   failAll(code: 'E_NOT_CONNECTED' | 'E_KICKED' | 'E_DESTROYED' | 'E_NETWORK' | 'E_TOKEN_EXPIRED', reason: string): void {
     for (const [id, entry] of [...this.entries]) {
-      this.settle(id);
+      this.settle(id, true);
       if (entry.emitted) {
         entry.reject(
           new ImError(
@@ -136,7 +140,7 @@ export class Outbox {
   private expire(clientMsgId: string): void {
     const entry = this.entries.get(clientMsgId);
     if (!entry || entry.emitted) return;
-    this.settle(clientMsgId);
+    this.settle(clientMsgId, true);
     entry.reject(
       new ImError(
         'E_TIMEOUT',
@@ -146,11 +150,11 @@ export class Outbox {
     );
   }
 
-  private settle(clientMsgId: string): void {
+  private settle(clientMsgId: string, rejected: boolean): void {
     const entry = this.entries.get(clientMsgId);
     if (!entry) return;
     clearTimeout(entry.timer);
     this.entries.delete(clientMsgId);
-    this.onChange();
+    this.onChange(rejected);
   }
 }
