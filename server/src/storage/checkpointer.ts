@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -37,7 +38,7 @@ export interface Checkpointer {
 export function startCheckpointer(file: string, intervalMs: number, onError: (message: string) => void): Checkpointer {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, intervalMs, driver: require.resolve('better-sqlite3') },
+    workerData: { file, intervalMs, driver: createRequire(__filename).resolve('better-sqlite3') },
   });
   // Never what keeps a process alive, and a crash of it must not take the server down: the WAL
   // then just grows until the final checkpoint at close.
