@@ -80,12 +80,16 @@ export class Outbox {
    * are resent with the same id until the server answers and never dropped by the timeout.
    */
   restore(items: StoredSend[]): void {
+    // What an earlier run left goes before this run's sends: it was sent first.
+    const current = [...this.entries];
+    this.entries.clear();
     for (const item of items) {
-      if (!item?.payload?.clientMsgId || this.entries.has(item.payload.clientMsgId)) continue;
+      if (!item?.payload?.clientMsgId || current.some(([id]) => id === item.payload.clientMsgId)) continue;
       const noop = () => undefined;
       const timer = setTimeout(noop, 0);
       this.entries.set(item.payload.clientMsgId, { payload: item.payload, createdAt: item.createdAt, resolve: noop, reject: noop, timer, emitted: true, inflight: false });
     }
+    for (const [id, entry] of current) this.entries.set(id, entry);
     this.onChange(false);
   }
 

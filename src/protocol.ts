@@ -116,6 +116,8 @@ export const SocketEvent = {
   SEND: 'chat:send',
   SYNC: 'chat:sync',
   RECEIPT: 'receipt',
+  /** Several receipts of one status in one packet (client → server). */
+  RECEIPTS: 'receipts',
   HEARTBEAT: 'heartbeat',
   TOKEN_RENEW: 'token:renew',
   SESSION: 'session',

@@ -387,3 +387,61 @@ describe('ImClient connection state machine', () => {
     expect(got).toEqual([4]);
   });
 });
+
+describe('automatic delivery receipts', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  async function connected(options: Record<string, unknown> = {}) {
+    const env = setup(options);
+    await env.client.connect({ token: FAKE_TOKEN });
+    await flush();
+    return env;
+  }
+
+  it('go out together after a short wait, up to 100 per packet, after the app has the messages', async () => {
+    const { adapter, inbox, received } = await connected();
+    const seenWhenSent: number[] = [];
+    adapter.socket.handlers.receipts = () => seenWhenSent.push(received.length);
+    for (let i = 1; i <= 150; i++) {
+      inbox.push(incoming(i));
+      adapter.socket.push('imchat', inbox[i - 1]);
+    }
+    // The 100th message filled a packet at once; the rest wait for the delay.
+    expect(adapter.socket.sent('receipts')).toEqual([{ messageIds: inbox.slice(0, 100).map((m) => m.messageId), status: 1 }]);
+    expect(seenWhenSent).toEqual([100]);
+    jest.advanceTimersByTime(49);
+    expect(adapter.socket.sent('receipts')).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(adapter.socket.sent('receipts')[1]).toEqual({ messageIds: inbox.slice(100).map((m) => m.messageId), status: 1 });
+    expect(received).toHaveLength(150);
+    expect(adapter.socket.sent('receipt')).toEqual([]);
+  });
+
+  it('none for group messages, own messages, or with autoDeliveryReceipt off', async () => {
+    const { adapter, inbox } = await connected();
+    inbox.push(incoming(1, { chatType: 1, to: 'g1' }), incoming(2, { from: 'me' }));
+    for (const m of inbox) adapter.socket.push('imchat', m);
+    jest.advanceTimersByTime(100);
+    expect(adapter.socket.sent('receipts')).toEqual([]);
+
+    const off = await connected({ autoDeliveryReceipt: false });
+    off.inbox.push(incoming(1));
+    off.adapter.socket.push('imchat', off.inbox[0]);
+    jest.advanceTimersByTime(100);
+    expect(off.adapter.socket.sent('receipts')).toEqual([]);
+  });
+
+  it('gathered ones are dropped, not sent on a later connection, when the connection is lost; no timer is left', async () => {
+    const { adapter, inbox, client } = await connected();
+    inbox.push(incoming(1));
+    adapter.socket.push('imchat', inbox[0]);
+    adapter.socket.drop();
+    adapter.socket.accept();
+    await flush();
+    jest.advanceTimersByTime(100);
+    expect(adapter.socket.sent('receipts')).toEqual([]);
+    client.destroy();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});

@@ -81,6 +81,36 @@ describe('state persisted in adapter storage', () => {
   });
 });
 
+describe('outbox left by an earlier run', () => {
+  it('a send made before the session is ready keeps it on storage and goes out after it', async () => {
+    const adapter = new MemoryAdapter();
+    const KEY = 'comind-im:v1:app:me:outbox';
+    const old = { payload: { clientMsgId: 'old-1', chatType: 0, to: 'peer', content: 'from the killed run', msgType: 0, data: null }, createdAt: Date.now() - 1000 };
+    await adapter.storage.setItem(KEY, JSON.stringify([old]));
+    const sent: string[] = [];
+    adapter.configure = (s) => {
+      s.autoAccept = false; // the session is slow to come
+      s.handlers['chat:sync'] = (_p, ack) => ack(ok({ messages: [], hasMore: false, latestInboxSeq: 0 }));
+      s.handlers['chat:send'] = (p, ack) => {
+        sent.push(p.clientMsgId);
+        ack(ok({ ...p, from: 'me', messageId: `m${sent.length}`, inboxSeq: sent.length }));
+      };
+    };
+    const client = new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' });
+    const connected = client.connect({ token: tokenFor('me') });
+    const fresh = client.sendPrivateMessage({ content: 'new', recipientId: 'peer' });
+    await new Promise((r) => setTimeout(r, 150)); // past the outbox write delay
+    const stored = JSON.parse((await adapter.storage.getItem(KEY)) ?? '[]') as Array<{ payload: { clientMsgId: string } }>;
+    expect(stored.map((i) => i.payload.clientMsgId)).toEqual(['old-1', expect.any(String)]);
+    adapter.socket.accept();
+    await connected;
+    const message = await fresh;
+    expect(stored[1]!.payload.clientMsgId).toBe(message.clientMsgId);
+    expect(sent).toEqual(['old-1', message.clientMsgId]);
+    client.destroy();
+  });
+});
+
 describe('outbox persistence', () => {
   const KEY = 'comind-im:v1:app:me:outbox';
   /** Sends are acknowledged by the test (`ackOldest`), or at once on their own tick with `autoAck`. */
