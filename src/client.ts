@@ -102,6 +102,7 @@ export class ImClient {
   /** The outbox key this client last removed from storage, so an outbox emptied again costs no write. */
   private outboxClearedFor: string | undefined;
   private restoredOutboxFor: string | undefined;
+  private leftovers: { key: string; read: Promise<StoredSend[]> } | undefined;
   /** The storage-key prefix read from a token, kept because decoding the token showed up in profiles. */
   private tokenKeyPrefix: { token: string; prefix: string | undefined } | undefined;
   private forcingReconnect = false;
@@ -394,6 +395,10 @@ export class ImClient {
     if (typeof messageId !== 'string' || !messageId || messageId.length > 64) {
       throw invalid('sendReadReceipt', `messageId must be the messageId of a received message, got ${describe(messageId)}.`);
     }
+    // Read implies delivered: a delivered receipt still waiting would reach the sender after this
+    // one and turn "read" back into "delivered".
+    const waiting = this.deliveredIds.indexOf(messageId);
+    if (waiting >= 0) this.deliveredIds.splice(waiting, 1);
     const payload: Record<string, unknown> = { messageId, status: 2 };
     if (toUserId !== undefined && toUserId !== null) payload.to = requireId('sendReadReceipt', 'toUserId', toUserId);
     return this.emitReceipt(payload);
@@ -1106,10 +1111,19 @@ export class ImClient {
   private async writeOutbox(): Promise<void> {
     const key = this.storageKey('outbox');
     if (!key) return;
-    // A send made before the session is ready would otherwise replace, unread, what an earlier run
-    // of the app left unconfirmed on storage: take that in first (it goes out first, too).
-    if (this.restoredOutboxFor !== key) await this.restoreOutbox();
-    const items = this.outbox.snapshot();
+    // Until what an earlier run left under this key has been taken in, a write would replace it
+    // unread (a send made before the session is ready does that). While active it joins the
+    // outbox (and goes out first); otherwise it only stays in the stored copy, so it can never be
+    // sent on a connection of whichever user connects next.
+    let kept: StoredSend[] = [];
+    if (this.restoredOutboxFor !== key) {
+      const left = await this.leftoversOf(key);
+      if (this.storageKey('outbox') !== key) return; // another user now; their own write follows
+      if (this.lifecycle === 'active') this.takeLeftovers(key, left);
+      else kept = left;
+    }
+    const current = this.outbox.snapshot();
+    const items = kept.length ? [...kept.filter((k) => !current.some((c) => c.payload.clientMsgId === k.payload.clientMsgId)), ...current] : current;
     if (items.length) {
       this.outboxClearedFor = undefined;
       await this.adapter.storage.setItem(key, JSON.stringify(items));
@@ -1123,20 +1137,37 @@ export class ImClient {
   private async restoreOutbox(): Promise<void> {
     const key = this.storageKey('outbox');
     if (!key || this.restoredOutboxFor === key) return;
+    const left = await this.leftoversOf(key);
+    if (this.storageKey('outbox') === key && this.lifecycle === 'active') this.takeLeftovers(key, left);
+  }
+
+  private takeLeftovers(key: string, items: StoredSend[]): void {
+    if (this.restoredOutboxFor === key) return;
     this.restoredOutboxFor = key;
-    try {
-      const raw = await this.adapter.storage.getItem(key);
-      if (!raw) return;
-      const items = (JSON.parse(raw) as StoredSend[]).filter(
-        (i) => i && i.payload && typeof i.createdAt === 'number' && Date.now() - i.createdAt < OUTBOX_MAX_AGE_MS,
-      );
-      if (items.length) {
-        this.log.info(`resending ${items.length} message(s) left unconfirmed by an earlier run`);
-        this.outbox.restore(items);
-      }
-    } catch (err) {
-      this.log.warn('could not read the stored outbox', err);
+    if (items.length) {
+      this.log.info(`resending ${items.length} message(s) left unconfirmed by an earlier run`);
+      this.outbox.restore(items);
     }
+  }
+
+  /** What an earlier run left under `key`, read once; concurrent callers share the read. */
+  private leftoversOf(key: string): Promise<StoredSend[]> {
+    if (this.leftovers?.key !== key) {
+      const read = (async (): Promise<StoredSend[]> => {
+        try {
+          const raw = await this.adapter.storage.getItem(key);
+          if (!raw) return [];
+          return (JSON.parse(raw) as StoredSend[]).filter(
+            (i) => i && i.payload && typeof i.payload.clientMsgId === 'string' && typeof i.createdAt === 'number' && Date.now() - i.createdAt < OUTBOX_MAX_AGE_MS,
+          );
+        } catch (err) {
+          this.log.warn('could not read the stored outbox', err);
+          return [];
+        }
+      })();
+      this.leftovers = { key, read };
+    }
+    return this.leftovers.read;
   }
 
   private async readCursor(s: SessionInfo): Promise<number | undefined> {

@@ -282,6 +282,25 @@ describe('group commit', () => {
     expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'after' })).data.seq).toBe(1);
   });
 
+  it('a storage failure that may have ended the transaction aborts the whole batch: nothing stored, every send refused', async () => {
+    const { b, sa, sb } = await pair();
+    const service = server.im.service;
+    const real = service.send.bind(service);
+    let calls = 0;
+    jest.spyOn(service, 'send').mockImplementation((caller, input) => {
+      calls += 1;
+      if (calls === 2) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return real(caller, input);
+    });
+    const got = collect(sb, 'imchat');
+    const acks = await Promise.all([1, 2, 3].map((i) => call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: `full ${i}` })));
+    expect(calls).toBe(2); // the third never ran in autocommit after the failure
+    expect(acks.map((r) => r.code)).toEqual([50000, 50000, 50000]);
+    await sleep(50);
+    expect(got).toEqual([]);
+    expect((await call(sb, 'chat:sync', { afterInboxSeq: 0 })).data.messages).toEqual([]);
+  });
+
   it('a renamed sender sends under the new name at once', async () => {
     const { a, b, sa } = await pair();
     expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'before' })).data.fromName).toBe('Alice');
@@ -413,6 +432,20 @@ describe('receipts (several in one packet)', () => {
     // One's own message cannot be receipted.
     const own = (await call(sb, 'chat:send', { clientMsgId: cid(), chatType: 0, to: a, content: 'by b' })).data;
     expect((await call(sb, 'receipts', { messageIds: [own.messageId], status: 1 })).data).toMatchObject({ accepted: [], refused: [{ messageId: own.messageId, code: 40300 }] });
+  });
+
+  it('counts against the rate limit once per id', async () => {
+    const limited = await startServer({ rateLimit: 5, rateBurst: 10 });
+    const a = uniqueUser('a');
+    const b = uniqueUser('b');
+    const sa = await connect(limited, await tokenFor(limited, a));
+    const sb = await connect(limited, await tokenFor(limited, b));
+    const m = (await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'x' })).data;
+    const ids = Array.from({ length: 20 }, () => m.messageId);
+    const res = await call(sb, 'receipts', { messageIds: ids, status: 1 });
+    expect(res.code).toBe(42900);
+    expect(res.message).toMatch(/20 receipts count as 20 events/);
+    await limited.stop();
   });
 
   it('refuses malformed packets: empty or over 100 ids, wrong status', async () => {

@@ -418,6 +418,16 @@ describe('automatic delivery receipts', () => {
     expect(adapter.socket.sent('receipt')).toEqual([]);
   });
 
+  it('a read receipt takes the place of a delivered receipt still waiting, so "read" is never followed by "delivered"', async () => {
+    const { adapter, inbox, client } = await connected();
+    inbox.push(incoming(1), incoming(2));
+    for (const m of inbox) adapter.socket.push('imchat', m);
+    expect(client.sendReadReceipt('m1', 'peer')).toBe(true);
+    jest.advanceTimersByTime(50);
+    expect(adapter.socket.sent('receipt')).toEqual([{ messageId: 'm1', status: 2, to: 'peer' }]);
+    expect(adapter.socket.sent('receipts')).toEqual([{ messageIds: ['m2'], status: 1 }]);
+  });
+
   it('none for group messages, own messages, or with autoDeliveryReceipt off', async () => {
     const { adapter, inbox } = await connected();
     inbox.push(incoming(1, { chatType: 1, to: 'g1' }), incoming(2, { from: 'me' }));

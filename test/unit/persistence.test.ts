@@ -111,6 +111,45 @@ describe('outbox left by an earlier run', () => {
   });
 });
 
+describe('outbox left by an earlier run, across users', () => {
+  it('stays on storage for its own user when the app disconnects before the session; the next user never sends it', async () => {
+    const adapter = new MemoryAdapter();
+    const KEY1 = 'comind-im:v1:app:me:outbox';
+    const old = { payload: { clientMsgId: 'old-1', chatType: 0, to: 'peer', content: 'from the killed run', msgType: 0, data: null }, createdAt: Date.now() - 1000 };
+    await adapter.storage.setItem(KEY1, JSON.stringify([old]));
+    adapter.configure = (s) => {
+      s.autoAccept = false;
+    };
+    const client = new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' });
+    const first = client.connect({ token: tokenFor('me') }).catch(() => undefined);
+    const lost = client.sendPrivateMessage({ content: 'new', recipientId: 'peer' }).catch((e: { code: string }) => e.code);
+    client.disconnect();
+    expect(await lost).toBe('E_NOT_CONNECTED');
+    await first;
+    await new Promise((r) => setTimeout(r, 150));
+    const stored = JSON.parse((await adapter.storage.getItem(KEY1)) ?? '[]') as Array<{ payload: { clientMsgId: string } }>;
+    expect(stored.map((i) => i.payload.clientMsgId)).toEqual(['old-1']);
+
+    const sent: Array<{ clientMsgId: string }> = [];
+    adapter.configure = (s) => {
+      s.session = { ...s.session, userId: 'other' };
+      s.handlers['chat:sync'] = (_p, ack) => ack(ok({ messages: [], hasMore: false, latestInboxSeq: 0 }));
+      s.handlers['chat:send'] = (p, ack) => {
+        sent.push(p);
+        ack(ok({ ...p, from: 'other', messageId: 'x', inboxSeq: 1 }));
+      };
+    };
+    await client.connect({ token: tokenFor('other') });
+    await flush();
+    await client.sendPrivateMessage({ content: 'mine', recipientId: 'peer' });
+    expect(sent.map((p) => p.clientMsgId)).not.toContain('old-1');
+    expect(sent).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(JSON.parse((await adapter.storage.getItem(KEY1)) ?? '[]')).toHaveLength(1);
+    client.destroy();
+  });
+});
+
 describe('outbox persistence', () => {
   const KEY = 'comind-im:v1:app:me:outbox';
   /** Sends are acknowledged by the test (`ackOldest`), or at once on their own tick with `autoAck`. */

@@ -77,6 +77,12 @@ export function hasPoisonedKey(value: unknown): boolean {
 
 const room = (appId: string, userId: string) => `u:${appId}:${userId}`;
 
+/** An SQLite error other than a constraint: one that may have ended the whole transaction. */
+function isStorageFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') && !code.startsWith('SQLITE_CONSTRAINT');
+}
+
 /** Returned by a handler that answers later through the `answer` it was given. */
 const DEFERRED: unique symbol = Symbol('deferred');
 
@@ -182,6 +188,9 @@ export class Gateway implements Notifier {
     });
     // Many receipts in one packet: clients coalesce automatic delivery receipts (protocol 6.7).
     this.handle(socket, 'receipts', validators.receipts, (p) => {
+      // The event took one token; each further id costs one more, as if sent one by one.
+      const wait = p.messageIds.length > 1 ? s.bucket.take(p.messageIds.length - 1) : 0;
+      if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: ${p.messageIds.length} receipts count as ${p.messageIds.length} events; retry after ${wait} ms`);
       const accepted: string[] = [];
       const refused: Array<{ messageId: string; code: number; message: string }> = [];
       const notices: Array<{ senderId: string; payload: Record<string, unknown> }> = [];
@@ -274,6 +283,7 @@ export class Gateway implements Notifier {
 
   private flushSends(): void {
     const batch = this.pendingSends.splice(0, SEND_BATCH_MAX);
+    if (!batch.length) return;
     if (this.pendingSends.length && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -288,6 +298,10 @@ export class Gateway implements Notifier {
           try {
             outcomes.push({ result: this.service.send(this.state(item.socket), item.payload) });
           } catch (error) {
+            // Full disk, I/O error, out of memory or busy can make SQLite roll back the whole
+            // transaction, not just this send's savepoint: the rest must not go on in autocommit
+            // and then be reported as refused. Abort the batch; nothing of it is stored.
+            if (isStorageFailure(error)) throw error;
             outcomes.push({ error });
           }
         }
@@ -301,7 +315,15 @@ export class Gateway implements Notifier {
     batch.forEach((item, i) => {
       const { result, error } = outcomes[i]!;
       if (result) {
-        item.answer(ok(this.deliver(item.socket, result)));
+        let ack: unknown;
+        try {
+          ack = this.deliver(item.socket, result);
+        } catch (err) {
+          // Stored: the ack must still go out, or the client would resend into a duplicate answer.
+          this.opts.log('error', 'delivering a stored message failed', err);
+          ack = { ...result.message, inboxSeq: result.senderInboxSeq };
+        }
+        item.answer(ok(ack));
       } else if (error instanceof ApiError) {
         item.answer(fail(error));
       } else {

@@ -10,15 +10,15 @@ export class TokenBucket {
     this.tokens = burst;
   }
 
-  /** Takes one token; returns 0 when allowed, else the ms until one is available. */
-  take(): number {
+  /** Takes `n` tokens (one event, or one per item of a batch); returns 0 when allowed, else the ms until they are available. */
+  take(n = 1): number {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= n) {
+      this.tokens -= n;
       return 0;
     }
-    return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+    return Math.ceil(((n - this.tokens) / this.rate) * 1000);
   }
 }

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
  * page of WAL makes one unlucky commit copy the log into the database and fsync it on the main
  * thread: stalls of up to ~25 ms that every socket waits out (docs/benchmarks.md, finding 2). A
  * worker thread runs PASSIVE checkpoints instead, which never block writers, and the serving
- * connection turns its automatic checkpoint off.
+ * connection raises its automatic threshold tenfold, to a safety net that normally never fires.
  *
  * The worker opens a connection only for each checkpoint, and `stop()` returns only once no
  * connection of the worker is open and none will be: after the storage is closed its files are

@@ -285,7 +285,10 @@ export class SqliteStorage implements Storage {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     if (file !== ':memory:') {
-      this.db.pragma('wal_autocheckpoint = 0');
+      // Not 0: a safety net. Under sustained writes a PASSIVE checkpoint from another connection
+      // may never find the log fully copied at the moment a write begins, so the log would not
+      // restart and would grow; past ~40 MB the serving connection checkpoints as SQLite would.
+      this.db.pragma('wal_autocheckpoint = 10000');
       // After a checkpoint has reset the log, SQLite truncates the file back to this size.
       this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       this.checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (message) => console.warn(`[comind-im-server] WAL checkpoint: ${message}`));
