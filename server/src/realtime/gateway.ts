@@ -271,26 +271,23 @@ export class Gateway implements Notifier {
    */
   private queueSend(socket: Socket, payload: S.SendPayload, answer: (res: Envelope) => void): typeof DEFERRED {
     this.pendingSends.push({ socket, payload, answer });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flushSends();
-      });
-    }
+    this.scheduleFlush();
     return DEFERRED;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushSends();
+    });
   }
 
   private flushSends(): void {
     const batch = this.pendingSends.splice(0, SEND_BATCH_MAX);
     if (!batch.length) return;
-    if (this.pendingSends.length && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flushSends();
-      });
-    }
+    if (this.pendingSends.length) this.scheduleFlush();
     const outcomes: Array<{ result?: SendResult; error?: unknown }> = [];
     try {
       this.service.storage.batch(() => {
