@@ -13,7 +13,10 @@
  */
 import { io as socketIo } from 'socket.io-client';
 import type { AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe } from '../src/adapter';
-import { normaliseHeaders, parseBody, transportError } from './shared';
+import { Cleanups } from './shared/cleanups';
+import { onBrowserNetworkChange, onPageVisibilityChange } from './shared/dom-hooks';
+import { normaliseHeaders, parseBody, transportError } from './shared/http';
+import { isThenable } from './shared/promise';
 import { createSocketTaskTransport } from './weapp/socket-task-transport';
 import type { WxApi } from './weapp/wx-types';
 
@@ -43,10 +46,6 @@ export interface MiniprogramStyleAdapterConfig {
   target?: RuntimeTarget;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return !!value && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
 /** A promise returned next to the callbacks carries the same failure: observe it so it is not "unhandled". */
 function silence<T>(returned: T): T {
   if (isThenable(returned)) returned.then(undefined, () => undefined);
@@ -74,28 +73,14 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
           socketIo(url, { ...options, transports: [transport] } as never) as unknown as SocketLike)(createSocketTaskTransport(api as WxApi)));
   let active = 0;
   const queue: Array<() => void> = [];
-  const cleanups = new Set<Unsubscribe>();
-
-  const track = (undo: () => void): Unsubscribe => {
-    const off = () => {
-      if (!cleanups.delete(off)) return;
-      undo();
-    };
-    cleanups.add(off);
-    return off;
-  };
+  const cleanups = new Cleanups();
 
   const subscribe = <F>(on: ((f: F) => unknown) | undefined, off: ((f: F) => unknown) | undefined, fn: F): Unsubscribe => {
     if (typeof on !== 'function') return () => undefined;
     on.call(api, fn);
-    return track(() => {
+    return cleanups.track(() => {
       if (typeof off === 'function') off.call(api, fn);
     });
-  };
-
-  const domListen = (host: { addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void }, type: string, fn: () => void): Unsubscribe => {
-    host.addEventListener(type, fn);
-    return track(() => host.removeEventListener(type, fn));
   };
 
   const acquire = () =>
@@ -147,16 +132,6 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     removeItem: (key) => call<unknown>((cb) => api.removeStorage({ key, ...cb })).then(() => undefined),
   };
 
-  const browserNetwork = (listener: (online: boolean) => void): Unsubscribe => {
-    if (typeof window === 'undefined' || !window || typeof window.addEventListener !== 'function') return () => undefined;
-    const offOnline = domListen(window, 'online', () => listener(true));
-    const offOffline = domListen(window, 'offline', () => listener(false));
-    return () => {
-      offOnline();
-      offOffline();
-    };
-  };
-
   return {
     name,
     storage,
@@ -193,15 +168,12 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     },
 
     onNetworkChange(listener) {
-      if (target === 'h5') return browserNetwork(listener);
+      if (target === 'h5') return onBrowserNetworkChange(cleanups, listener);
       return subscribe(api.onNetworkStatusChange, api.offNetworkStatusChange, (res: { isConnected: boolean }) => listener(!!res?.isConnected));
     },
 
     onAppStateChange(listener: (state: AppState) => void) {
-      if (target === 'h5') {
-        if (typeof document === 'undefined' || !document || typeof document.addEventListener !== 'function') return () => undefined;
-        return domListen(document, 'visibilitychange', () => listener(document.visibilityState === 'hidden' ? 'background' : 'foreground'));
-      }
+      if (target === 'h5') return onPageVisibilityChange(cleanups, listener);
       const offShow = subscribe(api.onAppShow, api.offAppShow, () => listener('foreground'));
       const offHide = subscribe(api.onAppHide, api.offAppHide, () => listener('background'));
       return () => {
@@ -219,7 +191,7 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     },
 
     destroy() {
-      for (const undo of [...cleanups]) undo();
+      cleanups.releaseAll();
     },
   };
 }

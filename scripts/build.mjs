@@ -44,17 +44,17 @@ const common = { bundle: true, sourcemap: true, target: ['es2018'], logLevel: 'w
 
 await Promise.all([
   // Node and bundlers without the "browser" condition: dependencies stay external so apps dedupe them.
-  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'], mainFields: ['module', 'main'] }),
-  build({ ...common, entryPoints: ['src/entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'] }),
+  build({ ...common, entryPoints: ['entries/web.ts'], outfile: 'dist/index.mjs', format: 'esm', platform: 'neutral', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'], mainFields: ['module', 'main'] }),
+  build({ ...common, entryPoints: ['entries/web.ts'], outfile: 'dist/index.cjs', format: 'cjs', platform: 'node', external: ['socket.io-client', 'engine.io-client', 'engine.io-parser', 'nanoid'] }),
   // The "browser" condition (web bundlers, uni-app and Taro for H5 and mini-programs): every adapter,
   // socket.io-client bundled with a mini-program-safe global lookup.
-  build({ ...common, entryPoints: ['src/entries/browser.ts'], outfile: 'dist/index.browser.mjs', format: 'esm', platform: 'browser', external: ['nanoid'], plugins: [browserGlobalsShim] }),
+  build({ ...common, entryPoints: ['entries/browser.ts'], outfile: 'dist/index.browser.mjs', format: 'esm', platform: 'browser', external: ['nanoid'], plugins: [browserGlobalsShim] }),
   // comind-im-client-sdk/testing: the Node wx runtime; ws stays a (peer) dependency.
   build({ ...common, entryPoints: ['testing/index.ts'], outfile: 'dist/testing.cjs', format: 'cjs', platform: 'node', external: ['ws'] }),
   // <script>: everything inside, minified, global ImClient.
   build({
     ...common,
-    entryPoints: ['src/entries/script.ts'],
+    entryPoints: ['entries/script.ts'],
     outfile: 'dist/comind-im-client-sdk.js',
     format: 'iife',
     platform: 'browser',
@@ -68,7 +68,7 @@ await Promise.all([
   build({
     ...common,
     sourcemap: false,
-    entryPoints: ['src/entries/miniprogram.ts'],
+    entryPoints: ['entries/miniprogram.ts'],
     outfile: 'miniprogram_dist/index.js',
     format: 'cjs',
     platform: 'neutral',

@@ -1,5 +1,6 @@
 import { Transport } from 'engine.io-client';
 import { encodePacket, type Packet, type RawData } from 'engine.io-parser';
+import { isThenable } from '../shared/promise';
 import type { WxApi } from './wx-types';
 
 /**
@@ -13,10 +14,6 @@ interface SocketTask {
   onClose(cb: (res: { code?: number; reason?: string }) => void): void;
   onError(cb: (res: { errMsg?: string }) => void): void;
   onMessage(cb: (res: { data: string | ArrayBuffer }) => void): void;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return !!value && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function closeQuietly(task: SocketTask | undefined): void {

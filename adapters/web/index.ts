@@ -1,6 +1,9 @@
 import { io } from 'socket.io-client';
-import type { AdapterCandidate, AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, Unsubscribe } from '../../src/adapter';
-import { memoryStorage, normaliseHeaders, parseBody, transportError } from '../shared';
+import type { AdapterCandidate, AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike } from '../../src/adapter';
+import { Cleanups } from '../shared/cleanups';
+import { onBrowserNetworkChange, onPageVisibilityChange } from '../shared/dom-hooks';
+import { normaliseHeaders, parseBody, transportError } from '../shared/http';
+import { memoryStorage } from '../shared/storage';
 
 export interface WebAdapterOptions {
   /** Defaults to localStorage in browsers, memory in Node. Pass your own to persist in Node. */
@@ -30,16 +33,7 @@ function browserStorage(): KeyValueStorage | undefined {
 /** Browsers and Node >= 18: socket.io-client 4 and fetch. */
 export function createWebAdapter(options: WebAdapterOptions = {}): ImAdapter {
   const fetchImpl = options.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
-  const cleanups = new Set<Unsubscribe>();
-  const on = (target: { addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void }, type: string, fn: () => void): Unsubscribe => {
-    target.addEventListener(type, fn);
-    const off = () => {
-      target.removeEventListener(type, fn);
-      cleanups.delete(off);
-    };
-    cleanups.add(off);
-    return off;
-  };
+  const cleanups = new Cleanups();
 
   const adapter: ImAdapter = {
     name: 'web',
@@ -78,23 +72,12 @@ export function createWebAdapter(options: WebAdapterOptions = {}): ImAdapter {
       }
     },
 
-    onNetworkChange(listener) {
-      if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return () => undefined;
-      const offOnline = on(window, 'online', () => listener(true));
-      const offOffline = on(window, 'offline', () => listener(false));
-      return () => {
-        offOnline();
-        offOffline();
-      };
-    },
+    onNetworkChange: (listener) => onBrowserNetworkChange(cleanups, listener),
 
-    onAppStateChange(listener: (state: AppState) => void) {
-      if (typeof document === 'undefined' || typeof document.addEventListener !== 'function') return () => undefined;
-      return on(document, 'visibilitychange', () => listener(document.visibilityState === 'hidden' ? 'background' : 'foreground'));
-    },
+    onAppStateChange: (listener: (state: AppState) => void) => onPageVisibilityChange(cleanups, listener),
 
     destroy() {
-      for (const off of [...cleanups]) off();
+      cleanups.releaseAll();
     },
   };
   return adapter;

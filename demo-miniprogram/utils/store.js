@@ -303,10 +303,14 @@ class ChatStore extends Emitter {
 
   // ------------------------------------------------------------------ messages
 
-  /** Sends text; resolves with the stored message, rejects with an ImError. */
-  send(chatType, targetId, content) {
+  /**
+   * Sends text; resolves with the stored message, rejects with an ImError. A retry passes the
+   * failed send's `clientMsgId` (from the error), so the server never stores it twice.
+   */
+  send(chatType, targetId, content, clientMsgId) {
+    const params = clientMsgId ? { content, clientMsgId } : { content };
     const sending =
-      chatType === 1 ? this.im.sendGroupMessage({ groupId: targetId, content }) : this.im.sendPrivateMessage({ recipientId: targetId, content });
+      chatType === 1 ? this.im.sendGroupMessage({ ...params, groupId: targetId }) : this.im.sendPrivateMessage({ ...params, recipientId: targetId });
     return sending.then((m) => {
       this.onSent(m);
       return m;

@@ -5,7 +5,7 @@
  */
 import { ImClient } from '../../src/client';
 import type { ImAdapter } from '../../src/adapter';
-import type { ImMessage, ImReceipt } from '../../src/protocol';
+import type { ImMessage, ImReceipt } from '../../src/core/protocol';
 import { nextEvent, startTestServer, uniqueUser, waitFor, type TestServer } from '../helpers/server';
 
 export interface ContractTarget {

@@ -4,7 +4,7 @@
  * never use it; they talk to the real reference server.
  */
 import type { AppState, HttpRequest, HttpResponse, ImAdapter, SocketLike, SocketOptions } from '../../src/adapter';
-import { memoryStorage } from '../../adapters/shared';
+import { memoryStorage } from '../../adapters/shared/storage';
 
 type Fn = (...args: any[]) => void;
 

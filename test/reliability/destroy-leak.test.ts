@@ -87,7 +87,7 @@ it(`${CYCLES} connect/destroy cycles (web and weapp, at every stage) leave nothi
     const cycle = async (i: number, kind: 'web' | 'weapp') => {
       const adapter = kind === 'web' ? createWebAdapter() : createWeappAdapter({ wx: counted as never });
       const client = new ImClient({ serverUrl: server.socketUrl, apiServer: server.apiUrl, adapter, logLevel: 'silent', pingInterval: 50, reconnectionDelay: 10 });
-      const events = (client as unknown as { events: { listenerCount(e: string): number } }).events;
+      const events = (client as unknown as { ctx: { events: { listenerCount(e: string): number } } }).ctx.events;
       client.on('imchat', () => undefined);
       client.on('status', () => undefined);
       client.on('error', () => undefined);

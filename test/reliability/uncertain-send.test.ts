@@ -4,12 +4,14 @@
  * reach the server on the dying connection and the message is stored after all. When the app
  * connects again, that device gets the message once as `imchat` (from itself, same clientMsgId),
  * so it can tell the user it was sent; history has it once. The chaos runs meet this by chance.
+ * Resending with the rejected send's clientMsgId (what the demo's Retry does) stores it once,
+ * whether or not the first attempt reached the server.
  */
 import net from 'node:net';
 import { createWebAdapter } from '../../adapters/web';
 import { ImClient } from '../../src/client';
-import type { ImError } from '../../src/errors';
-import type { ImMessage } from '../../src/protocol';
+import type { ImError } from '../../src/core/errors';
+import type { ImMessage } from '../../src/core/protocol';
 import { nextEvent, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { closeAll, collect, connect, http, tokenFor } from '../server/raw';
 
@@ -50,6 +52,15 @@ class HoldingProxy {
     for (const e of this.held) {
       for (const c of e.chunks.splice(0)) e.upstream.write(c);
       if (e.clientGone) setTimeout(() => e.upstream.destroy(), 200);
+    }
+  }
+
+  /** Throws away what was held, as a network that lost the bytes would: the server never sees them. */
+  discard(): void {
+    this.holding = false;
+    for (const e of this.held) {
+      e.chunks.length = 0;
+      if (e.clientGone) e.upstream.destroy();
     }
   }
 
@@ -113,5 +124,76 @@ it('a send that ended E_SEND_UNCERTAIN but was stored reaches its own device onc
   } finally {
     a.destroy();
     await proxy.close();
+  }
+});
+
+/** Makes a send end E_SEND_UNCERTAIN: emitted, held by the proxy, then disconnect(). */
+async function uncertainSend(a: ImClient, proxy: HoldingProxy, content: string): Promise<ImError> {
+  proxy.holding = true;
+  const sending = a.sendPrivateMessage({ content, recipientId: 'unc-b' });
+  await new Promise((r) => setTimeout(r, 50));
+  a.disconnect();
+  const err = (await sending.then(
+    () => null,
+    (e: ImError) => e,
+  ))!;
+  expect(err).toMatchObject({ code: 'E_SEND_UNCERTAIN', clientMsgId: expect.any(String) });
+  return err;
+}
+
+it.each([
+  ['reached the server after all', 'release'],
+  ['was lost on the way', 'discard'],
+] as const)('a resend with the clientMsgId of an uncertain send that %s is stored exactly once', async (_what, fate) => {
+  const proxy = new HoldingProxy(Number(new URL(server.socketUrl).port));
+  const proxyUrl = await proxy.listen();
+  const tokenA = await tokenFor(server, `unc-r-${fate}`);
+  const bob = await connect(server, await tokenFor(server, 'unc-b'));
+  const bobGot = collect<ImMessage>(bob, 'imchat');
+  const a = new ImClient({ serverUrl: proxyUrl, apiServer: server.apiUrl, adapter: createWebAdapter(), logLevel: 'silent', reconnectionDelay: 50 });
+  try {
+    const ready = nextEvent(a, 'ready');
+    await a.connect({ token: tokenA });
+    await ready;
+    const content = `retry me (${fate})`;
+    const err = await uncertainSend(a, proxy, content);
+    if (fate === 'release') {
+      proxy.release();
+      await waitFor(() => bobGot.some((m) => m.clientMsgId === err.clientMsgId), 5000, 'bob gets the first attempt');
+    } else {
+      proxy.discard();
+    }
+
+    const back = a.connect();
+    const resent = await a.sendPrivateMessage({ content, recipientId: 'unc-b', clientMsgId: err.clientMsgId });
+    await back;
+    expect(resent).toMatchObject({ clientMsgId: err.clientMsgId, from: `unc-r-${fate}`, content });
+    await waitFor(() => bobGot.some((m) => m.clientMsgId === err.clientMsgId), 5000, 'bob gets it');
+    await new Promise((r) => setTimeout(r, 200));
+    const copies = bobGot.filter((m) => m.clientMsgId === err.clientMsgId);
+    expect(copies.map((m) => m.messageId)).toEqual([resent.messageId]);
+    const history = (await http(server, 'GET', '/api/private/unc-b/messages?limitSize=50', undefined, tokenA)).body.data as ImMessage[];
+    expect(history.filter((m) => m.clientMsgId === err.clientMsgId)).toHaveLength(1);
+  } finally {
+    a.destroy();
+    await proxy.close();
+  }
+});
+
+it('a retry while the first send is still pending joins it: one message, both promises resolve with it', async () => {
+  const tokenA = await tokenFor(server, 'unc-join');
+  const a = new ImClient({ serverUrl: server.socketUrl, apiServer: server.apiUrl, adapter: createWebAdapter(), logLevel: 'silent' });
+  try {
+    const ready = nextEvent(a, 'ready');
+    await a.connect({ token: tokenA });
+    await ready;
+    const first = a.sendPrivateMessage({ content: 'twice?', recipientId: 'unc-b', clientMsgId: 'join-1' });
+    const second = a.sendPrivateMessage({ content: 'twice?', recipientId: 'unc-b', clientMsgId: 'join-1' });
+    const [m1, m2] = await Promise.all([first, second]);
+    expect(m2.messageId).toBe(m1.messageId);
+    const history = (await http(server, 'GET', '/api/private/unc-b/messages?limitSize=50', undefined, tokenA)).body.data as ImMessage[];
+    expect(history.filter((m) => m.clientMsgId === 'join-1')).toHaveLength(1);
+  } finally {
+    a.destroy();
   }
 });

@@ -192,10 +192,11 @@ test('the peer goes offline, messages sent meanwhile arrive once when it is back
   expect(bList.exists('.unread-badge')).toBe(false);
 });
 
-test('a send that times out offline is marked failed, and Retry sends it exactly once', async () => {
+test('a send that times out offline is marked failed, and Retry sends it exactly once, with the same clientMsgId', async () => {
   const { a, b, bId } = await twoPhones({ clientOptions: { sendTimeout: 1200 } });
   const received: string[] = [];
   b.im.on('imchat', (m: any) => received.push(m.content));
+  const send = jest.spyOn(a.im, 'sendPrivateMessage');
 
   const chatA = await openChatWith(a, bId);
   a.runtime.setNetwork(false);
@@ -216,6 +217,12 @@ test('a send that times out offline is marked failed, and Retry sends it exactly
   await b.waitFor(() => received.length === 1, 'B to receive it');
   await sleep(300);
   expect(received).toEqual(['are you there?']);
+  // Retry resends the failed message under its own id, so a first attempt the server did store
+  // (E_SEND_UNCERTAIN) would come back as that message instead of a second copy.
+  expect(send).toHaveBeenCalledTimes(2);
+  const firstError = await (send.mock.results[0]!.value as Promise<unknown>).catch((e: { clientMsgId?: string }) => e);
+  expect(firstError).toMatchObject({ code: 'E_TIMEOUT', clientMsgId: expect.any(String) });
+  expect(send.mock.calls[1]![0]).toMatchObject({ clientMsgId: (firstError as { clientMsgId: string }).clientMsgId, content: 'are you there?' });
 });
 
 test('bad input is explained on the page and never sent', async () => {

@@ -1,5 +1,5 @@
 import { ImClient } from '../../src/client';
-import { detectAdapter, registerAdapter } from '../../src/adapter-registry';
+import { detectAdapter, registerAdapter } from '../../src/core/adapter-registry';
 import { MemoryAdapter } from '../helpers/memory-adapter';
 
 describe('adapter selection', () => {

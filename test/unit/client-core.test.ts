@@ -1,5 +1,5 @@
 import { ImClient } from '../../src/client';
-import type { ImMessage } from '../../src/protocol';
+import type { ImMessage } from '../../src/core/protocol';
 import { FAKE_TOKEN, FakeSocket, MemoryAdapter, flush, ok } from '../helpers/memory-adapter';
 
 const incoming = (inboxSeq: number, extra: Partial<ImMessage> = {}): ImMessage => ({
@@ -25,8 +25,21 @@ function serve(s: FakeSocket, inbox: ImMessage[], opts: { answerSends?: boolean 
 }
 
 const clients: ImClient[] = [];
+/** Internal errors the clients logged (an illegal connection transition, a throwing handler). */
+const internalErrors: string[] = [];
+const recorder = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (...args: unknown[]) => {
+    const text = args.map(String).join(' ');
+    if (text.includes('internal')) internalErrors.push(text);
+  },
+};
 afterEach(() => {
   for (const c of clients.splice(0)) c.destroy();
+  // Every scenario of this file must keep to the declared connection states (src/connection/state.ts).
+  expect(internalErrors.splice(0)).toEqual([]);
 });
 
 function track(c: ImClient): ImClient {
@@ -38,7 +51,7 @@ function setup(options: Record<string, unknown> = {}) {
   const adapter = new MemoryAdapter();
   const inbox: ImMessage[] = [];
   adapter.configure = (s) => serve(s, inbox);
-  const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent', ...options }));
+  const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'error', logger: recorder, ...options }));
   const statuses: string[] = [];
   const received: ImMessage[] = [];
   client.on('status', (s) => statuses.push(s));
@@ -183,6 +196,41 @@ describe('ImClient connection state machine', () => {
     await expect(p).rejects.toMatchObject({ code: 'E_NETWORK' });
     expect(statuses[statuses.length - 1]).toBe('disconnected');
     expect(errors).toEqual(['E_NETWORK']);
+  });
+
+  it('connect() to another server re-emits, on the new socket, a send that was waiting for its ack on the old one', async () => {
+    const { client, adapter, statuses } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    await flush();
+    adapter.socket.handlers['chat:send'] = () => undefined; // the old server never answers
+    const sending = client.sendPrivateMessage({ content: 'moved', recipientId: 'peer' });
+    await flush();
+    const id = adapter.socket.sent('chat:send')[0].clientMsgId;
+    await client.connect({ serverUrl: 'http://127.0.0.1:3' });
+    expect(adapter.socket.url).toBe('http://127.0.0.1:3');
+    await expect(sending).resolves.toMatchObject({ clientMsgId: id, content: 'moved' });
+    expect(adapter.socket.sent('chat:send').map((p: { clientMsgId: string }) => p.clientMsgId)).toEqual([id]);
+    expect(statuses).toEqual(['connecting', 'connected', 'connecting', 'connected']);
+  });
+
+  it('a different user on the same client starts from their own inbox position, not the previous user\'s', async () => {
+    const adapter = new MemoryAdapter();
+    const inbox = [incoming(1), incoming(2), incoming(3)];
+    adapter.configure = (s) => serve(s, inbox);
+    const client = track(new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'error', logger: recorder }));
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    await client.connect({ token: `${b64({})}.${b64({ sub: 'me', app: 'app' })}.x` });
+    for (const m of inbox) adapter.socket.push('imchat', m);
+    await flush();
+    client.disconnect();
+    adapter.configure = (s) => {
+      s.session = { ...s.session, userId: 'other', latestInboxSeq: 1 };
+      s.handlers['chat:sync'] = (_p, ack) => ack(ok({ messages: [], hasMore: false, latestInboxSeq: 1 }));
+    };
+    await client.connect({ token: `${b64({})}.${b64({ sub: 'other', app: 'app' })}.x` });
+    await flush();
+    // Without a stored position the new user's catch-up starts at their present (1), not at 3.
+    expect(adapter.socket.sent('chat:sync').map((p: { afterInboxSeq: number }) => p.afterInboxSeq)).toEqual([1]);
   });
 
   it('kicked: emits kicked, ends the session and does not reconnect', async () => {

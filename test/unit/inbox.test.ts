@@ -1,5 +1,5 @@
-import { InboxSequencer } from '../../src/inbox';
-import type { ImMessage } from '../../src/protocol';
+import { InboxSequencer } from '../../src/sync/inbox-sequencer';
+import type { ImMessage } from '../../src/core/protocol';
 
 const msg = (inboxSeq: number): ImMessage => ({
   messageId: `m${inboxSeq}`, clientMsgId: `c${inboxSeq}`, from: 'a', fromName: 'A', to: 'b', content: String(inboxSeq),

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ImClient } from '../../src/client';
-import { ImError } from '../../src/errors';
+import { ImError } from '../../src/core/errors';
 import { FAKE_TOKEN, MemoryAdapter, flush } from '../helpers/memory-adapter';
 
 type Call = [name: string, run: (c: ImClient) => unknown, code: string];

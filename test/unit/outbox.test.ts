@@ -1,6 +1,6 @@
-import { ImError } from '../../src/errors';
-import { Outbox, type SendPayload } from '../../src/outbox';
-import type { ImMessage } from '../../src/protocol';
+import { ImError } from '../../src/core/errors';
+import { Outbox, type SendPayload } from '../../src/messaging/outbox';
+import type { ImMessage } from '../../src/core/protocol';
 
 const payload = (id: string): SendPayload => ({ clientMsgId: id, chatType: 0, to: 'b', content: 'hi', msgType: 0, data: null });
 const stored = (id: string) => ({ messageId: `s-${id}`, clientMsgId: id } as ImMessage);

@@ -1,7 +1,7 @@
 import { ImClient } from '../../src/client';
-import * as jwtClaims from '../../src/jwt-claims';
-import { readClaims } from '../../src/jwt-claims';
-import type { ImMessage } from '../../src/protocol';
+import * as jwtClaims from '../../src/auth/jwt-claims';
+import { readClaims } from '../../src/auth/jwt-claims';
+import type { ImMessage } from '../../src/core/protocol';
 import { MemoryAdapter, flush, ok } from '../helpers/memory-adapter';
 
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -37,7 +37,7 @@ describe('state persisted in adapter storage', () => {
     expect(await adapter.storage.getItem('comind-im:v1:app:me:outbox')).toContain(sentId);
     // Simulate the process dying: no destroy(), a new client on the same storage.
     adapter.socket.drop();
-    (first as unknown as { lifecycle: string }).lifecycle = 'stopped';
+    (first as unknown as { connection: { state: { name: string } } }).connection.state = { name: 'idle' };
 
     const second = new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' });
     adapter.configure = (s) => {
@@ -54,7 +54,6 @@ describe('state persisted in adapter storage', () => {
     await new Promise((r) => setTimeout(r, 150)); // the acked entry leaves storage after the write delay
     expect(await adapter.storage.getItem('comind-im:v1:app:me:outbox')).toBeNull();
     second.destroy();
-    (first as unknown as { lifecycle: string }).lifecycle = 'active';
     first.destroy(); // releases the timers the "killed" run left behind
   });
 
@@ -213,10 +212,10 @@ describe('outbox persistence', () => {
   it('an unacknowledged send is on storage once the write delay has passed', async () => {
     const { client, send, stored } = await setup();
     void send().catch(() => undefined);
-    const [sent] = (client as unknown as { outbox: { snapshot(): Array<{ payload: { clientMsgId: string } }> } }).outbox.snapshot();
+    const [sent] = (client as unknown as { messenger: { pending(): Array<{ clientMsgId: string }> } }).messenger.pending();
     jest.advanceTimersByTime(100);
     await flush();
-    expect(await stored()).toContain(sent!.payload.clientMsgId);
+    expect(await stored()).toContain(sent!.clientMsgId);
     client.destroy();
   });
 
@@ -250,7 +249,7 @@ describe('outbox persistence', () => {
     jest.advanceTimersByTime(100);
     await flush();
     expect(await stored()).toContain('emitted');
-    (client as unknown as { ready: boolean }).ready = false; // the next send stays queued, never emitted
+    (client as unknown as { sync: { isReady: boolean } }).sync.isReady = false; // the next send stays queued, never emitted
     const queued = send('queued').catch((e: unknown) => e);
     client.destroy();
     await flush();

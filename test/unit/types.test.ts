@@ -2,7 +2,7 @@
  * Compile-time checks of the public typings (`npm run typecheck` fails if they regress), plus the
  * runtime facts they describe: `on` chains and the event map types each listener's arguments.
  */
-import DefaultExport, { ImClient, type ImMessage, type ConnectionStatus } from '../../src/entries/web';
+import DefaultExport, { ImClient, type ImMessage, type ConnectionStatus } from '../../entries/web';
 import { MemoryAdapter } from '../helpers/memory-adapter';
 
 describe('public typings', () => {

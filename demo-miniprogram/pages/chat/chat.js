@@ -289,7 +289,11 @@ Page({
     this.enqueue(check.text);
   },
 
-  enqueue(content) {
+  /**
+   * `clientMsgId`: a retry passes the id the failed send had, so a message the server stored
+   * after all (E_SEND_UNCERTAIN) comes back as that message instead of being stored twice.
+   */
+  enqueue(content, clientMsgId) {
     localIds += 1;
     const entry = {
       localId: `local-${localIds}`,
@@ -299,11 +303,12 @@ Page({
       timestamp: Date.now(),
       state: 'sending',
       error: '',
+      clientMsgId,
     };
     this.pending.push(entry);
     this.render(true);
     this.store
-      .send(this.chatType, this.targetId, content)
+      .send(this.chatType, this.targetId, content, clientMsgId)
       .then((m) => {
         this.pending.splice(this.pending.indexOf(entry), 1);
         this.addConfirmed(m);
@@ -312,6 +317,7 @@ Page({
       .catch((err) => {
         entry.state = 'failed';
         entry.error = describeError(err, 'send');
+        if (err && err.clientMsgId) entry.clientMsgId = err.clientMsgId;
         this.render(false);
       });
   },
@@ -321,7 +327,7 @@ Page({
     const entry = this.pending.find((p) => p.localId === key);
     if (!entry || entry.state !== 'failed') return;
     this.pending.splice(this.pending.indexOf(entry), 1);
-    this.enqueue(entry.content);
+    this.enqueue(entry.content, entry.clientMsgId);
   },
 
   // ---------------------------------------------------------------- navigation

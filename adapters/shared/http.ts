@@ -1,19 +1,3 @@
-import type { KeyValueStorage } from '../src/adapter';
-
-/** Storage that lives as long as the process: for Node and for platforms without persistence. */
-export function memoryStorage(): KeyValueStorage {
-  const map = new Map<string, string>();
-  return {
-    getItem: async (key) => (map.has(key) ? (map.get(key) as string) : null),
-    setItem: async (key, value) => {
-      map.set(key, value);
-    },
-    removeItem: async (key) => {
-      map.delete(key);
-    },
-  };
-}
-
 /** Lower-cased header names, so the core reads `content-type` whatever the platform returned. */
 export function normaliseHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -34,6 +18,7 @@ export function parseBody(data: unknown): unknown {
   }
 }
 
+/** The contract's HttpTransportError: no HTTP response arrived at all. */
 export function transportError(message: string, timeout: boolean, cause?: unknown): Error & { timeout: boolean } {
   const err = new Error(message) as Error & { timeout: boolean; cause?: unknown };
   err.timeout = timeout;

@@ -1,6 +1,6 @@
-import type { ImAdapter, HttpRequest } from './adapter';
-import { ImError, fromServerError, toImError } from './errors';
-import type { Envelope } from './protocol';
+import type { ImAdapter, HttpRequest, HttpResponse } from '../adapter';
+import { decodeAck } from '../core/envelope';
+import { toImError } from '../core/errors';
 
 export interface CallOptions {
   method: HttpRequest['method'];
@@ -33,7 +33,7 @@ export class HttpApi {
     const req: HttpRequest = { method: opts.method, url, headers, timeout: this.timeout };
     if (opts.body !== undefined) req.body = opts.body;
 
-    let res;
+    let res: HttpResponse;
     try {
       res = await this.adapter().request(req);
     } catch (err) {
@@ -44,14 +44,8 @@ export class HttpApi {
         `${opts.context}: the API server at ${apiServer} ${timedOut ? `did not answer within ${this.timeout} ms` : 'could not be reached'}`,
       );
     }
-    const env = res.data as Envelope<T> | undefined;
-    if (!env || typeof env !== 'object' || typeof env.code !== 'number') {
-      throw new ImError(
-        'E_SERVER',
-        `${opts.context}: ${url} answered HTTP ${res.status} without a comind-im envelope; is apiServer pointing at the IM API server?`,
-      );
-    }
-    if (env.code !== 0) throw fromServerError(env.code, env.message, opts.context);
-    return env.data as T;
+    return decodeAck<T>(res.data, opts.context, {
+      noEnvelope: `${opts.context}: ${url} answered HTTP ${res.status} without a comind-im envelope; is apiServer pointing at the IM API server?`,
+    });
   }
 }

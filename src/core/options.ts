@@ -1,4 +1,4 @@
-import type { ImAdapter } from './adapter';
+import type { ImAdapter } from '../adapter';
 import { ImError } from './errors';
 import type { ImLogger, LogLevel } from './logger';
 import { isLogLevel } from './logger';

@@ -135,5 +135,7 @@ export const Limits = {
   /** Levels of nesting in `data` (the server's LIMITS.DATA_DEPTH). */
   DATA_DEPTH: 16,
   ID_PATTERN: /^[A-Za-z0-9_.@-]{1,64}$/,
+  /** A send's idempotency key (generated ones are base36 time + nanoid, which fit). */
+  CLIENT_MSG_ID_PATTERN: /^[A-Za-z0-9_-]{1,64}$/,
   HISTORY_MAX: 100,
 } as const;

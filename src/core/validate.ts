@@ -24,6 +24,14 @@ export function requireId(method: string, field: string, value: unknown): string
   return value;
 }
 
+/** A message's own idempotency key, as the server accepts it. */
+export function requireClientMsgId(method: string, value: unknown): string {
+  if (typeof value !== 'string' || !Limits.CLIENT_MSG_ID_PATTERN.test(value)) {
+    throw invalid(method, `"clientMsgId" must be a string of 1-64 characters from A-Z a-z 0-9 _ -, got ${describe(value)}.`);
+  }
+  return value;
+}
+
 export function optionalString(method: string, field: string, value: unknown, max: number): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > max) {

@@ -3,11 +3,10 @@
  * rest of the API hung on it (`ImClient.ImError`, `ImClient.createWebAdapter`, ...). Browser only:
  * the mini-program adapters are left out to keep the file small.
  */
-import { registerAdapter } from '../adapter-registry';
-import * as core from '../index';
-import { createWebAdapter, webAdapterCandidate } from '../../adapters/web';
+import * as core from '../src/index';
+import { createWebAdapter, webAdapterCandidate } from '../adapters/web';
 
-registerAdapter(webAdapterCandidate);
+core.registerAdapter(webAdapterCandidate);
 
 const api = { ...core, createWebAdapter };
 const ImClient = api.ImClient as typeof api.ImClient & Omit<typeof api, 'default'>;

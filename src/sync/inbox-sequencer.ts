@@ -1,4 +1,4 @@
-import type { ImMessage } from './protocol';
+import type { ImMessage } from '../core/protocol';
 
 /**
  * Delivers a user's inbox strictly in `inboxSeq` order, exactly once. The server numbers every

@@ -5,22 +5,21 @@
  * `Function("return this")`). Every adapter is registered; detection order: weapp (a `wx` with
  * request/connectSocket), uniapp (`uni`), taro (a global `Taro`), web (`fetch`).
  */
-import { registerAdapter } from '../adapter-registry';
-import { ImClient } from '../client';
-import { createWeappAdapter, weappAdapterCandidate } from '../../adapters/weapp';
-import { createUniappAdapter, uniappAdapterCandidate } from '../../adapters/uniapp';
-import { createTaroAdapter, taroAdapterCandidate } from '../../adapters/taro';
-import { createWebAdapter, webAdapterCandidate } from '../../adapters/web';
+import { ImClient, registerAdapter } from '../src/index';
+import { createWeappAdapter, weappAdapterCandidate } from '../adapters/weapp';
+import { createUniappAdapter, uniappAdapterCandidate } from '../adapters/uniapp';
+import { createTaroAdapter, taroAdapterCandidate } from '../adapters/taro';
+import { createWebAdapter, webAdapterCandidate } from '../adapters/web';
 
 registerAdapter(weappAdapterCandidate);
 registerAdapter(uniappAdapterCandidate);
 registerAdapter(taroAdapterCandidate);
 registerAdapter(webAdapterCandidate);
 
-export * from '../index';
+export * from '../src/index';
 export { createWebAdapter, createWeappAdapter, createUniappAdapter, createTaroAdapter };
-export type { WebAdapterOptions } from '../../adapters/web';
-export type { WeappAdapterOptions, WxApi, IoFactory } from '../../adapters/weapp';
-export type { UniappAdapterOptions, UniApi } from '../../adapters/uniapp';
-export type { TaroAdapterOptions, TaroApi } from '../../adapters/taro';
+export type { WebAdapterOptions } from '../adapters/web';
+export type { WeappAdapterOptions, WxApi, IoFactory } from '../adapters/weapp';
+export type { UniappAdapterOptions, UniApi } from '../adapters/uniapp';
+export type { TaroAdapterOptions, TaroApi } from '../adapters/taro';
 export default ImClient;

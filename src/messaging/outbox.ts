@@ -1,5 +1,5 @@
-import { ImError } from './errors';
-import type { ImMessage } from './protocol';
+import { ImError } from '../core/errors';
+import type { ImMessage } from '../core/protocol';
 
 export interface SendPayload {
   clientMsgId: string;
@@ -16,12 +16,18 @@ export interface StoredSend {
   createdAt: number;
 }
 
+interface Waiter {
+  resolve: (m: ImMessage) => void;
+  reject: (e: ImError) => void;
+}
+
 interface Entry {
   payload: SendPayload;
   createdAt: number;
-  resolve: (m: ImMessage) => void;
-  reject: (e: ImError) => void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Who awaits the answer: the send, and any retry with the same clientMsgId while it is pending. */
+  waiters: Waiter[];
+  /** E_TIMEOUT for a send never emitted; none for sends restored from an earlier run. */
+  timer: ReturnType<typeof setTimeout> | undefined;
   /** Emitted at least once: the server may have stored it, so only its answer may settle it. */
   emitted: boolean;
   /** Emitted on the current connection and waiting for its ack. */
@@ -60,10 +66,16 @@ export class Outbox {
     return this.entries.has(clientMsgId);
   }
 
+  /**
+   * Queues a send. A clientMsgId already pending (a retry of a send still on its way) joins that
+   * send and settles with its answer: one message, however often it is retried.
+   */
   enqueue(payload: SendPayload): Promise<ImMessage> {
+    const existing = this.entries.get(payload.clientMsgId);
+    if (existing) return new Promise<ImMessage>((resolve, reject) => existing.waiters.push({ resolve, reject }));
     const promise = new Promise<ImMessage>((resolve, reject) => {
       const timer = setTimeout(() => this.expire(payload.clientMsgId), this.timeoutMs());
-      this.entries.set(payload.clientMsgId, { payload, createdAt: Date.now(), resolve, reject, timer, emitted: false, inflight: false });
+      this.entries.set(payload.clientMsgId, { payload, createdAt: Date.now(), waiters: [{ resolve, reject }], timer, emitted: false, inflight: false });
     });
     this.onChange(false);
     return promise;
@@ -85,9 +97,7 @@ export class Outbox {
     this.entries.clear();
     for (const item of items) {
       if (!item?.payload?.clientMsgId || current.some(([id]) => id === item.payload.clientMsgId)) continue;
-      const noop = () => undefined;
-      const timer = setTimeout(noop, 0);
-      this.entries.set(item.payload.clientMsgId, { payload: item.payload, createdAt: item.createdAt, resolve: noop, reject: noop, timer, emitted: true, inflight: false });
+      this.entries.set(item.payload.clientMsgId, { payload: item.payload, createdAt: item.createdAt, waiters: [], timer: undefined, emitted: true, inflight: false });
     }
     for (const [id, entry] of current) this.entries.set(id, entry);
     this.onChange(false);
@@ -118,26 +128,25 @@ export class Outbox {
       return;
     }
     this.settle(clientMsgId, !!err);
-    if (err) entry.reject(new ImError(err.code, err.message, { cause: err.cause, serverCode: err.serverCode, clientMsgId }));
-    else entry.resolve(message as ImMessage);
+    for (const w of entry.waiters) {
+      if (err) w.reject(new ImError(err.code, err.message, { cause: err.cause, serverCode: err.serverCode, clientMsgId }));
+      else w.resolve(message as ImMessage);
+    }
   }
 
   /** Gives up on everything: unsent messages fail with `code`, emitted ones as uncertain. */
   failAll(code: 'E_NOT_CONNECTED' | 'E_KICKED' | 'E_DESTROYED' | 'E_NETWORK' | 'E_TOKEN_EXPIRED', reason: string): void {
     for (const [id, entry] of [...this.entries]) {
       this.settle(id, true);
-      if (entry.emitted) {
-        entry.reject(
-          new ImError(
+      const error = entry.emitted
+        ? new ImError(
             'E_SEND_UNCERTAIN',
             `${reason} before the server confirmed message ${id}; it may or may not have been stored. ` +
-              'Check the conversation history after reconnecting before sending it again.',
+              'Resend it with the same clientMsgId (the server answers with the stored message if it has it), or check the conversation history.',
             { clientMsgId: id },
-          ),
-        );
-      } else {
-        entry.reject(new ImError(code, `${reason}; message ${id} was not sent.`, { clientMsgId: id }));
-      }
+          )
+        : new ImError(code, `${reason}; message ${id} was not sent.`, { clientMsgId: id });
+      for (const w of entry.waiters) w.reject(error);
     }
   }
 
@@ -145,19 +154,18 @@ export class Outbox {
     const entry = this.entries.get(clientMsgId);
     if (!entry || entry.emitted) return;
     this.settle(clientMsgId, true);
-    entry.reject(
-      new ImError(
-        'E_TIMEOUT',
-        `Message ${clientMsgId} could not be sent within ${this.timeoutMs()} ms (no connection); it was dropped and will not be sent later.`,
-        { clientMsgId },
-      ),
+    const error = new ImError(
+      'E_TIMEOUT',
+      `Message ${clientMsgId} could not be sent within ${this.timeoutMs()} ms (no connection); it was dropped and will not be sent later.`,
+      { clientMsgId },
     );
+    for (const w of entry.waiters) w.reject(error);
   }
 
   private settle(clientMsgId: string, rejected: boolean): void {
     const entry = this.entries.get(clientMsgId);
     if (!entry) return;
-    clearTimeout(entry.timer);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
     this.entries.delete(clientMsgId);
     this.onChange(rejected);
   }

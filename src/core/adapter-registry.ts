@@ -1,4 +1,4 @@
-import type { AdapterCandidate, ImAdapter } from './adapter';
+import type { AdapterCandidate, ImAdapter } from '../adapter';
 import { ImError } from './errors';
 
 /**

@@ -1,0 +1,45 @@
+import { ChatType, type ImConversation } from '../core/protocol';
+import { describe, invalid, optionalInt, requireId, requireObject } from '../core/validate';
+import type { Feature, FeatureContext } from './feature';
+
+/** The conversation list, its copy on the device (for rendering before the network), and read marks. */
+export class Conversations implements Feature {
+  readonly name = 'conversations';
+  constructor(private readonly fc: FeatureContext) {}
+
+  async list(params: unknown): Promise<ImConversation[]> {
+    const p = requireObject('getConversationList', params ?? {}, '{ apiServer }');
+    const list = await this.fc.api.authed<ImConversation[]>('getConversationList', p.apiServer, { method: 'GET', path: '/api/conversations' });
+    const key = this.fc.keys.current('conversations');
+    if (key) {
+      this.fc.ctx.adapter.storage.setItem(key, JSON.stringify(list)).catch((err) => this.fc.ctx.log.debug('could not cache conversations', err));
+    }
+    return list;
+  }
+
+  /** The list as last fetched on this device (needs a token, to know whose cache to read). */
+  async cached(): Promise<ImConversation[]> {
+    const key = this.fc.keys.current('conversations');
+    if (!key) return [];
+    try {
+      const raw = await this.fc.ctx.adapter.storage.getItem(key);
+      const list = raw ? (JSON.parse(raw) as unknown) : [];
+      return Array.isArray(list) ? (list as ImConversation[]) : [];
+    } catch (err) {
+      this.fc.ctx.log.debug('could not read cached conversations', err);
+      return [];
+    }
+  }
+
+  markRead(params: unknown): Promise<{ conversationId: string; readSeq: number; unreadCount: number }> {
+    const m = 'markConversationRead';
+    const p = requireObject(m, params, '{ apiServer, chatType, targetId, seq }');
+    if (p.chatType !== ChatType.PRIVATE && p.chatType !== ChatType.GROUP) {
+      throw invalid(m, `"chatType" must be 0 (private) or 1 (group), got ${describe(p.chatType)}.`);
+    }
+    const body: Record<string, unknown> = { chatType: p.chatType, targetId: requireId(m, 'targetId', p.targetId) };
+    const seq = optionalInt(m, 'seq', p.seq, 0, Number.MAX_SAFE_INTEGER);
+    if (seq !== undefined) body.seq = seq;
+    return this.fc.api.authed(m, p.apiServer, { method: 'POST', path: '/api/conversations/read', body });
+  }
+}

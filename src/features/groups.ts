@@ -1,0 +1,78 @@
+import type { ImGroup, ImGroupChange, ImGroupMember } from '../core/protocol';
+import { SocketEvent } from '../core/protocol';
+import { describe, invalid, optionalString, requireId, requireObject } from '../core/validate';
+import type { Feature, FeatureContext } from './feature';
+
+/** A list of user ids as the server takes it: at most 500. */
+export function idList(method: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 500) {
+    throw invalid(method, `"userIdList" must be an array of at most 500 user ids, got ${describe(value)}.`);
+  }
+  return value.map((id, i) => requireId(method, `userIdList[${i}]`, id));
+}
+
+export function groupPath(method: string, groupId: unknown): string {
+  return `/api/groups/${encodeURIComponent(requireId(method, 'groupId', groupId))}`;
+}
+
+/** Groups over the HTTP API; `group:changed` from the server becomes `groupChanged`. */
+export class Groups implements Feature {
+  readonly name = 'groups';
+  constructor(private readonly fc: FeatureContext) {
+    fc.route(SocketEvent.GROUP_CHANGED, (c: ImGroupChange) => fc.ctx.events.emit('groupChanged', c));
+  }
+
+  create(params: unknown): Promise<ImGroup> {
+    const m = 'createGroup';
+    const p = requireObject(m, params, '{ apiServer, name, description, userIdList }');
+    if (typeof p.name !== 'string' || !p.name.trim() || p.name.length > 100) {
+      throw invalid(m, `"name" must be a non-empty string of at most 100 characters, got ${describe(p.name)}.`);
+    }
+    const body: Record<string, unknown> = { name: p.name, userIdList: idList(m, p.userIdList ?? []) };
+    const description = optionalString(m, 'description', p.description, 1000);
+    if (description !== undefined) body.description = description;
+    if (p.groupId !== undefined) body.groupId = requireId(m, 'groupId', p.groupId);
+    return this.fc.api.authed(m, p.apiServer, { method: 'POST', path: '/api/groups', body });
+  }
+
+  list(params: unknown): Promise<ImGroup[]> {
+    const p = requireObject('getGroupList', params ?? {}, '{ apiServer }');
+    return this.fc.api.authed('getGroupList', p.apiServer, { method: 'GET', path: '/api/groups' });
+  }
+
+  info(params: unknown): Promise<ImGroup> {
+    const p = requireObject('getGroupInfo', params, '{ apiServer, groupId }');
+    return this.fc.api.authed('getGroupInfo', p.apiServer, { method: 'GET', path: groupPath('getGroupInfo', p.groupId) });
+  }
+
+  members(params: unknown): Promise<ImGroupMember[]> {
+    const p = requireObject('getGroupMembers', params, '{ apiServer, groupId }');
+    return this.fc.api.authed('getGroupMembers', p.apiServer, { method: 'GET', path: `${groupPath('getGroupMembers', p.groupId)}/members` });
+  }
+
+  addMembers(params: unknown): Promise<ImGroupMember[]> {
+    const m = 'addGroupMembers';
+    const p = requireObject(m, params, '{ apiServer, groupId, userIdList }');
+    const path = `${groupPath(m, p.groupId)}/members`;
+    const list = idList(m, p.userIdList);
+    if (!list.length) throw invalid(m, '"userIdList" must name at least one user.');
+    return this.fc.api.authed(m, p.apiServer, { method: 'POST', path, body: { userIdList: list } });
+  }
+
+  removeMember(params: unknown): Promise<ImGroupMember[]> {
+    const m = 'removeGroupMember';
+    const p = requireObject(m, params, '{ apiServer, groupId, userId }');
+    const path = `${groupPath(m, p.groupId)}/members/${encodeURIComponent(requireId(m, 'userId', p.userId))}`;
+    return this.fc.api.authed(m, p.apiServer, { method: 'DELETE', path });
+  }
+
+  leave(params: unknown): Promise<{ groupId: string }> {
+    const p = requireObject('leaveGroup', params, '{ apiServer, groupId }');
+    return this.fc.api.authed('leaveGroup', p.apiServer, { method: 'POST', path: `${groupPath('leaveGroup', p.groupId)}/leave` });
+  }
+
+  dismiss(params: unknown): Promise<{ groupId: string }> {
+    const p = requireObject('dismissGroup', params, '{ apiServer, groupId }');
+    return this.fc.api.authed('dismissGroup', p.apiServer, { method: 'DELETE', path: groupPath('dismissGroup', p.groupId) });
+  }
+}

@@ -1,0 +1,113 @@
+import { nanoid } from 'nanoid/non-secure';
+import type { Connection, EndCode } from '../connection/connection';
+import type { ClientContext } from '../core/context';
+import { ackHandler } from '../core/envelope';
+import { ImError } from '../core/errors';
+import { SocketEvent, type ChatTypeValue, type ImMessage } from '../core/protocol';
+import type { StorageKeys } from '../core/storage-keys';
+import { optionalInt, requireClientMsgId, requireContent, requireData, requireId, requireObject } from '../core/validate';
+import { Outbox, type SendPayload } from './outbox';
+import { OutboxStore } from './outbox-store';
+
+/**
+ * The send path: a validated payload goes into the outbox (persisted), is emitted once the session
+ * is caught up, and settles on the server's ack or on the sender's own message seen in a sync.
+ */
+export class Messenger {
+  private readonly outbox: Outbox;
+  private readonly store: OutboxStore;
+
+  constructor(
+    ctx: ClientContext,
+    private readonly conn: Connection,
+    keys: StorageKeys,
+    private readonly isReady: () => boolean,
+    /** The server stored one of our sends: its inbox position is passed. */
+    private readonly onAcked: (message: ImMessage) => void,
+  ) {
+    this.outbox = new Outbox(
+      () => ctx.opts.sendTimeout,
+      (urgent) => (urgent ? this.store.persistNow() : this.store.persistSoon()),
+    );
+    this.store = new OutboxStore(ctx, keys, this.outbox, () => conn.active);
+  }
+
+  send(method: string, chatType: ChatTypeValue, params: unknown, targetField: string): Promise<ImMessage> {
+    const p = requireObject(method, params, `{ content, ${targetField} }`);
+    const msgType = optionalInt(method, 'msgType', p.msgType, 0, 1000) ?? 0;
+    const payload: SendPayload = {
+      // A caller's own id makes a retry idempotent: the server answers it with the stored message.
+      clientMsgId: p.clientMsgId === undefined ? `${Date.now().toString(36)}-${nanoid(12)}` : requireClientMsgId(method, p.clientMsgId),
+      chatType,
+      to: requireId(method, targetField, p[targetField]),
+      content: requireContent(method, p.content, msgType),
+      msgType,
+      data: requireData(method, p.data),
+    };
+    if (!this.conn.active) {
+      throw new ImError('E_NOT_CONNECTED', `${method}: not connected. Call connect() first (after getToken()).`);
+    }
+    const result = this.outbox.enqueue(payload);
+    if (this.isReady()) this.emitPending();
+    return result;
+  }
+
+  /** Emits every pending send not already waiting for its ack on this connection, oldest first. */
+  emitPending(): void {
+    const rpc = this.conn.rpc;
+    if (!rpc.connected) return;
+    this.outbox.flush((payload, onAck) => {
+      rpc.notify(
+        SocketEvent.SEND,
+        payload,
+        ackHandler<ImMessage>(
+          'sendMessage',
+          (err, message) => {
+            if (err || !message) {
+              onAck(err);
+              return;
+            }
+            this.onAcked(message);
+            onAck(null, message);
+          },
+          { requireData: true },
+        ),
+      );
+    });
+  }
+
+  /** True (and settled) when `m` is a send of ours still waiting: its ack was lost with the connection. */
+  claim(m: ImMessage, me: string | undefined): boolean {
+    if (!me || m.from !== me || !this.outbox.has(m.clientMsgId)) return false;
+    this.outbox.answer(m.clientMsgId, null, m);
+    return true;
+  }
+
+  /** Sends an earlier run of the app left on storage join the outbox (once per user). */
+  restore(): Promise<void> {
+    return this.store.restore();
+  }
+
+  /** Acks for what was emitted will not come on this connection. */
+  connectionLost(): void {
+    this.outbox.connectionLost();
+  }
+
+  /** The lifecycle ended or reconnection gave up: every pending send settles now. */
+  failAll(code: EndCode | 'E_NETWORK', reason: string): void {
+    this.outbox.failAll(code, reason);
+  }
+
+  /**
+   * Persists now what waits for the write delay: on app hide (the app may be killed without
+   * another callback) and at the end of the lifecycle (no timer may outlive destroy()).
+   */
+  persistPending(): void {
+    this.store.flush();
+  }
+
+  /** The sends waiting for the server, oldest first (what would be persisted). */
+  pending(): SendPayload[] {
+    return this.outbox.snapshot().map((s) => s.payload);
+  }
+}

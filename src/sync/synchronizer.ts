@@ -1,0 +1,140 @@
+import type { Connection } from '../connection/connection';
+import type { ClientContext } from '../core/context';
+import { SocketEvent, type ImMessage, type SessionInfo, type SyncResult } from '../core/protocol';
+import { CursorStore } from './cursor-store';
+import { InboxSequencer } from './inbox-sequencer';
+
+const SYNC_PAGE = 200;
+
+/** What catch-up needs from the modules around it. */
+export interface SyncHooks {
+  /** Before the first sync of a session: sends an earlier run of the app left join the outbox. */
+  restore(): Promise<void>;
+  /** True when `m` is a pending send of this device (its ack was lost); it is settled by this. */
+  claim(m: ImMessage): boolean;
+  /** Everything missed has been delivered. */
+  caughtUp(session: SessionInfo): void;
+  /** A message was handed to the app. */
+  delivered(m: ImMessage): void;
+}
+
+/**
+ * Inbox catch-up: after every session it pulls what was missed since the stored position, feeds
+ * live and synced messages through the sequencer (exactly once, in order), and reports `ready`.
+ */
+export class Synchronizer {
+  private readonly inbox: InboxSequencer;
+  private readonly cursor: CursorStore;
+  private syncing = false;
+  private syncAgain = false;
+  private isReady = false;
+  /** Whose inbox the sequencer's position belongs to (`app:user`). */
+  private owner: string | undefined;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly conn: Connection,
+    private readonly hooks: SyncHooks,
+  ) {
+    this.inbox = new InboxSequencer((m) => this.deliver(m));
+    this.cursor = new CursorStore(ctx, () => this.inbox.position, () => conn.session);
+  }
+
+  /** Caught up on the current connection: new sends go out at once. */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** The connection dropped: not in sync any more until the next catch-up. */
+  lost(): void {
+    this.isReady = false;
+  }
+
+  /** After every (re)connect: restore the cursor, sync what was missed, then `caughtUp`. */
+  async start(session: SessionInfo): Promise<void> {
+    const owner = `${session.appId}:${session.userId}`;
+    if (this.owner !== owner) {
+      // Another user on this client: their inbox has its own numbering.
+      this.inbox.clear();
+      this.owner = owner;
+    }
+    const current = () => this.conn.session === session;
+    if (this.inbox.position === undefined) {
+      const stored = await this.cursor.read(session);
+      if (!current()) return;
+      // A device without a stored cursor starts at the present; older messages are in history.
+      this.inbox.reset(stored ?? session.latestInboxSeq);
+    }
+    await this.hooks.restore();
+    if (!current()) return;
+    const synced = await this.sync();
+    if (!current() || !this.conn.connected) return;
+    if (!synced) {
+      // Connected but the sync failed (timed out): a fresh connection is the reliable retry.
+      this.conn.reconnectNow(true);
+      return;
+    }
+    this.isReady = true;
+    this.hooks.caughtUp(session);
+  }
+
+  /** An `imchat` pushed by the server. */
+  onLive(m: ImMessage): void {
+    if (!m || typeof m !== 'object') return;
+    const gap = this.accept(m);
+    if (gap && this.isReady && !this.syncing) void this.sync();
+  }
+
+  /** The ack of this device's own send: its inbox position is passed, without an `imchat`. */
+  acceptOwn(message: ImMessage): void {
+    if (typeof message.inboxSeq === 'number') this.inbox.accept({ inboxSeq: message.inboxSeq, message: null });
+    this.cursor.save();
+  }
+
+  /** Pulls inbox pages until the server has nothing newer. Returns false if the connection dropped. */
+  private async sync(): Promise<boolean> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return true;
+    }
+    this.syncing = true;
+    try {
+      do {
+        this.syncAgain = false;
+        for (;;) {
+          const after = this.inbox.position ?? 0;
+          const page = await this.conn.rpc.request<SyncResult>(SocketEvent.SYNC, { afterInboxSeq: after, limit: SYNC_PAGE }, 'sync');
+          for (const m of page.messages) this.accept(m);
+          if (!page.hasMore || !page.messages.length) break;
+        }
+        // The server numbers inboxes without gaps, so a gap left after a complete sync can never
+        // fill; skipping it keeps delivery live instead of stalling behind it forever.
+        if (this.inbox.hasGap) {
+          this.ctx.log.warn('inbox gap not filled by a complete sync; skipping ahead');
+          this.inbox.skipGap();
+        }
+      } while (this.syncAgain);
+      return true;
+    } catch (err) {
+      this.ctx.log.warn('catch-up sync failed; it will run again on the next connection', err);
+      return false;
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** One inbox message: a pending send of ours is settled by it, the rest go to the sequencer. */
+  private accept(m: ImMessage): boolean {
+    if (typeof m.inboxSeq !== 'number') return false;
+    // Our own send seen in a sync: its ack was lost with the connection, this is the answer.
+    if (this.hooks.claim(m)) return this.inbox.accept({ inboxSeq: m.inboxSeq, message: null });
+    return this.inbox.accept({ inboxSeq: m.inboxSeq, message: m });
+  }
+
+  private deliver(m: ImMessage): void {
+    this.cursor.save();
+    this.ctx.events.emit('imchat', m);
+    this.ctx.events.emit('message', m);
+    this.hooks.delivered(m);
+  }
+}
