@@ -39,6 +39,11 @@ if (mode !== 'relay') {
     logger: false,
     rateLimit: 1_000_000,
     rateBurst: 1_000_000,
+    // 10,000 connections from one address, and as many sockets per user as a suite opens.
+    maxConnectionsPerIp: 0,
+    maxSocketsPerUser: 10_000,
+    httpRateLimit: 100_000_000,
+    httpAuthRateLimit: 100_000_000,
     devAppId: process.env.BENCH_APP_ID,
     devAppSecret: process.env.BENCH_APP_SECRET,
   });

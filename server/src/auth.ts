@@ -3,6 +3,9 @@ import jwt from 'jsonwebtoken';
 import { ApiError, Code } from './errors';
 import type { Storage } from './storage/types';
 
+/** The lifetime cap when the caller names none (IM_TOKEN_MAX_TTL's default). */
+const DEFAULT_MAX_TTL = 30 * 86400;
+
 /** Token claims (docs/protocol.md section 4). */
 export interface TokenClaims {
   sub: string;
@@ -46,13 +49,22 @@ export function mintToken(opts: MintTokenOptions): string {
   return jwt.sign(payload, secretKey(opts.appSecret), { algorithm: 'HS256', expiresIn: opts.ttlSeconds ?? 86400 });
 }
 
-/** Verifies a token against the secret of the app it names. Throws ApiError with the precise reason. */
-export function verifyToken(storage: Storage, token: unknown): TokenClaims {
+/**
+ * Verifies a token against the secret of the app it names. Throws ApiError with the precise reason.
+ * `maxTtlSeconds` caps the lifetime a token may claim: a leaked token with `exp` far in the future
+ * would otherwise never stop working.
+ */
+export function verifyToken(storage: Pick<Storage, 'getApp'>, token: unknown, maxTtlSeconds = DEFAULT_MAX_TTL): TokenClaims {
   if (typeof token !== 'string' || token.length === 0) {
     throw new ApiError(Code.NO_TOKEN, 'no token: send Authorization: Bearer <token> (HTTP) or auth.token (socket)');
   }
   if (token.length > 4096) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: too long');
-  const decoded = jwt.decode(token, { json: true });
+  const complete = jwt.decode(token, { complete: true, json: true });
+  // RFC 7515 4.1.11: a header extension the recipient does not understand must make it refuse.
+  if (complete && typeof complete.header === 'object' && 'crit' in complete.header) {
+    throw new ApiError(Code.TOKEN_INVALID, 'token invalid: critical header extensions ("crit") are not supported');
+  }
+  const decoded = complete && typeof complete.payload === 'object' ? (complete.payload as jwt.JwtPayload) : null;
   const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
   const app = appId ? storage.getApp(appId) : undefined;
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
@@ -60,6 +72,11 @@ export function verifyToken(storage: Storage, token: unknown): TokenClaims {
     const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
     if (typeof claims.sub !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(claims.sub) || typeof claims.exp !== 'number') {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: missing or malformed sub/exp claims');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const issued = typeof claims.iat === 'number' ? Math.min(claims.iat, now) : now;
+    if (claims.exp - issued > maxTtlSeconds || claims.exp - now > maxTtlSeconds) {
+      throw new ApiError(Code.TOKEN_INVALID, `token invalid: it claims a lifetime over ${maxTtlSeconds} s (IM_TOKEN_MAX_TTL); mint tokens that expire sooner`);
     }
     return { sub: claims.sub, app: app.appId, name: typeof claims.name === 'string' ? claims.name : undefined, iat: claims.iat ?? 0, exp: claims.exp };
   } catch (err) {

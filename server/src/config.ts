@@ -10,6 +10,22 @@ export interface ServerConfig {
   sessionPolicy: 'multi' | 'kick';
   rateLimit: number;
   rateBurst: number;
+  /** Seconds an HTTP API request (headers and body) may take before the connection is closed. */
+  httpRequestTimeout: number;
+  /** Open TCP connections per client address, per port (0: no cap, e.g. behind a proxy). */
+  maxConnectionsPerIp: number;
+  /** Socket.IO connections one user may hold at once (across devices). */
+  maxSocketsPerUser: number;
+  /** HTTP API requests per user per minute. */
+  httpRateLimit: number;
+  /** Requests per client address per minute to the app-secret endpoints (/api/token, /api/users). */
+  httpAuthRateLimit: number;
+  /** The longest lifetime (exp - iat, seconds) a token may claim; longer ones are refused. */
+  tokenMaxTtl: number;
+  /** Members a group may have. */
+  groupMaxMembers: number;
+  /** Bytes of messages in one chat:sync or history reply (at least one message is always sent). */
+  replyMaxBytes: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -21,6 +37,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
   sessionPolicy: 'multi',
   rateLimit: 50,
   rateBurst: 100,
+  httpRequestTimeout: 15,
+  maxConnectionsPerIp: 256,
+  maxSocketsPerUser: 10,
+  httpRateLimit: 1200,
+  httpAuthRateLimit: 120,
+  tokenMaxTtl: 30 * 86400,
+  groupMaxMembers: 10_000,
+  replyMaxBytes: 1_000_000,
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -49,6 +73,14 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   sessionPolicy: 'IM_SESSION_POLICY',
   rateLimit: 'IM_RATE_LIMIT',
   rateBurst: 'IM_RATE_BURST',
+  httpRequestTimeout: 'IM_HTTP_REQUEST_TIMEOUT',
+  maxConnectionsPerIp: 'IM_MAX_CONNECTIONS_PER_IP',
+  maxSocketsPerUser: 'IM_MAX_SOCKETS_PER_USER',
+  httpRateLimit: 'IM_HTTP_RATE_LIMIT',
+  httpAuthRateLimit: 'IM_HTTP_AUTH_RATE_LIMIT',
+  tokenMaxTtl: 'IM_TOKEN_MAX_TTL',
+  groupMaxMembers: 'IM_GROUP_MAX_MEMBERS',
+  replyMaxBytes: 'IM_REPLY_MAX_BYTES',
 };
 
 /**
@@ -69,12 +101,20 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
     throw new ConfigError(`${n('host')} must be a host name or IP address such as 0.0.0.0 or 127.0.0.1, got ${JSON.stringify(c.host)}`);
   }
   if (typeof c.dataDir !== 'string' || c.dataDir.length === 0) throw new ConfigError(`${n('dataDir')} must be a directory path (or ':memory:')`);
-  intRule(n('tokenTtl'), c.tokenTtl, 1, TEN_YEARS);
+  intRule(n('tokenMaxTtl'), c.tokenMaxTtl, 60, TEN_YEARS);
+  intRule(n('tokenTtl'), c.tokenTtl, 1, c.tokenMaxTtl);
   if (c.sessionPolicy !== 'multi' && c.sessionPolicy !== 'kick') {
     throw new ConfigError(`${n('sessionPolicy')} must be "multi" or "kick", got ${JSON.stringify(c.sessionPolicy)}`);
   }
   intRule(n('rateLimit'), c.rateLimit, 1, 1_000_000);
   intRule(n('rateBurst'), c.rateBurst, 1, 1_000_000);
+  intRule(n('httpRequestTimeout'), c.httpRequestTimeout, 1, 3600);
+  intRule(n('maxConnectionsPerIp'), c.maxConnectionsPerIp, 0, 1_000_000);
+  intRule(n('maxSocketsPerUser'), c.maxSocketsPerUser, 1, 10_000);
+  intRule(n('httpRateLimit'), c.httpRateLimit, 1, 100_000_000);
+  intRule(n('httpAuthRateLimit'), c.httpAuthRateLimit, 1, 100_000_000);
+  intRule(n('groupMaxMembers'), c.groupMaxMembers, 2, 1_000_000);
+  intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
   if (c.devAppId !== undefined && (typeof c.devAppId !== 'string' || !ID_PATTERN.test(c.devAppId))) {
     throw new ConfigError(`${n('devAppId')} must be 1-64 characters from A-Z a-z 0-9 _ - . @, got ${JSON.stringify(c.devAppId)}`);
   }
@@ -84,7 +124,21 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   return c;
 }
 
-const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set(['apiPort', 'socketPort', 'tokenTtl', 'rateLimit', 'rateBurst']);
+const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
+  'apiPort',
+  'socketPort',
+  'tokenTtl',
+  'rateLimit',
+  'rateBurst',
+  'httpRequestTimeout',
+  'maxConnectionsPerIp',
+  'maxSocketsPerUser',
+  'httpRateLimit',
+  'httpAuthRateLimit',
+  'tokenMaxTtl',
+  'groupMaxMembers',
+  'replyMaxBytes',
+]);
 
 /** Reads IM_* variables; unset or empty ones take the default. Throws ConfigError naming the variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {

@@ -47,7 +47,8 @@ export const SendPayload = Type.Object({
   clientMsgId: ClientMsgId,
   chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
   to: Id,
-  content: Type.String({ maxLength: 40000 }),
+  // No length here: the service checks bytes (41300), and the packet is capped by maxHttpBufferSize.
+  content: Type.String(),
   msgType: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   data: Type.Optional(Type.Unknown()),
 });

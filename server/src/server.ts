@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { guardHttpServer, guardedServerOptions } from './net/connection-guard';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './config';
 import { buildApi } from './http/api';
@@ -17,6 +18,8 @@ export interface ImServerOptions extends Partial<ServerConfig> {
   singlePort?: boolean;
   /** A storage other than SQLite in `dataDir`. */
   storage?: Storage;
+  /** ms an Engine.IO handshake has to complete the namespace connect (default 10 s; for tests). */
+  socketConnectTimeoutMs?: number;
 }
 
 export interface StartedServer {
@@ -35,9 +38,17 @@ export interface ImServer {
   stop(): Promise<void>;
 }
 
+/** Tokens are HS256 keyed by the app secret: a generated one has the hash's full 256 bits. */
+function generatedSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Engine.IO long-polls wait up to its ping interval (25 s) in silence: idle limits must exceed it. */
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
+
 function ensureDevApp(storage: Storage, config: ServerConfig): { appId: string; appSecret: string } {
   if (config.devAppId) {
-    const secret = config.devAppSecret ?? storage.getApp(config.devAppId)?.appSecret ?? randomBytes(18).toString('base64url');
+    const secret = config.devAppSecret ?? storage.getApp(config.devAppId)?.appSecret ?? generatedSecret();
     storage.upsertApp(config.devAppId, secret);
     storage.setDevApp(config.devAppId);
     return { appId: config.devAppId, appSecret: secret };
@@ -48,7 +59,7 @@ function ensureDevApp(storage: Storage, config: ServerConfig): { appId: string; 
     return { appId: existing.appId, appSecret: config.devAppSecret ?? existing.appSecret };
   }
   const appId = `dev_${randomBytes(6).toString('hex')}`;
-  const appSecret = config.devAppSecret ?? randomBytes(18).toString('base64url');
+  const appSecret = config.devAppSecret ?? generatedSecret();
   storage.upsertApp(appId, appSecret);
   storage.setDevApp(appId);
   return { appId, appSecret };
@@ -79,11 +90,31 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
     if (options.logger || level === 'error') console[level](`[comind-im-server] ${msg}`, err ?? '');
   };
-  const gateway = new Gateway({ sessionPolicy: config.sessionPolicy, rateLimit: config.rateLimit, rateBurst: config.rateBurst, log });
-  const service = new ImService(storage, config.tokenTtl, gateway);
+  const gateway = new Gateway({
+    sessionPolicy: config.sessionPolicy,
+    rateLimit: config.rateLimit,
+    rateBurst: config.rateBurst,
+    maxSocketsPerUser: config.maxSocketsPerUser,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    replyMaxBytes: config.replyMaxBytes,
+    connectTimeoutMs: options.socketConnectTimeoutMs,
+    log,
+  });
+  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway);
   let shuttingDown = false;
-  const api = buildApi(service, { logger: !!options.logger, isShuttingDown: () => shuttingDown });
   const singlePort = options.singlePort ?? (config.socketPort === config.apiPort && config.apiPort !== 0);
+  const requestTimeoutMs = config.httpRequestTimeout * 1000;
+  const api = buildApi(service, {
+    logger: !!options.logger,
+    isShuttingDown: () => shuttingDown,
+    requestTimeoutMs,
+    // Past the request timeout, so a stalled request is answered 408 rather than cut silently.
+    idleTimeoutMs: singlePort ? SOCKET_IDLE_TIMEOUT_MS : requestTimeoutMs + 5000,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    httpRateLimit: config.httpRateLimit,
+    httpAuthRateLimit: config.httpAuthRateLimit,
+    replyMaxBytes: config.replyMaxBytes,
+  });
   let socketHttp: HttpServer | undefined;
   let started = false;
   let stopped = false;
@@ -101,10 +132,11 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       if (singlePort) {
         gateway.attach(api.server, service);
       } else {
-        socketHttp = createServer((_req, res) => {
+        socketHttp = createServer(guardedServerOptions, (_req, res) => {
           res.writeHead(404, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ code: 40400, message: 'this port serves Socket.IO only; the HTTP API is on the API port' }));
         });
+        guardHttpServer(socketHttp, { maxConnectionsPerIp: config.maxConnectionsPerIp, requestTimeoutMs, idleTimeoutMs: SOCKET_IDLE_TIMEOUT_MS });
         gateway.attach(socketHttp, service);
         socketPort = await listen(socketHttp, config.socketPort, config.host);
       }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mintToken } from './auth';
+import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { GroupRecord, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import { groupConvId, privateConvId } from './storage/types';
@@ -29,10 +29,21 @@ export interface Group extends GroupRecord {
 }
 
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * What a reader cannot see: whitespace, control characters, zero-width and other format
+ * characters, and the Hangul fillers. The client (src/core/validate.ts) uses the same class.
+ */
+const INVISIBLE = /[\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]/g;
 
+/** True when `text` shows at least one character (U+200B or NUL alone is not a message). */
+export function hasVisibleText(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
+}
+
+/** Levels of nesting: each object or array is one level, an empty one too. */
 function depthOf(value: unknown, depth = 0): number {
   if (depth > LIMITS.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
-  let max = depth;
+  let max = depth + 1;
   for (const v of Object.values(value as Record<string, unknown>)) {
     max = Math.max(max, depthOf(v, depth + 1));
     if (max > LIMITS.DATA_DEPTH) break;
@@ -40,13 +51,62 @@ function depthOf(value: unknown, depth = 0): number {
   return max;
 }
 
+/** Binary (a Socket.IO attachment arrives as a Buffer) would be stored as {"type":"Buffer",...}. */
+function hasBinary(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object' || depth > LIMITS.DATA_DEPTH) return false;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
+  return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
+}
+
+/** Names and other short texts are stored as given: refuse what has no UTF-8 form. */
+function checkText(field: string, value: string | undefined): void {
+  if (value !== undefined && UNPAIRED_SURROGATE.test(value)) {
+    throw new ApiError(Code.INVALID_ARGUMENT, `${field}: must be valid Unicode text (it contains an unpaired surrogate)`);
+  }
+}
+
+export interface ServiceSettings {
+  /** Lifetime of tokens this server mints, seconds. */
+  tokenTtl: number;
+  /** The longest lifetime a presented token may claim, seconds. */
+  tokenMaxTtl: number;
+  groupMaxMembers: number;
+}
+
+/** Bytes a message adds to a reply, close to its JSON size without serialising its content. */
+function replySize(m: StoredMessage): number {
+  return 300 + Buffer.byteLength(m.content, 'utf8') + (m.data === null || m.data === undefined ? 0 : Buffer.byteLength(JSON.stringify(m.data), 'utf8'));
+}
+
+/**
+ * The longest run of `messages` (from the start, or from the end when `fromEnd`) within
+ * `maxBytes`; always at least one message, so a reader can page past any single message.
+ */
+export function withinBytes(messages: StoredMessage[], maxBytes: number, fromEnd = false): { messages: StoredMessage[]; bytes: number; cut: boolean } {
+  let bytes = 0;
+  let n = 0;
+  for (; n < messages.length; n++) {
+    const m = messages[fromEnd ? messages.length - 1 - n : n]!;
+    const size = replySize(m);
+    if (n > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+  }
+  const kept = fromEnd ? messages.slice(messages.length - n) : messages.slice(0, n);
+  return { messages: kept, bytes, cut: n < messages.length };
+}
+
 /** The rules of the IM domain, shared by the HTTP API and the socket gateway. */
 export class ImService {
   constructor(
     readonly storage: Storage,
-    private readonly tokenTtl: number,
+    private readonly settings: ServiceSettings,
     private readonly notifier: Notifier,
   ) {}
+
+  /** Checks a token (signature, app, lifetime cap); the claims are all the server trusts. */
+  verifyToken(token: unknown): TokenClaims {
+    return verifyToken(this.storage, token, this.settings.tokenMaxTtl);
+  }
 
   // ------------------------------------------------------------- apps and users
 
@@ -58,15 +118,20 @@ export class ImService {
 
   issueToken(appId: string, appSecret: string, userId: string, userName?: string): { token: string; userId: string; expiresAt: number } {
     this.checkApp(appId, appSecret);
+    checkText('userName', userName);
     const existing = this.storage.getUser(appId, userId);
     if (existing && !existing.valid) throw new ApiError(Code.USER_DISABLED, `user ${userId} is disabled (valid: false)`);
     const user = !existing || (userName !== undefined && userName !== existing.userName) ? this.storage.upsertUser(appId, userId, userName === undefined ? {} : { userName }) : existing;
-    const token = mintToken({ appId, appSecret, userId, userName: user.userName, ttlSeconds: this.tokenTtl });
-    return { token, userId, expiresAt: (Math.floor(Date.now() / 1000) + this.tokenTtl) * 1000 };
+    const ttl = this.settings.tokenTtl;
+    const token = mintToken({ appId, appSecret, userId, userName: user.userName, ttlSeconds: ttl });
+    return { token, userId, expiresAt: (Math.floor(Date.now() / 1000) + ttl) * 1000 };
   }
 
   registerUser(appId: string, appSecret: string, userId: string, patch: UserPatch): UserRecord {
     this.checkApp(appId, appSecret);
+    checkText('userName', patch.userName);
+    checkText('userImg', patch.userImg);
+    checkText('companyName', patch.companyName);
     const user = this.storage.upsertUser(appId, userId, patch);
     if (patch.valid === false) this.notifier.userDisabled(appId, userId);
     return user;
@@ -107,6 +172,14 @@ export class ImService {
     return group;
   }
 
+  /** IM_GROUP_MAX_MEMBERS: past it every message would reach more people than the server is sized for. */
+  private checkGroupSize(current: number, adding: number): void {
+    const max = this.settings.groupMaxMembers;
+    if (current + adding > max) {
+      throw new ApiError(Code.FORBIDDEN, `forbidden: a group has at most ${max} members (IM_GROUP_MAX_MEMBERS); it has ${current}, ${adding} more would be ${current + adding}`);
+    }
+  }
+
   private requireUsers(caller: Caller, ids: string[]): void {
     const missing = this.storage.missingUsers(caller.appId, ids);
     if (missing.length) throw new ApiError(Code.NOT_FOUND, `unknown users: ${missing.slice(0, 20).join(', ')}`);
@@ -118,8 +191,11 @@ export class ImService {
   }
 
   createGroup(caller: Caller, input: { name: string; description?: string; userIdList?: string[]; groupId?: string }): Group {
-    if (input.name.trim() === '') throw new ApiError(Code.INVALID_ARGUMENT, 'name: must contain a visible character');
+    if (!hasVisibleText(input.name)) throw new ApiError(Code.INVALID_ARGUMENT, 'name: must contain a visible character');
+    checkText('name', input.name);
+    checkText('description', input.description);
     const members = [...new Set(input.userIdList ?? [])].filter((id) => id !== caller.userId);
+    this.checkGroupSize(0, members.length + 1);
     this.requireUsers(caller, members);
     const groupId = input.groupId ?? `g_${randomBytes(12).toString('base64url').slice(0, 16)}`;
     if (this.storage.groupIdTaken(caller.appId, groupId)) {
@@ -144,8 +220,9 @@ export class ImService {
   }
 
   addMembers(caller: Caller, groupId: string, userIds: string[]): MemberRecord[] {
-    this.memberGroup(caller, groupId);
-    const ids = [...new Set(userIds)];
+    const group = this.memberGroup(caller, groupId);
+    const ids = [...new Set(userIds)].filter((id) => !this.storage.isMember(caller.appId, groupId, id));
+    this.checkGroupSize(group.memberCount, ids.length);
     this.requireUsers(caller, ids);
     const added = this.storage.addMembers(caller.appId, groupId, ids);
     if (added.length) this.notifyGroup(caller, groupId, 'members_added', added);
@@ -183,7 +260,7 @@ export class ImService {
     if (Buffer.byteLength(input.content, 'utf8') > LIMITS.CONTENT_BYTES) {
       throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
     }
-    if (msgType === 0 && input.content.trim().length === 0) throw new ApiError(Code.INVALID_ARGUMENT, 'content: a text message (msgType 0) needs some text');
+    if (msgType === 0 && !hasVisibleText(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: a text message (msgType 0) needs some visible text');
     // An unpaired UTF-16 surrogate has no UTF-8 form: SQLite would store U+FFFD instead, so the ack
     // and live copy would differ from history and sync, and an idempotent resend after a lost ack
     // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
@@ -191,6 +268,7 @@ export class ImService {
     const data = input.data === undefined ? null : input.data;
     if (data !== null) {
       if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
+      if (hasBinary(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: binary values are not allowed; upload the bytes as a file and send its URL');
       // Depth first: serialising a pathologically deep value could exhaust the stack.
       if (depthOf(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
       if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
@@ -224,33 +302,43 @@ export class ImService {
     );
   }
 
-  sync(caller: Caller, afterInboxSeq: number, limit: number): { messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number } {
+  /** At most `limit` messages and `maxBytes` of them (at least one); `hasMore` says to page on. */
+  sync(caller: Caller, afterInboxSeq: number, limit: number, maxBytes: number): { messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number; bytes: number } {
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
     const rows = this.storage.inboxAfter(caller.appId, caller.userId, afterInboxSeq, capped + 1);
-    return { messages: rows.slice(0, capped), hasMore: rows.length > capped, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId) };
+    const page = withinBytes(rows.slice(0, capped), maxBytes);
+    return { messages: page.messages, hasMore: page.cut || rows.length > capped, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId), bytes: page.bytes };
   }
 
-  groupHistory(caller: Caller, groupId: string, q: HistoryQuery): StoredMessage[] {
+  groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
     this.memberGroup(caller, groupId);
-    return this.storage.history(caller.appId, groupConvId(groupId), q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
+    return this.historyPage(caller, groupConvId(groupId), q, maxBytes);
   }
 
-  privateHistory(caller: Caller, peerId: string, q: HistoryQuery): StoredMessage[] {
-    return this.storage.history(caller.appId, privateConvId(caller.userId, peerId), q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
+  privateHistory(caller: Caller, peerId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
+    return this.historyPage(caller, privateConvId(caller.userId, peerId), q, maxBytes);
+  }
+
+  /** A history page within `maxBytes`: the messages nearest the cursor are the ones kept. */
+  private historyPage(caller: Caller, convId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
+    const rows = this.storage.history(caller.appId, convId, q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
+    // BACK pages are oldest first and end next to the cursor; FORWARD pages start there.
+    return withinBytes(rows, maxBytes, q.syncType === 'BACK').messages;
   }
 
   /** Validates a receipt; returns the original sender and what to tell them. */
   receipt(caller: Caller, messageId: string, status: 1 | 2, to?: string): { senderId: string; payload: Record<string, unknown> } {
+    // Who may see it comes first: a stranger gets the same answer whether or not the id exists,
+    // and never learns who sent it.
     const message = this.storage.getMessage(caller.appId, messageId);
-    if (!message) throw new ApiError(Code.NOT_FOUND, `message ${messageId} not found`);
-    if (to !== undefined && to !== message.from) throw new ApiError(Code.INVALID_ARGUMENT, `to: message ${messageId} was sent by ${message.from}, not ${to}`);
+    const visible =
+      !!message &&
+      (message.from === caller.userId ||
+        (message.chatType === 1 ? this.storage.isMember(caller.appId, message.to, caller.userId) : message.to === caller.userId));
+    if (!message || !visible) throw new ApiError(Code.NOT_FOUND, `message ${messageId} not found`);
     if (message.from === caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: you cannot send a receipt for your own message');
+    if (to !== undefined && to !== message.from) throw new ApiError(Code.INVALID_ARGUMENT, `to: message ${messageId} was sent by ${message.from}, not ${to}`);
     const convId = message.chatType === 1 ? groupConvId(message.to) : privateConvId(message.from, message.to);
-    if (message.chatType === 1) {
-      if (!this.storage.isMember(caller.appId, message.to, caller.userId)) throw new ApiError(Code.FORBIDDEN, 'forbidden: you are not a member of that group');
-    } else if (message.to !== caller.userId) {
-      throw new ApiError(Code.FORBIDDEN, 'forbidden: that message was not sent to you');
-    }
     if (status === 2) this.storage.markRead(caller.appId, caller.userId, convId, message.seq);
     return {
       senderId: message.from,
@@ -264,7 +352,10 @@ export class ImService {
 
   markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
     if (chatType === 1) this.memberGroup(caller, targetId);
+    else if (!this.storage.getUser(caller.appId, targetId)) throw new ApiError(Code.NOT_FOUND, `user ${targetId} not found`);
     const convId = chatType === 1 ? groupConvId(targetId) : privateConvId(caller.userId, targetId);
+    // Nothing to mark before the first message: no read row is written for it.
+    if (this.storage.lastSeq(caller.appId, convId) === 0) return { conversationId: `${chatType}:${targetId}`, readSeq: 0, unreadCount: 0 };
     const { readSeq, unreadCount } = this.storage.markRead(caller.appId, caller.userId, convId, seq);
     return { conversationId: `${chatType}:${targetId}`, readSeq, unreadCount };
   }

@@ -77,9 +77,19 @@ export function hasUnpairedSurrogate(text: string): boolean {
   return false;
 }
 
+/**
+ * What a reader cannot see: whitespace, control characters, zero-width and other format
+ * characters, and the Hangul fillers (the server refuses a text message of only these).
+ */
+const INVISIBLE = /[\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]/g;
+
+export function hasVisibleText(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
+}
+
 export function requireContent(method: string, value: unknown, msgType: number): string {
   if (typeof value !== 'string') throw invalid(method, `"content" must be a string, got ${describe(value)}.`);
-  if (msgType === 0 && value.trim().length === 0) throw invalid(method, '"content" is empty; a text message needs some text.');
+  if (msgType === 0 && !hasVisibleText(value)) throw invalid(method, '"content" is empty; a text message needs some visible text.');
   // Text with an unpaired UTF-16 surrogate (e.g. an emoji cut in half) has no UTF-8 form; the server refuses it.
   if (hasUnpairedSurrogate(value)) {
     throw invalid(method, '"content" contains an unpaired surrogate (half of an emoji or other character); send valid Unicode text.');
@@ -94,10 +104,10 @@ export function requireContent(method: string, value: unknown, msgType: number):
   return value;
 }
 
-/** Levels of nesting, counted as the server counts them; stops early once past the limit. */
+/** Levels of nesting as the server counts them (each object or array, an empty one too); stops early past the limit. */
 function depthOf(value: unknown, depth = 0): number {
   if (depth > Limits.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
-  let max = depth;
+  let max = depth + 1;
   for (const v of Object.values(value as Record<string, unknown>)) {
     max = Math.max(max, depthOf(v, depth + 1));
     if (max > Limits.DATA_DEPTH) break;

@@ -1,6 +1,6 @@
 import type { ImGroup, ImGroupChange, ImGroupMember } from '../core/protocol';
 import { SocketEvent } from '../core/protocol';
-import { describe, invalid, optionalString, requireId, requireObject } from '../core/validate';
+import { describe, hasVisibleText, invalid, optionalString, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
 
 /** A list of user ids as the server takes it: at most 500. */
@@ -25,7 +25,7 @@ export class Groups implements Feature {
   create(params: unknown): Promise<ImGroup> {
     const m = 'createGroup';
     const p = requireObject(m, params, '{ apiServer, name, description, userIdList }');
-    if (typeof p.name !== 'string' || !p.name.trim() || p.name.length > 100) {
+    if (typeof p.name !== 'string' || !hasVisibleText(p.name) || p.name.length > 100) {
       throw invalid(m, `"name" must be a non-empty string of at most 100 characters, got ${describe(p.name)}.`);
     }
     const body: Record<string, unknown> = { name: p.name, userIdList: idList(m, p.userIdList ?? []) };

@@ -24,6 +24,11 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     logger: false,
     rateLimit: 100000,
     rateBurst: 100000,
+    // Tests open hundreds of connections and mint hundreds of tokens from one address; the tests
+    // of these limits set them back.
+    httpRateLimit: 1_000_000,
+    httpAuthRateLimit: 1_000_000,
+    maxConnectionsPerIp: 0,
     ...overrides,
   } as Parameters<typeof createImServer>[0]);
   const info = await server.start();

@@ -143,9 +143,10 @@ const rows: Array<[group: string, build: () => Row[]]> = [
       expected: 40000,
     },
     {
+      // Not sent to the caller: 40400, the answer for an id that does not exist (no probing).
       threat: "impersonation: receipts for a message not sent to the caller, or the caller's own",
       run: async () => [(await call(mallory, 'receipt', { messageId: privateMsg.messageId, status: 1 })).code, (await call(alice, 'receipt', { messageId: privateMsg.messageId, status: 2 })).code],
-      expected: [40300, 40300],
+      expected: [40400, 40300],
     },
   ]],
   // ---------------------------------------------------------------- groups one is not in
@@ -180,7 +181,7 @@ const rows: Array<[group: string, build: () => Row[]]> = [
         (await http(server, 'GET', '/api/conversations', undefined, T.mallory)).body.data.filter((c: { targetId: string }) => c.targetId === groupId).length,
         received.mallory.filter((m) => m.to === groupId).length,
       ],
-      expected: [40300, 0, 0, 0],
+      expected: [40400, 0, 0, 0],
     },
     {
       threat: "a member (not owner) cannot remove others or dismiss",

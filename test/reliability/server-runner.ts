@@ -9,6 +9,9 @@ import path from 'node:path';
 import { createImServer, type ImServer } from '../../server/src';
 
 export type ServerMode = 'inprocess' | 'process';
+
+/** Load and chaos runs put every client on 127.0.0.1: limits per address and per user set aside. */
+const LOAD_LIMITS = { httpRateLimit: 1_000_000, httpAuthRateLimit: 1_000_000, maxConnectionsPerIp: 0 };
 export type StopKind = 'graceful' | 'kill';
 
 export interface RunnerOptions {
@@ -67,6 +70,7 @@ export class ServerRunner {
       devAppSecret: this.opts.appSecret,
       rateLimit: this.opts.rateLimit ?? 100000,
       rateBurst: this.opts.rateBurst ?? 100000,
+      ...LOAD_LIMITS,
       logger: false,
     });
     try {
@@ -94,6 +98,9 @@ export class ServerRunner {
         IM_DEV_APP_SECRET: this.opts.appSecret,
         IM_RATE_LIMIT: String(this.opts.rateLimit ?? 100000),
         IM_RATE_BURST: String(this.opts.rateBurst ?? 100000),
+        IM_HTTP_RATE_LIMIT: String(LOAD_LIMITS.httpRateLimit),
+        IM_HTTP_AUTH_RATE_LIMIT: String(LOAD_LIMITS.httpAuthRateLimit),
+        IM_MAX_CONNECTIONS_PER_IP: String(LOAD_LIMITS.maxConnectionsPerIp),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

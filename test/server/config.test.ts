@@ -18,6 +18,14 @@ describe('configFromEnv', () => {
       sessionPolicy: 'multi',
       rateLimit: 50,
       rateBurst: 100,
+      httpRequestTimeout: 15,
+      maxConnectionsPerIp: 256,
+      maxSocketsPerUser: 10,
+      httpRateLimit: 1200,
+      httpAuthRateLimit: 120,
+      tokenMaxTtl: 2592000,
+      groupMaxMembers: 10000,
+      replyMaxBytes: 1000000,
     });
     expect(configFromEnv({ IM_API_PORT: '', IM_HOST: '' })).toEqual(DEFAULT_CONFIG);
   });
@@ -35,6 +43,14 @@ describe('configFromEnv', () => {
         IM_SESSION_POLICY: 'kick',
         IM_RATE_LIMIT: '10',
         IM_RATE_BURST: '20',
+        IM_HTTP_REQUEST_TIMEOUT: '20',
+        IM_MAX_CONNECTIONS_PER_IP: '0',
+        IM_MAX_SOCKETS_PER_USER: '3',
+        IM_HTTP_RATE_LIMIT: '600',
+        IM_HTTP_AUTH_RATE_LIMIT: '30',
+        IM_TOKEN_MAX_TTL: '7200',
+        IM_GROUP_MAX_MEMBERS: '2000',
+        IM_REPLY_MAX_BYTES: '500000',
       }),
     ).toEqual({
       apiPort: 8000,
@@ -47,6 +63,14 @@ describe('configFromEnv', () => {
       sessionPolicy: 'kick',
       rateLimit: 10,
       rateBurst: 20,
+      httpRequestTimeout: 20,
+      maxConnectionsPerIp: 0,
+      maxSocketsPerUser: 3,
+      httpRateLimit: 600,
+      httpAuthRateLimit: 30,
+      tokenMaxTtl: 7200,
+      groupMaxMembers: 2000,
+      replyMaxBytes: 500000,
     });
   });
 

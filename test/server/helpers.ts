@@ -34,7 +34,7 @@ const running = new Set<TestServer>();
 export async function startServer(overrides: ImServerOptions = {}): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = ownDir ? mkdtempSync(path.join(tmpdir(), 'comind-im-test-')) : overrides.dataDir!;
-  const im = createImServer({ host: '127.0.0.1', apiPort: 0, socketPort: 0, dataDir, logger: false, rateLimit: 100_000, rateBurst: 100_000, ...overrides });
+  const im = createImServer({ host: '127.0.0.1', apiPort: 0, socketPort: 0, dataDir, logger: false, rateLimit: 100_000, rateBurst: 100_000, httpRateLimit: 1_000_000, httpAuthRateLimit: 1_000_000, maxConnectionsPerIp: 0, ...overrides });
   const info = await im.start();
   const server: TestServer = {
     apiUrl: info.apiUrl,

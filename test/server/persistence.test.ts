@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioV4 } from 'socket.io-client';
 import { mintToken } from '../../server/src';
+import { DEFAULT_CONFIG } from '../../server/src/config';
 import { buildApi } from '../../server/src/http/api';
 import { Gateway } from '../../server/src/realtime/gateway';
 import { ImService } from '../../server/src/service';
@@ -159,10 +160,20 @@ describe('shutting down', () => {
     storage.upsertApp('app', 'app-secret-1');
     storage.upsertUser('app', 'alice', {});
     storage.upsertUser('app', 'bob', {});
-    const gateway = new Gateway({ sessionPolicy: 'multi', rateLimit: 1000, rateBurst: 1000, log: () => undefined });
-    const service = new ImService(storage, 600, gateway);
+    const d = DEFAULT_CONFIG;
+    const gateway = new Gateway({ sessionPolicy: 'multi', rateLimit: 1000, rateBurst: 1000, maxSocketsPerUser: d.maxSocketsPerUser, maxConnectionsPerIp: 0, replyMaxBytes: d.replyMaxBytes, log: () => undefined });
+    const service = new ImService(storage, { tokenTtl: 600, tokenMaxTtl: d.tokenMaxTtl, groupMaxMembers: d.groupMaxMembers }, gateway);
     let shuttingDown = false;
-    const api = buildApi(service, { logger: false, isShuttingDown: () => shuttingDown });
+    const api = buildApi(service, {
+      logger: false,
+      isShuttingDown: () => shuttingDown,
+      requestTimeoutMs: d.httpRequestTimeout * 1000,
+      idleTimeoutMs: d.httpRequestTimeout * 1000,
+      maxConnectionsPerIp: 0,
+      httpRateLimit: d.httpRateLimit,
+      httpAuthRateLimit: d.httpAuthRateLimit,
+      replyMaxBytes: d.replyMaxBytes,
+    });
     const httpServer = createServer();
     gateway.attach(httpServer, service);
     await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));

@@ -388,9 +388,9 @@ describe('receipt', () => {
     await until(() => receipts.length === 1);
     expect(receipts[0]).toMatchObject({ messageId: ack.data.messageId, status: 2, from: m1, to: g.id, chatType: 1, seq: 1 });
     expect((await http(server, 'GET', '/api/conversations', undefined, t1)).body.data[0]).toMatchObject({ targetId: g.id, readSeq: 1, unreadCount: 0 });
-    // After leaving, no more receipts for that group.
+    // After leaving, no more receipts for that group: the message is as unknown as any other.
     await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, t1);
-    expect((await call(s1, 'receipt', { messageId: ack.data.messageId, status: 1 })).code).toBe(40300);
+    expect((await call(s1, 'receipt', { messageId: ack.data.messageId, status: 1 })).code).toBe(40400);
   });
 
   it('refuses receipts by the sender, by outsiders, naming the wrong sender, or for unknown messages', async () => {
@@ -398,8 +398,14 @@ describe('receipt', () => {
     const ack = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'x' });
     expect((await call(sb, 'receipt', { messageId: ack.data.messageId, status: 2, to: b })).code).toBe(40000); // wrong sender named
     expect((await call(sa, 'receipt', { messageId: ack.data.messageId, status: 2 })).code).toBe(40300); // own message
+    // An outsider learns nothing: the answer for a real id is the answer for a made-up one, and
+    // it does not name the sender.
     const outsider = await connect(server, await tokenFor(server, uniqueUser()));
-    expect((await call(outsider, 'receipt', { messageId: ack.data.messageId, status: 2 })).code).toBe(40300);
+    const real = await call(outsider, 'receipt', { messageId: ack.data.messageId, status: 2 });
+    const madeUp = await call(outsider, 'receipt', { messageId: 'no-such-message', status: 2 });
+    expect(real.code).toBe(40400);
+    expect(real.message.replace(ack.data.messageId, 'ID')).toBe(madeUp.message.replace('no-such-message', 'ID'));
+    expect(real.message).not.toContain(ack.data.from);
     expect((await call(sb, 'receipt', { messageId: 'no-such-message', status: 2 })).code).toBe(40400);
     for (const status of [0, 3, '2', null]) expect((await call(sb, 'receipt', { messageId: ack.data.messageId, status })).code).toBe(40000);
   });
@@ -418,7 +424,7 @@ describe('receipts (several in one packet)', () => {
     expect(res.code).toBe(0);
     expect(res.data.accepted).toEqual([m1.messageId, m2.messageId]);
     expect(res.data.refused.map((r: { messageId: string; code: number }) => [r.messageId, r.code])).toEqual([
-      [toC.messageId, 40300],
+      [toC.messageId, 40400], // not sent to the caller: as unknown as a made-up id
       ['no-such-message', 40400],
     ]);
     await until(() => got.length === 2);
@@ -616,9 +622,12 @@ describe('limits and sessions', () => {
     expect(results.find((r) => r.code === 42900)?.message).toMatch(/retry after \d+ ms/);
     const stored = await http(limited, 'GET', `/api/private/${b}/messages?limitSize=100`, undefined, tA);
     expect(stored.body.data).toHaveLength(accepted);
-    // Another connection has its own bucket; and the bucket refills.
+    // The bucket is the user's: another connection of the same user shares it (a fresh socket
+    // is no fresh burst), another user has their own; and the bucket refills.
     const other = await connect(limited, tA);
-    expect((await call(other, 'heartbeat', {})).code).toBe(0);
+    expect((await call(other, 'heartbeat', {})).code).toBe(42900);
+    const sb = await connect(limited, await tokenFor(limited, b));
+    expect((await call(sb, 'heartbeat', {})).code).toBe(0);
     await sleep(450);
     expect((await call(s, 'heartbeat', {})).code).toBe(0);
     await limited.stop();

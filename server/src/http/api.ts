@@ -1,6 +1,8 @@
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { verifyToken } from '../auth';
+import { createServer } from 'node:http';
+import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
 import { ApiError, Code, fail, ok } from '../errors';
 import * as S from '../schemas';
 import type { Caller, HistoryQuery, ImService } from '../service';
@@ -9,6 +11,26 @@ export interface ApiOptions {
   logger: boolean;
   /** While true every request is answered 50300, so load balancers and clients move elsewhere. */
   isShuttingDown: () => boolean;
+  /** ms a request (headers and body) may take. */
+  requestTimeoutMs: number;
+  /** ms a connection may stay silent (longer where Socket.IO long-polls on the same port). */
+  idleTimeoutMs: number;
+  /** Open connections per client address (0: no cap). */
+  maxConnectionsPerIp: number;
+  /** Requests per user per minute on the authenticated routes. */
+  httpRateLimit: number;
+  /** Requests per client address per minute on /api/token and /api/users (they take the app secret). */
+  httpAuthRateLimit: number;
+  /** Bytes of messages in one history reply. */
+  replyMaxBytes: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/** @fastify/rate-limit's answer, as our envelope (the error handler turns it into a 429). */
+function limited(what: string) {
+  return (_req: FastifyRequest, ctx: { max: number; after: string }) =>
+    new ApiError(Code.RATE_LIMITED, `rate limited: at most ${ctx.max} requests per minute ${what}; retry in ${ctx.after}`);
 }
 
 declare module 'fastify' {
@@ -47,6 +69,11 @@ function errorEnvelope(err: Error & { validation?: unknown; statusCode?: number;
 export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger,
+    serverFactory: (handler) => {
+      const server = createServer(guardedServerOptions, handler);
+      guardHttpServer(server, { maxConnectionsPerIp: opts.maxConnectionsPerIp, requestTimeoutMs: opts.requestTimeoutMs, idleTimeoutMs: opts.idleTimeoutMs });
+      return server;
+    },
     bodyLimit: 256 * 1024,
     // Bodies are checked as sent: "1" is not a number. Query strings are plain strings by schema.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -102,7 +129,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     if (typeof header === 'string' && header.trim() !== '' && token === undefined) {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: the Authorization header must be "Bearer <token>"');
     }
-    const claims = verifyToken(service.storage, token);
+    const claims = service.verifyToken(token);
     service.activeUser(claims.app, claims.sub);
     req.caller = { appId: claims.app, userId: claims.sub };
   };
@@ -111,59 +138,75 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
 
-  app.post<{ Body: S.TokenBody }>('/api/token', { schema: { body: S.TokenBody } }, async (req) => {
-    const b = req.body;
-    return ok(service.issueToken(b.appId, b.appSecret, b.userId, b.userName));
+  // The app-secret endpoints, limited per client address: guessing a secret is slow here.
+  void app.register(async (scope) => {
+    await scope.register(rateLimit, { max: opts.httpAuthRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/token and /api/users') });
+    scope.post<{ Body: S.TokenBody }>('/api/token', { schema: { body: S.TokenBody } }, async (req) => {
+      const b = req.body;
+      return ok(service.issueToken(b.appId, b.appSecret, b.userId, b.userName));
+    });
+
+    scope.post<{ Body: S.RegisterBody }>('/api/users', { schema: { body: S.RegisterBody } }, async (req) => {
+      const { appId, appSecret, userId, ...patch } = req.body;
+      return ok(service.registerUser(appId, appSecret, userId, patch));
+    });
   });
 
-  app.post<{ Body: S.RegisterBody }>('/api/users', { schema: { body: S.RegisterBody } }, async (req) => {
-    const { appId, appSecret, userId, ...patch } = req.body;
-    return ok(service.registerUser(appId, appSecret, userId, patch));
+  // Everything a user does, limited per user (after the token check) across these routes.
+  void app.register(async (scope) => {
+    await scope.register(rateLimit, {
+      max: opts.httpRateLimit,
+      timeWindow: MINUTE_MS,
+      hook: 'preHandler',
+      cache: 50_000,
+      keyGenerator: (req) => (req.caller ? `u:${req.caller.appId}:${req.caller.userId}` : `ip:${req.ip}`),
+      errorResponseBuilder: limited('per user'),
+    });
+
+    scope.get<{ Params: { userId: string } }>('/api/users/:userId', { ...authed, schema: { params: S.UserParams } }, async (req) =>
+      ok(service.getUser(who(req), req.params.userId)),
+    );
+
+    scope.post<{ Body: S.CreateGroupBody }>('/api/groups', { ...authed, schema: { body: S.CreateGroupBody } }, async (req) =>
+      ok(service.createGroup(who(req), req.body)),
+    );
+    scope.get('/api/groups', authed, async (req) => ok(service.listGroups(who(req))));
+    scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+      ok(service.groupInfo(who(req), req.params.groupId)),
+    );
+    scope.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+      ok(service.dismissGroup(who(req), req.params.groupId)),
+    );
+    scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+      ok(service.groupMembers(who(req), req.params.groupId)),
+    );
+    scope.post<{ Params: { groupId: string }; Body: S.MembersBody }>(
+      '/api/groups/:groupId/members',
+      { ...authed, schema: { params: S.GroupParams, body: S.MembersBody } },
+      async (req) => ok(service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
+    );
+    scope.delete<{ Params: { groupId: string; userId: string } }>(
+      '/api/groups/:groupId/members/:userId',
+      { ...authed, schema: { params: S.GroupMemberParams } },
+      async (req) => ok(service.removeMember(who(req), req.params.groupId, req.params.userId)),
+    );
+    scope.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
+      ok(service.leaveGroup(who(req), req.params.groupId)),
+    );
+    scope.get<{ Params: { groupId: string }; Querystring: S.HistoryQuery }>(
+      '/api/groups/:groupId/messages',
+      { ...authed, schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
+      async (req) => ok(service.groupHistory(who(req), req.params.groupId, history(req.query), opts.replyMaxBytes)),
+    );
+    scope.get<{ Params: { peerId: string }; Querystring: S.HistoryQuery }>(
+      '/api/private/:peerId/messages',
+      { ...authed, schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
+      async (req) => ok(service.privateHistory(who(req), req.params.peerId, history(req.query), opts.replyMaxBytes)),
+    );
+    scope.get('/api/conversations', authed, async (req) => ok(service.conversations(who(req))));
+    scope.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
+      ok(service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
+    );
   });
-
-  app.get<{ Params: { userId: string } }>('/api/users/:userId', { ...authed, schema: { params: S.UserParams } }, async (req) =>
-    ok(service.getUser(who(req), req.params.userId)),
-  );
-
-  app.post<{ Body: S.CreateGroupBody }>('/api/groups', { ...authed, schema: { body: S.CreateGroupBody } }, async (req) =>
-    ok(service.createGroup(who(req), req.body)),
-  );
-  app.get('/api/groups', authed, async (req) => ok(service.listGroups(who(req))));
-  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.groupInfo(who(req), req.params.groupId)),
-  );
-  app.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.dismissGroup(who(req), req.params.groupId)),
-  );
-  app.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.groupMembers(who(req), req.params.groupId)),
-  );
-  app.post<{ Params: { groupId: string }; Body: S.MembersBody }>(
-    '/api/groups/:groupId/members',
-    { ...authed, schema: { params: S.GroupParams, body: S.MembersBody } },
-    async (req) => ok(service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
-  );
-  app.delete<{ Params: { groupId: string; userId: string } }>(
-    '/api/groups/:groupId/members/:userId',
-    { ...authed, schema: { params: S.GroupMemberParams } },
-    async (req) => ok(service.removeMember(who(req), req.params.groupId, req.params.userId)),
-  );
-  app.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-    ok(service.leaveGroup(who(req), req.params.groupId)),
-  );
-  app.get<{ Params: { groupId: string }; Querystring: S.HistoryQuery }>(
-    '/api/groups/:groupId/messages',
-    { ...authed, schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
-    async (req) => ok(service.groupHistory(who(req), req.params.groupId, history(req.query))),
-  );
-  app.get<{ Params: { peerId: string }; Querystring: S.HistoryQuery }>(
-    '/api/private/:peerId/messages',
-    { ...authed, schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
-    async (req) => ok(service.privateHistory(who(req), req.params.peerId, history(req.query))),
-  );
-  app.get('/api/conversations', authed, async (req) => ok(service.conversations(who(req))));
-  app.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
-    ok(service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
-  );
   return app;
 }

@@ -1,27 +1,48 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { verifyToken } from '../auth';
 import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
 import type { Caller, ImService, Notifier } from '../service';
+import { AddressCounter } from '../net/connection-guard';
 import type { SendResult } from '../storage/types';
-import { TokenBucket } from './rate-limit';
+import type { TokenBucket } from './rate-limit';
+import { UserLimits } from './user-limits';
 
 export interface GatewayOptions {
   sessionPolicy: 'multi' | 'kick';
+  /** Events per second per user (across the user's sockets), and the burst. */
   rateLimit: number;
   rateBurst: number;
+  /** Sockets per user. */
+  maxSocketsPerUser: number;
+  /** Engine.IO sessions per client address (0: no cap). */
+  maxConnectionsPerIp: number;
+  /** Bytes of messages in one chat:sync reply. */
+  replyMaxBytes: number;
+  /** ms a handshake has to reach the namespace (default 10 s). */
+  connectTimeoutMs?: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
 }
 
 interface SocketState extends Caller {
   tokenExpiresAt?: number;
   tokenIssuedAt?: number;
+  /** The user's bucket, shared by all of the user's sockets. */
   bucket: TokenBucket;
   timers: Array<ReturnType<typeof setTimeout>>;
   userName: string;
 }
+
+/** A handshake must reach the namespace (and pass the token check) within this time. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Engine.IO sessions one address may have open before their namespace connect: a real client
+ * needs one for a few milliseconds; a flood of bare handshakes (no token needed) would pile up.
+ */
+const MAX_PENDING_PER_ADDRESS = 64;
+/** A sync reply costs one more event per this many bytes, so a flood of large syncs is slowed. */
+const BYTES_PER_TOKEN = 64 * 1024;
 
 type Ack = (res: Envelope) => void;
 
@@ -94,14 +115,28 @@ export class Gateway implements Notifier {
   private attached = false;
   private pendingSends: PendingSend[] = [];
   private flushScheduled = false;
+  private readonly limits: UserLimits;
+  /** Engine.IO sessions per address, and those of them not yet in the namespace. */
+  private readonly sessions: AddressCounter;
+  private readonly pending = new AddressCounter(0);
 
   constructor(private readonly opts: GatewayOptions) {
+    this.limits = new UserLimits(opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser);
+    this.sessions = new AddressCounter(opts.maxConnectionsPerIp);
     this.io = new Server({
       allowEIO3: true,
       cors: { origin: true, credentials: true },
       maxHttpBufferSize: 100_000,
       transports: ['websocket', 'polling'],
       serveClient: false,
+      connectTimeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      // Called for handshakes only (requests without a session id).
+      allowRequest: (req, callback) => {
+        const address = req.socket?.remoteAddress ?? 'unknown';
+        if (this.pending.count(address) >= MAX_PENDING_PER_ADDRESS) callback('too many unfinished handshakes from this address', false);
+        else if (opts.maxConnectionsPerIp > 0 && this.sessions.count(address) >= opts.maxConnectionsPerIp) callback('too many connections from this address', false);
+        else callback(null, true);
+      },
     });
   }
 
@@ -109,18 +144,49 @@ export class Gateway implements Notifier {
     this.service = service;
     this.io.attach(httpServer);
     this.attached = true;
+    this.io.engine.on('connection', (conn: { remoteAddress?: string; once(e: string, f: () => void): void; inNamespace?: boolean }) => {
+      const address = conn.remoteAddress ?? 'unknown';
+      this.sessions.enter(address);
+      this.pending.enter(address);
+      const leavePending = () => {
+        if (conn.inNamespace) return;
+        conn.inNamespace = true;
+        this.pending.leave(address);
+      };
+      (conn as unknown as { leavePending: () => void }).leavePending = leavePending;
+      // Socket.IO closes a session that has not joined by then, but a polling session's close
+      // waits for a poll that never comes (up to 30 s): it stops counting as pending on time.
+      setTimeout(leavePending, (this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) + 100).unref();
+      conn.once('close', () => {
+        leavePending();
+        this.sessions.leave(address);
+      });
+    });
     this.io.use((socket, next) => {
       try {
         if (this.shuttingDown) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: reconnect shortly');
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const token = auth?.token ?? socket.handshake.query.token;
-        const claims = verifyToken(service.storage, Array.isArray(token) ? token[0] : token);
+        const claims = service.verifyToken(Array.isArray(token) ? token[0] : token);
         const user = service.activeUser(claims.app, claims.sub);
+        const key = room(claims.app, claims.sub);
+        if (!this.limits.admit(key)) {
+          throw new ApiError(Code.RATE_LIMITED, `too many connections: user ${claims.sub} already has ${this.opts.maxSocketsPerUser} (IM_MAX_SOCKETS_PER_USER); close another device's connection first`);
+        }
+        // Also on the transport's close: a client gone during this check never gets 'disconnect'.
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          this.limits.release(key);
+        };
+        socket.once('disconnect', release);
+        socket.conn.once('close', release);
         const state: SocketState = {
           appId: claims.app,
           userId: claims.sub,
           userName: user.userName,
-          bucket: new TokenBucket(this.opts.rateLimit, this.opts.rateBurst),
+          bucket: this.limits.bucket(key),
           timers: [],
         };
         state.tokenExpiresAt = claims.exp * 1000;
@@ -148,6 +214,7 @@ export class Gateway implements Notifier {
     // Sends accepted before shutdown began are stored and answered before their sockets close.
     while (this.pendingSends.length) this.flushSends();
     for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
+    this.limits.close();
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
@@ -158,6 +225,7 @@ export class Gateway implements Notifier {
   }
 
   private onConnection(socket: Socket): void {
+    (socket.conn as unknown as { leavePending?: () => void }).leavePending?.();
     const s = this.state(socket);
     const userRoom = room(s.appId, s.userId);
     if (this.opts.sessionPolicy === 'kick') {
@@ -180,7 +248,12 @@ export class Gateway implements Notifier {
     this.scheduleTokenTimers(socket, s.tokenExpiresAt ?? 0, s.tokenIssuedAt ?? 0);
 
     this.handle(socket, 'chat:send', validators.send, (p, answer) => this.queueSend(socket, p, answer));
-    this.handle(socket, 'chat:sync', validators.sync, (p) => this.service.sync(s, p.afterInboxSeq, p.limit ?? 200));
+    this.handle(socket, 'chat:sync', validators.sync, (p) => {
+      const reply = this.service.sync(s, p.afterInboxSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+      // Charged by size: ten parallel syncs of large messages cost what their bytes cost.
+      s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
+      return { messages: reply.messages, hasMore: reply.hasMore, latestInboxSeq: reply.latestInboxSeq };
+    });
     this.handle(socket, 'receipt', validators.receipt, (p) => {
       const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
       this.io.to(room(s.appId, senderId)).emit('receipt', payload);
@@ -211,7 +284,7 @@ export class Gateway implements Notifier {
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
     this.handle(socket, 'token:renew', validators.renew, (p) => {
-      const claims = verifyToken(this.service.storage, p.token);
+      const claims = this.service.verifyToken(p.token);
       if (claims.app !== s.appId || claims.sub !== s.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the new token is for another user or app');
       this.clearTimers(socket);
       this.scheduleTokenTimers(socket, claims.exp * 1000, claims.iat * 1000);
