@@ -56,6 +56,17 @@ export const SyncPayload = Type.Object({
   afterInboxSeq: Type.Integer({ minimum: 0 }),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 });
+export const GroupStatesPayload = Type.Object({
+  /** Page on from the last groupId of the previous page. */
+  after: Type.Optional(Type.String({ maxLength: 64 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+});
+export const GroupSyncPayload = Type.Object({
+  groupId: Id,
+  /** Omitted: from where the caller joined. */
+  afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+});
 export const ReceiptPayload = Type.Object({
   messageId: Type.String({ minLength: 1, maxLength: 64 }),
   status: Type.Union([Type.Literal(1), Type.Literal(2)]),
@@ -76,5 +87,7 @@ export type HistoryQuery = Static<typeof HistoryQuery>;
 export type SendPayload = Static<typeof SendPayload>;
 export type SyncPayload = Static<typeof SyncPayload>;
 export type ReceiptPayload = Static<typeof ReceiptPayload>;
+export type GroupStatesPayload = Static<typeof GroupStatesPayload>;
+export type GroupSyncPayload = Static<typeof GroupSyncPayload>;
 export type ReceiptsPayload = Static<typeof ReceiptsPayload>;
 export type RenewPayload = Static<typeof RenewPayload>;

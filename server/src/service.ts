@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
-import type { GroupRecord, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { GroupRecord, GroupState, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import { groupConvId, privateConvId } from './storage/types';
 
 export const LIMITS = {
@@ -10,6 +10,7 @@ export const LIMITS = {
   DATA_DEPTH: 16,
   HISTORY_MAX: 100,
   SYNC_MAX: 500,
+  GROUP_STATES_MAX: 500,
   ID_LIST_MAX: 500,
 };
 
@@ -286,20 +287,15 @@ export class ImService {
       return { message, senderInboxSeq, deliveries: [], duplicate: true };
     }
 
-    let recipients: string[];
+    const msg = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data };
     if (input.chatType === 1) {
       this.memberGroup(caller, input.to);
-      recipients = this.storage.memberIds(caller.appId, input.to);
-    } else {
-      const peer = this.storage.getUser(caller.appId, input.to);
-      if (!peer) throw new ApiError(Code.NOT_FOUND, `recipient ${input.to} not found`);
-      recipients = [caller.userId, input.to];
+      // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
+      return { ...this.storage.sendMessage(caller.appId, msg, []), members: this.storage.memberIds(caller.appId, input.to) };
     }
-    return this.storage.sendMessage(
-      caller.appId,
-      { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data },
-      recipients,
-    );
+    const peer = this.storage.getUser(caller.appId, input.to);
+    if (!peer) throw new ApiError(Code.NOT_FOUND, `recipient ${input.to} not found`);
+    return this.storage.sendMessage(caller.appId, msg, [caller.userId, input.to]);
   }
 
   /** At most `limit` messages and `maxBytes` of them (at least one); `hasMore` says to page on. */
@@ -308,6 +304,28 @@ export class ImService {
     const rows = this.storage.inboxAfter(caller.appId, caller.userId, afterInboxSeq, capped + 1);
     const page = withinBytes(rows.slice(0, capped), maxBytes);
     return { messages: page.messages, hasMore: page.cut || rows.length > capped, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId), bytes: page.bytes };
+  }
+
+  /** The caller's groups (by id, after `after`) with their newest seq and the caller's joined seq. */
+  groupStates(caller: Caller, after: string, limit: number): { groups: GroupState[]; hasMore: boolean } {
+    const capped = Math.min(Math.max(limit, 1), LIMITS.GROUP_STATES_MAX);
+    const rows = this.storage.groupStates(caller.appId, caller.userId, after, capped + 1);
+    return { groups: rows.slice(0, capped), hasMore: rows.length > capped };
+  }
+
+  /**
+   * A group's messages after `afterSeq` (default: where the caller joined), for catch-up; members
+   * only. Bounded by count and bytes like chat:sync.
+   */
+  groupSync(caller: Caller, groupId: string, afterSeq: number | undefined, limit: number, maxBytes: number) {
+    this.group(caller, groupId);
+    const joinedSeq = this.storage.joinedSeq(caller.appId, groupId, caller.userId);
+    if (joinedSeq === undefined) throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
+    const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
+    const from = afterSeq ?? joinedSeq;
+    const rows = this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', from, capped + 1);
+    const page = withinBytes(rows.slice(0, capped), maxBytes);
+    return { messages: page.messages, hasMore: page.cut || rows.length > capped, lastSeq: this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq, bytes: page.bytes };
   }
 
   groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {

@@ -23,7 +23,10 @@ export interface ImMessage {
   data: MessageData;
   /** Position in its conversation; history pages by it. */
   seq: number;
-  /** Position in the receiving user's inbox; present on live and synced messages. */
+  /**
+   * Position in the receiving user's inbox, on private messages (live and synced). Group messages
+   * have none: they are read from the group's own sequence (`seq`).
+   */
   inboxSeq?: number;
 }
 
@@ -115,6 +118,10 @@ export interface SyncResult {
 export const SocketEvent = {
   SEND: 'chat:send',
   SYNC: 'chat:sync',
+  /** The user's groups with their newest seq and the user's joined seq (client → server). */
+  GROUPS: 'chat:groups',
+  /** One group's messages after a seq (client → server): group catch-up. */
+  GROUP_SYNC: 'chat:group-sync',
   RECEIPT: 'receipt',
   /** Several receipts of one status in one packet (client → server). */
   RECEIPTS: 'receipts',

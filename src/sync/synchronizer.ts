@@ -2,6 +2,7 @@ import type { Connection } from '../connection/connection';
 import type { ClientContext } from '../core/context';
 import { SocketEvent, type ImMessage, type SessionInfo, type SyncResult } from '../core/protocol';
 import { CursorStore } from './cursor-store';
+import { GroupCatchUp } from './group-catch-up';
 import { InboxSequencer } from './inbox-sequencer';
 
 const SYNC_PAGE = 200;
@@ -19,12 +20,14 @@ export interface SyncHooks {
 }
 
 /**
- * Inbox catch-up: after every session it pulls what was missed since the stored position, feeds
- * live and synced messages through the sequencer (exactly once, in order), and reports `ready`.
+ * Catch-up: after every session it pulls what was missed since the stored position, private
+ * messages from the user's inbox and group messages from each group's sequence, feeds live and
+ * synced messages through the sequencers (exactly once, in order), and reports `ready`.
  */
 export class Synchronizer {
   private readonly inbox: InboxSequencer;
   private readonly cursor: CursorStore;
+  private readonly groups: GroupCatchUp;
   private syncing = false;
   private syncAgain = false;
   private isReady = false;
@@ -38,6 +41,7 @@ export class Synchronizer {
   ) {
     this.inbox = new InboxSequencer((m) => this.deliver(m));
     this.cursor = new CursorStore(ctx, () => this.inbox.position, () => conn.session);
+    this.groups = new GroupCatchUp(ctx, conn, { claim: (m) => hooks.claim(m), deliver: (m) => this.emit(m) });
   }
 
   /** Caught up on the current connection: new sends go out at once. */
@@ -48,6 +52,7 @@ export class Synchronizer {
   /** The connection dropped: not in sync any more until the next catch-up. */
   lost(): void {
     this.isReady = false;
+    this.groups.lost();
   }
 
   /** After every (re)connect: restore the cursor, sync what was missed, then `caughtUp`. */
@@ -56,18 +61,24 @@ export class Synchronizer {
     if (this.owner !== owner) {
       // Another user on this client: their inbox has its own numbering.
       this.inbox.clear();
+      this.groups.clear();
       this.owner = owner;
     }
     const current = () => this.conn.session === session;
+    // A device that has synced before starts new groups where the user joined them.
+    let deviceKnown = true;
     if (this.inbox.position === undefined) {
       const stored = await this.cursor.read(session);
       if (!current()) return;
+      deviceKnown = stored !== undefined;
       // A device without a stored cursor starts at the present; older messages are in history.
       this.inbox.reset(stored ?? session.latestInboxSeq);
+      // Stored at once: the next run knows this device has synced (new groups then start at the join).
+      if (stored === undefined) this.cursor.save();
     }
     await this.hooks.restore();
     if (!current()) return;
-    const synced = await this.sync();
+    const synced = (await this.sync()) && current() && (await this.groups.catchUp(session, deviceKnown));
     if (!current() || !this.conn.connected) return;
     if (!synced) {
       // Connected but the sync failed (timed out): a fresh connection is the reliable retry.
@@ -81,14 +92,22 @@ export class Synchronizer {
   /** An `imchat` pushed by the server. */
   onLive(m: ImMessage): void {
     if (!m || typeof m !== 'object') return;
+    if (m.chatType === 1 && typeof m.inboxSeq !== 'number') {
+      this.groups.onLive(m);
+      return;
+    }
     const gap = this.accept(m);
     if (gap && this.isReady && !this.syncing) void this.sync();
   }
 
-  /** The ack of this device's own send: its inbox position is passed, without an `imchat`. */
+  /** The ack of this device's own send: its inbox (or group) position is passed, without an `imchat`. */
   acceptOwn(message: ImMessage): void {
-    if (typeof message.inboxSeq === 'number') this.inbox.accept({ inboxSeq: message.inboxSeq, message: null });
-    this.cursor.save();
+    if (typeof message.inboxSeq === 'number') {
+      this.inbox.accept({ inboxSeq: message.inboxSeq, message: null });
+      this.cursor.save();
+    } else if (message.chatType === 1) {
+      this.groups.acceptOwn(message);
+    }
   }
 
   /** Pulls inbox pages until the server has nothing newer. Returns false if the connection dropped. */
@@ -133,6 +152,10 @@ export class Synchronizer {
 
   private deliver(m: ImMessage): void {
     this.cursor.save();
+    this.emit(m);
+  }
+
+  private emit(m: ImMessage): void {
     this.ctx.events.emit('imchat', m);
     this.ctx.events.emit('message', m);
     this.hooks.delivered(m);

@@ -36,8 +36,11 @@ export class FakeSocket extends Bus implements SocketLike {
   connectCalls = 0;
   disconnectCalls = 0;
   emitted: Array<{ event: string; payload: unknown }> = [];
-  /** What the fake server does with each client event; default: no answer. */
-  handlers: Record<string, ServerHandler> = {};
+  /**
+   * What the fake server does with each client event; default: no answer, except that the user
+   * is in no group (catch-up lists groups after the inbox).
+   */
+  handlers: Record<string, ServerHandler> = { 'chat:groups': (_p, ack) => ack({ code: 0, message: 'ok', data: { groups: [], hasMore: false } }) };
   /** When false, connect() only records the call; the test decides the outcome. */
   autoAccept = true;
   session = { userId: 'me', userName: 'Me', appId: 'app', latestInboxSeq: 0, tokenExpiresAt: 0, serverTime: 0 };

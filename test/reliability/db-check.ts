@@ -1,8 +1,9 @@
 /**
  * Checks the server's database for broken invariants and lists them (empty list = consistent):
  * conversation seqs 1..last_seq without gaps, every user's inbox numbered 1..latest without gaps
- * and without a message twice, every message in its sender's inbox at its sender_inbox_seq and,
- * for private messages, in the recipient's inbox. Inboxes are read through the storage interface
+ * and without a message twice, every private message in its sender's inbox at its
+ * sender_inbox_seq and in the recipient's inbox, and no group message in any inbox (groups are
+ * read from their own sequence: read diffusion). Inboxes are read through the storage interface
  * (`inboxAfter`, the query `chat:sync` uses), so the check does not depend on how they are laid out.
  */
 import Database from 'better-sqlite3';
@@ -79,6 +80,10 @@ export function checkDatabase(dataDir: string, storage?: Storage): DbSummary {
     }
     for (const m of messages) {
       const sender = inboxOf.get(`${m.app_id}\u0000${m.from_id}`);
+      if (m.chat_type === 1) {
+        if (m.sender_inbox_seq !== 0 || sender?.has(m.message_id)) note(`group message ${m.message_id} is in an inbox (sender_inbox_seq ${m.sender_inbox_seq})`);
+        continue;
+      }
       if (sender?.get(m.message_id) !== m.sender_inbox_seq) {
         note(`message ${m.message_id}: sender ${m.from_id} has it at ${sender?.get(m.message_id)}, sender_inbox_seq says ${m.sender_inbox_seq}`);
       }

@@ -97,14 +97,22 @@ export async function runLoad(config: LoadConfig): Promise<LoadReport> {
     // ------------------------------------------------------------ connect everyone
     const received: Array<Map<string, number>> = users.map(() => new Map());
     const inboxSeen: Array<Set<number>> = users.map(() => new Set());
+    // Group messages have no inbox position (read diffusion): their seqs per group instead.
+    const groupSeen: Array<Map<string, Set<number>>> = users.map(() => new Map());
+    const seeGroup = (i: number, groupId: string, seq: number) => {
+      const seen = groupSeen[i]!.get(groupId) ?? new Set<number>();
+      seen.add(seq);
+      groupSeen[i]!.set(groupId, seen);
+    };
     const latest: number[] = new Array(config.clients).fill(0);
     const connectStart = Date.now();
     await pool(users, 100, async (_u, i) => {
       const socket = io(runner.socketUrl, { auth: { token: tokens[i] }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20000 });
       sockets[i] = socket;
-      socket.on('imchat', (m: { messageId: string; inboxSeq: number }) => {
+      socket.on('imchat', (m: { messageId: string; inboxSeq?: number; chatType: number; to: string; seq: number }) => {
         received[i]!.set(m.messageId, (received[i]!.get(m.messageId) ?? 0) + 1);
-        inboxSeen[i]!.add(m.inboxSeq);
+        if (typeof m.inboxSeq === 'number') inboxSeen[i]!.add(m.inboxSeq);
+        else if (m.chatType === 1) seeGroup(i, m.to, m.seq);
       });
       socket.on('disconnect', (reason) => {
         if (reason !== 'io client disconnect') problems.push(`client ${i} disconnected: ${reason}`);
@@ -146,7 +154,8 @@ export async function runLoad(config: LoadConfig): Promise<LoadReport> {
             continue;
           }
           stored.push({ messageId: ack.data.messageId, from: i, chatType: m.chatType, to: m.to });
-          inboxSeen[i]!.add(ack.data.inboxSeq);
+          if (typeof ack.data.inboxSeq === 'number') inboxSeen[i]!.add(ack.data.inboxSeq);
+          else seeGroup(i, m.to, ack.data.seq);
         }
       }),
     );
@@ -189,6 +198,15 @@ export async function runLoad(config: LoadConfig): Promise<LoadReport> {
       if (seen.size !== latest[i]) problems.push(`client ${i}: saw ${seen.size} inbox seqs, latest is ${latest[i]}`);
     });
     if (inboxGaps) problems.push(`${inboxGaps} inbox seqs never seen live`);
+    // Each member saw every seq of each of its groups, live or as its own ack: 1..last, no gap.
+    for (const g of groups) {
+      const last = stored.filter((m) => m.chatType === 1 && m.to === g.id).length;
+      for (const r of g.members) {
+        const seen = groupSeen[r]!.get(g.id) ?? new Set<number>();
+        for (let s = 1; s <= last; s++) if (!seen.has(s)) inboxGaps++;
+        if (seen.size !== last) problems.push(`client ${r}: saw ${seen.size} seqs of group ${g.id}, it has ${last}`);
+      }
+    }
     if (errors.length) problems.push(`${errors.length} sends failed, e.g. ${errors.slice(0, 3).join('; ')}`);
 
     for (const s of sockets) s.disconnect();

@@ -70,21 +70,27 @@ describe('group:changed', () => {
 });
 
 describe('group messages follow membership', () => {
-  it('members get each message with their own inboxSeq; removed and left members stop getting them; rejoined ones get new ones only', async () => {
+  it('members get each message live and from the group sequence after they joined; removed and left members stop; rejoined ones get new ones only', async () => {
     const [owner, b, c] = await Promise.all(['owner', 'b', 'c'].map(person));
-    // Give b an inbox history first, so inboxSeq differs from seq.
     await call(owner.socket, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b.id, content: 'private first' });
     const g = (await http(server, 'POST', '/api/groups', { name: 'Flow', userIdList: [b.id, c.id] }, owner.token)).body.data;
     const send = (p: Person, content: string) => call(p.socket, 'chat:send', { clientMsgId: cid(), chatType: 1, to: g.id, content });
+    const groupSync = (p: Person, afterSeq?: number) => call(p.socket, 'chat:group-sync', afterSeq === undefined ? { groupId: g.id } : { groupId: g.id, afterSeq });
 
     const m1 = await send(owner, 'hello all');
-    expect(m1.data).toMatchObject({ chatType: 1, to: g.id, seq: 1, inboxSeq: 2, fromName: 'owner' });
+    // Read diffusion: a group message has a seq in the group and no inbox position.
+    expect(m1.data).toMatchObject({ chatType: 1, to: g.id, seq: 1, fromName: 'owner' });
+    expect(m1.data.inboxSeq).toBeUndefined();
     await until(() => b.chats.length === 2 && c.chats.length === 1, 5000, 'group message delivered');
-    expect(b.chats[1]).toMatchObject({ messageId: m1.data.messageId, seq: 1, inboxSeq: 2 });
-    expect(c.chats[0]).toMatchObject({ messageId: m1.data.messageId, seq: 1, inboxSeq: 1 });
+    expect(b.chats[1]).toMatchObject({ messageId: m1.data.messageId, seq: 1 });
+    expect(c.chats[0]).toMatchObject({ messageId: m1.data.messageId, seq: 1 });
+    // Nothing of it is in anyone's inbox.
+    expect((await call(b.socket, 'chat:sync', { afterInboxSeq: 0 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['private first']);
+    expect((await groupSync(c)).data).toMatchObject({ lastSeq: 1, joinedSeq: 0, hasMore: false, messages: [{ messageId: m1.data.messageId }] });
 
     await http(server, 'DELETE', `/api/groups/${g.id}/members/${c.id}`, undefined, owner.token);
     expect((await send(c, 'still here?')).code).toBe(40300);
+    expect((await groupSync(c)).code).toBe(40300);
     await send(b, 'c is gone');
     await until(() => owner.chats.length === 1);
     await sleep(50);
@@ -93,9 +99,12 @@ describe('group messages follow membership', () => {
     await http(server, 'POST', `/api/groups/${g.id}/members`, { userIdList: [c.id] }, b.token);
     await send(owner, 'welcome back');
     await until(() => c.chats.length === 2);
-    expect(c.chats[1]).toMatchObject({ content: 'welcome back', seq: 3, inboxSeq: 2 });
-    const cSync = await call(c.socket, 'chat:sync', { afterInboxSeq: 0 });
-    expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['hello all', 'welcome back']);
+    expect(c.chats[1]).toMatchObject({ content: 'welcome back', seq: 3 });
+    // Rejoined at seq 2: catch-up starts after it, the message sent while away is not there.
+    const cSync = await groupSync(c);
+    expect(cSync.data.joinedSeq).toBe(2);
+    expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['welcome back']);
+    expect((await call(c.socket, 'chat:groups', {})).data.groups).toEqual([{ groupId: g.id, lastSeq: 3, joinedSeq: 2 }]);
 
     await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, b.token);
     expect((await send(b, 'after leaving')).code).toBe(40300);
@@ -103,6 +112,7 @@ describe('group messages follow membership', () => {
     await until(() => c.chats.length === 3);
     await sleep(50);
     expect(b.chats.map((m) => m.content)).toEqual(['private first', 'hello all', 'welcome back']);
+    expect((await call(b.socket, 'chat:groups', {})).data.groups).toEqual([]);
 
     await http(server, 'DELETE', `/api/groups/${g.id}`, undefined, owner.token);
     expect((await send(owner, 'into the void')).code).toBe(40400);
@@ -111,7 +121,7 @@ describe('group messages follow membership', () => {
     expect(resend.data.messageId).toBe(m1.data.messageId);
   });
 
-  it('fan-out: a 300-member group send reaches every connected member once, each with its own inboxSeq', async () => {
+  it('fan-out: a 300-member group send reaches every connected member once, and costs no row per member', async () => {
     const owner = await person('big');
     const ids: string[] = [];
     for (let i = 0; i < 299; i++) {
@@ -122,13 +132,18 @@ describe('group messages follow membership', () => {
     const listeners = await Promise.all(ids.slice(0, 20).map(async (id) => ({ id, chats: collect(await connect(server, await tokenFor(server, id)), 'imchat') })));
     const g = (await http(server, 'POST', '/api/groups', { name: 'Big', userIdList: ids }, owner.token)).body.data;
     expect(g.memberCount).toBe(300);
+    const db = (server.im.storage as unknown as { db: { prepare(sql: string): { get(): { n: number } } } }).db;
+    const changes = () => db.prepare('SELECT total_changes() AS n').get().n;
+    const before = changes();
     for (let i = 0; i < 5; i++) expect((await call(owner.socket, 'chat:send', { clientMsgId: cid(), chatType: 1, to: g.id, content: `big ${i}` })).code).toBe(0);
+    // Per message: the message row, the conversation counter and the sender's read position.
+    expect(changes() - before).toBeLessThanOrEqual(5 * 3);
     await until(() => listeners.every((l) => l.chats.length === 5), 5000, 'fan-out');
-    for (const l of listeners) expect(l.chats.map((m) => [m.seq, m.inboxSeq])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
-    // Members who were offline have it in their inbox.
+    for (const l of listeners) expect(l.chats.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    // Members who were offline catch up from the group's sequence.
     const offline = ids[250]!;
     const s = await connect(server, await tokenFor(server, offline));
-    expect(s.session.latestInboxSeq).toBe(5);
-    expect((await call(s, 'chat:sync', { afterInboxSeq: 3 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['big 3', 'big 4']);
+    expect(s.session.latestInboxSeq).toBe(0);
+    expect((await call(s, 'chat:group-sync', { groupId: g.id, afterSeq: 3 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['big 3', 'big 4']);
   }, 20000);
 });

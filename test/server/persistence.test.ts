@@ -26,7 +26,7 @@ describe('persistence', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('users, groups, messages, read positions and inbox sequences survive a restart', async () => {
+  it('users, groups, messages, read positions and group sequences survive a restart', async () => {
     const a = uniqueUser();
     const b = uniqueUser();
     const first = await startTestServer({ dataDir: dir });
@@ -49,11 +49,13 @@ describe('persistence', () => {
       expect(history.body.data.map((m: { messageId: string }) => m.messageId)).toEqual(acked.map((m) => m.messageId));
       const conv = (await http(second, 'GET', '/api/conversations', undefined, tB)).body.data[0];
       expect(conv).toMatchObject({ targetId: group.id, readSeq: 2, unreadCount: 1 });
+      // The group's sequence (what members catch up from) is kept.
       const sb = await connect(second, tB);
-      expect(sb.session.latestInboxSeq).toBe(3);
+      expect((await call(sb, 'chat:groups', {})).data.groups).toEqual([{ groupId: group.id, lastSeq: 3, joinedSeq: 0 }]);
       const sa2 = await connect(second, tA);
       const next = await call(sa2, 'chat:send', { clientMsgId: cid(), chatType: 1, to: group.id, content: 'after' });
-      expect(next.data).toMatchObject({ seq: 4, inboxSeq: 4 });
+      expect(next.data).toMatchObject({ seq: 4 });
+      expect((await call(sb, 'chat:group-sync', { groupId: group.id, afterSeq: 2 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['before 3', 'after']);
       // An idempotent resend from before the restart still returns the original.
       const resend = await call(sa2, 'chat:send', { clientMsgId: acked[0].clientMsgId, chatType: 1, to: group.id, content: 'before 1' });
       expect(resend.data.messageId).toBe(acked[0].messageId);

@@ -43,6 +43,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_PENDING_PER_ADDRESS = 64;
 /** A sync reply costs one more event per this many bytes, so a flood of large syncs is slowed. */
 const BYTES_PER_TOKEN = 64 * 1024;
+/**
+ * Online members a group message is emitted to per event-loop turn. Socket.IO encodes the packet
+ * once per emit; between chunks other work (acks, /health, other groups) gets its turn.
+ */
+const FANOUT_CHUNK = 1000;
 
 type Ack = (res: Envelope) => void;
 
@@ -69,6 +74,8 @@ const validators = {
   sync: compile<S.SyncPayload>(S.SyncPayload),
   receipt: compile<S.ReceiptPayload>(S.ReceiptPayload),
   receipts: compile<S.ReceiptsPayload>(S.ReceiptsPayload),
+  groupStates: compile<S.GroupStatesPayload>(S.GroupStatesPayload),
+  groupSync: compile<S.GroupSyncPayload>(S.GroupSyncPayload),
   renew: compile<S.RenewPayload>(S.RenewPayload),
 };
 
@@ -144,19 +151,22 @@ export class Gateway implements Notifier {
     this.service = service;
     this.io.attach(httpServer);
     this.attached = true;
-    this.io.engine.on('connection', (conn: { remoteAddress?: string; once(e: string, f: () => void): void; inNamespace?: boolean }) => {
+    this.io.engine.on('connection', (conn: { remoteAddress?: string; once(e: string, f: () => void): void }) => {
       const address = conn.remoteAddress ?? 'unknown';
       this.sessions.enter(address);
       this.pending.enter(address);
+      let pending = true;
+      // Socket.IO closes a session that has not joined by then, but a polling session's close
+      // waits for a poll that never comes (up to 30 s): it stops counting as pending on time.
+      const timer = setTimeout(() => leavePending(), (this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) + 100);
+      timer.unref();
       const leavePending = () => {
-        if (conn.inNamespace) return;
-        conn.inNamespace = true;
+        if (!pending) return;
+        pending = false;
+        clearTimeout(timer);
         this.pending.leave(address);
       };
       (conn as unknown as { leavePending: () => void }).leavePending = leavePending;
-      // Socket.IO closes a session that has not joined by then, but a polling session's close
-      // waits for a poll that never comes (up to 30 s): it stops counting as pending on time.
-      setTimeout(leavePending, (this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) + 100).unref();
       conn.once('close', () => {
         leavePending();
         this.sessions.leave(address);
@@ -253,6 +263,16 @@ export class Gateway implements Notifier {
       // Charged by size: ten parallel syncs of large messages cost what their bytes cost.
       s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
       return { messages: reply.messages, hasMore: reply.hasMore, latestInboxSeq: reply.latestInboxSeq };
+    });
+    this.handle(socket, 'chat:groups', validators.groupStates, (p) => {
+      const page = this.service.groupStates(s, p.after ?? '', p.limit ?? 500);
+      s.bucket.charge(Math.floor(page.groups.length / 100));
+      return page;
+    });
+    this.handle(socket, 'chat:group-sync', validators.groupSync, (p) => {
+      const reply = this.service.groupSync(s, p.groupId, p.afterSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+      s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
+      return { messages: reply.messages, hasMore: reply.hasMore, lastSeq: reply.lastSeq, joinedSeq: reply.joinedSeq };
     });
     this.handle(socket, 'receipt', validators.receipt, (p) => {
       const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
@@ -391,7 +411,7 @@ export class Gateway implements Notifier {
         } catch (err) {
           // Stored: the ack must still go out, or the client would resend into a duplicate answer.
           this.opts.log('error', 'delivering a stored message failed', err);
-          ack = { ...result.message, inboxSeq: result.senderInboxSeq };
+          ack = result.senderInboxSeq > 0 ? { ...result.message, inboxSeq: result.senderInboxSeq } : { ...result.message };
         }
         item.answer(ok(ack));
       } else if (error instanceof ApiError) {
@@ -406,7 +426,9 @@ export class Gateway implements Notifier {
   /** Emits a stored message to its online recipients; returns the sender's ack. */
   private deliver(socket: Socket, result: SendResult): unknown {
     const s = this.state(socket);
-    if (!result.duplicate) {
+    if (!result.duplicate && result.members) {
+      this.fanOutGroup(s.appId, result.members, result.message, socket.id);
+    } else if (!result.duplicate) {
       // Each recipient gets its own inboxSeq; the sending socket gets the ack instead. Offline
       // recipients are skipped before building and encoding a packet nobody would receive.
       const rooms = this.io.sockets.adapter.rooms;
@@ -417,7 +439,27 @@ export class Gateway implements Notifier {
         else this.io.to(room(s.appId, d.userId)).emit('imchat', payload);
       }
     }
-    return { ...result.message, inboxSeq: result.senderInboxSeq };
+    // A group message has no inbox position (read diffusion), unless it predates that.
+    return result.senderInboxSeq > 0 ? { ...result.message, inboxSeq: result.senderInboxSeq } : { ...result.message };
+  }
+
+  /**
+   * One packet for every online member (the same for all: no per-member inboxSeq), in chunks of
+   * FANOUT_CHUNK rooms with a turn of the event loop between them. The sending socket is left out;
+   * the sender's other devices get it. Offline members catch up from the group's sequence.
+   */
+  private fanOutGroup(appId: string, members: readonly string[], message: unknown, senderSocketId: string): void {
+    const rooms = this.io.sockets.adapter.rooms;
+    const online: string[] = [];
+    for (const id of members) {
+      const r = room(appId, id);
+      if (rooms.has(r)) online.push(r);
+    }
+    const emitFrom = (start: number) => {
+      this.io.to(online.slice(start, start + FANOUT_CHUNK)).except(senderSocketId).emit('imchat', message);
+      if (start + FANOUT_CHUNK < online.length) setImmediate(() => emitFrom(start + FANOUT_CHUNK));
+    };
+    if (online.length) emitFrom(0);
   }
 
   private kick(socket: Socket, reason: string): void {

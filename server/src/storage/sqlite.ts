@@ -6,6 +6,7 @@ import type {
   AppRecord,
   ConversationRecord,
   GroupRecord,
+  GroupState,
   MemberRecord,
   NewMessage,
   SendResult,
@@ -158,6 +159,15 @@ export const MIGRATIONS: Migration[] = [
     }
     db.exec('DROP TABLE inbox; ALTER TABLE users DROP COLUMN inbox_seq;');
   },
+  // 3: read diffusion for groups. A group message is no longer written into every member's inbox
+  // (O(members) rows per message); members read the group's own sequence after the position they
+  // joined at. Messages up to now stay reachable through the inboxes that hold them, so members
+  // start reading the group's sequence after its present last_seq.
+  `
+  ALTER TABLE group_members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE group_members SET joined_seq = COALESCE(
+    (SELECT c.last_seq FROM conversations c WHERE c.app_id = group_members.app_id AND c.conv_id = 'g:' || group_members.group_id), 0);
+  `,
 ];
 
 /** Brings a database to `target` (default: the newest schema), one transaction per step. */
@@ -231,6 +241,8 @@ function toMessage(r: MessageRow): StoredMessage {
 }
 
 const USER_CACHE_MAX = 50_000;
+/** Groups whose member lists are kept (a 10,000-member list is ~0.5 MB). */
+const MEMBER_CACHE_MAX = 1_000;
 /** A second of writes is a few MB of WAL at most, which a PASSIVE checkpoint copies in milliseconds. */
 const CHECKPOINT_INTERVAL_MS = 1000;
 
@@ -269,6 +281,7 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly users = new Map<string, UserRecord>();
+  private readonly memberCache = new Map<string, string[]>();
   private readonly checkpointer?: Checkpointer;
   private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
 
@@ -342,13 +355,25 @@ export class SqliteStorage implements Storage {
          WHERE gm.app_id = ? AND gm.user_id = ? AND g.dismissed_at IS NULL ORDER BY g.created_at DESC, g.group_id`,
       ),
       isMember: p('SELECT 1 FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
+      joinedSeq: p('SELECT joined_seq FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
+      // Each group of a user with how far it has got and where the user came in, by group id.
+      groupStates: p(
+        `SELECT gm.group_id, gm.joined_seq, COALESCE(c.last_seq, 0) AS last_seq
+         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
+         LEFT JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
+         WHERE gm.app_id = ? AND gm.user_id = ? AND gm.group_id > ? ORDER BY gm.group_id LIMIT ?`,
+      ),
       members: p(
         `SELECT gm.user_id, gm.role, gm.joined_at, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img
          FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
          WHERE gm.app_id = ? AND gm.group_id = ? ORDER BY gm.role = 'owner' DESC, gm.joined_at, gm.user_id`,
       ),
       memberIds: p('SELECT user_id FROM group_members WHERE app_id = ? AND group_id = ?'),
-      addMember: p('INSERT OR IGNORE INTO group_members (app_id, group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)'),
+      // A member reads the group's messages after the seq it had when they joined.
+      addMember: p(
+        `INSERT OR IGNORE INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq)
+         VALUES (@app, @group, @user, @role, @now, COALESCE((SELECT last_seq FROM conversations WHERE app_id = @app AND conv_id = 'g:' || @group), 0))`,
+      ),
       removeMember: p("DELETE FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ? AND role <> 'owner'"),
       dismiss: p('UPDATE groups SET dismissed_at = ? WHERE app_id = ? AND group_id = ?'),
       deleteMembers: p('DELETE FROM group_members WHERE app_id = ? AND group_id = ?'),
@@ -482,9 +507,10 @@ export class SqliteStorage implements Storage {
     const now = Date.now();
     this.db.transaction(() => {
       this.stmt.insertGroup!.run(appId, group.groupId, group.name, group.description, group.ownerId, now);
-      this.stmt.addMember!.run(appId, group.groupId, group.ownerId, 'owner', now);
-      for (const id of memberIds) if (id !== group.ownerId) this.stmt.addMember!.run(appId, group.groupId, id, 'member', now);
+      this.stmt.addMember!.run({ app: appId, group: group.groupId, user: group.ownerId, role: 'owner', now });
+      for (const id of memberIds) if (id !== group.ownerId) this.stmt.addMember!.run({ app: appId, group: group.groupId, user: id, role: 'member', now });
     })();
+    this.memberCache.delete(`${appId}\u0000${group.groupId}`);
     return this.getGroup(appId, group.groupId)!;
   }
 
@@ -512,7 +538,15 @@ export class SqliteStorage implements Storage {
   }
 
   memberIds(appId: string, groupId: string): string[] {
-    return (this.stmt.memberIds!.all(appId, groupId) as Array<{ user_id: string }>).map((r) => r.user_id);
+    // Every group message fans out to its members; the list changes only through this storage.
+    const key = `${appId}\u0000${groupId}`;
+    let ids = this.memberCache.get(key);
+    if (!ids) {
+      ids = Object.freeze((this.stmt.memberIds!.all(appId, groupId) as Array<{ user_id: string }>).map((r) => r.user_id)) as string[];
+      if (this.memberCache.size >= MEMBER_CACHE_MAX) this.memberCache.clear();
+      this.memberCache.set(key, ids);
+    }
+    return ids;
   }
 
   addMembers(appId: string, groupId: string, userIds: string[]): string[] {
@@ -520,34 +554,53 @@ export class SqliteStorage implements Storage {
     const added: string[] = [];
     this.db.transaction(() => {
       for (const id of userIds) {
-        if (this.stmt.addMember!.run(appId, groupId, id, 'member', now).changes > 0) added.push(id);
+        if (this.stmt.addMember!.run({ app: appId, group: groupId, user: id, role: 'member', now }).changes > 0) added.push(id);
       }
     })();
+    this.memberCache.delete(`${appId}\u0000${groupId}`);
     return added;
   }
 
   removeMember(appId: string, groupId: string, userId: string): boolean {
+    this.memberCache.delete(`${appId}\u0000${groupId}`);
     return this.stmt.removeMember!.run(appId, groupId, userId).changes > 0;
   }
 
   dismissGroup(appId: string, groupId: string): void {
+    this.memberCache.delete(`${appId}\u0000${groupId}`);
     this.db.transaction(() => {
       this.stmt.dismiss!.run(Date.now(), appId, groupId);
       this.stmt.deleteMembers!.run(appId, groupId);
     })();
   }
 
+  joinedSeq(appId: string, groupId: string, userId: string): number | undefined {
+    return (this.stmt.joinedSeq!.get(appId, groupId, userId) as { joined_seq: number } | undefined)?.joined_seq;
+  }
+
+  groupStates(appId: string, userId: string, afterGroupId: string, limit: number): GroupState[] {
+    return (this.stmt.groupStates!.all(appId, userId, afterGroupId, limit) as Array<{ group_id: string; joined_seq: number; last_seq: number }>).map((r) => ({
+      groupId: r.group_id,
+      joinedSeq: r.joined_seq,
+      lastSeq: r.last_seq,
+    }));
+  }
+
   private readonly sendTx = (appId: string, convId: string, msg: NewMessage, recipients: string[]): SendResult => {
     const now = Date.now();
     const messageId = randomUUID();
     const seq = (this.stmt.bumpConv!.get(appId, convId, messageId, now) as { last_seq: number }).last_seq;
-    const fanOut = { app: appId, recipients: JSON.stringify(recipients), conv: convId, seq };
-    this.stmt.closeRuns!.run(fanOut);
-    // Ids that are not users of this app have no inbox_state row and get nothing.
-    const deliveries = (this.stmt.bumpInbox!.all(fanOut) as Array<{ user_id: string; inbox_seq: number }>).map((r) => ({
-      userId: r.user_id,
-      inboxSeq: r.inbox_seq,
-    }));
+    let deliveries: Array<{ userId: string; inboxSeq: number }> = [];
+    // Group messages have no inbox rows (read diffusion): members read the group's sequence.
+    if (recipients.length) {
+      const fanOut = { app: appId, recipients: JSON.stringify(recipients), conv: convId, seq };
+      this.stmt.closeRuns!.run(fanOut);
+      // Ids that are not users of this app have no inbox_state row and get nothing.
+      deliveries = (this.stmt.bumpInbox!.all(fanOut) as Array<{ user_id: string; inbox_seq: number }>).map((r) => ({
+        userId: r.user_id,
+        inboxSeq: r.inbox_seq,
+      }));
+    }
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
     this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now);

@@ -32,6 +32,15 @@ export interface GroupRecord {
   createdAt: number;
 }
 
+/** A group as one member's catch-up sees it. */
+export interface GroupState {
+  groupId: string;
+  /** The group's newest seq. */
+  lastSeq: number;
+  /** The group's seq when this member joined: they read the messages after it. */
+  joinedSeq: number;
+}
+
 export interface MemberRecord {
   userId: string;
   userName: string;
@@ -74,6 +83,8 @@ export interface SendResult {
   deliveries: Array<{ userId: string; inboxSeq: number }>;
   /** True when this clientMsgId was already stored: nothing new was written. */
   duplicate: boolean;
+  /** Group messages: the members to emit it to live (they have no inbox entries). */
+  members?: readonly string[];
 }
 
 export interface ConversationRecord {
@@ -114,12 +125,19 @@ export interface Storage {
   members(appId: string, groupId: string): MemberRecord[];
   /** Just the ids: the recipients of a group send. */
   memberIds(appId: string, groupId: string): string[];
+  /** The member's joined seq, or undefined when not a member. */
+  joinedSeq(appId: string, groupId: string, userId: string): number | undefined;
+  /** The user's groups after `afterGroupId` (by id, at most `limit`). */
+  groupStates(appId: string, userId: string, afterGroupId: string, limit: number): GroupState[];
   addMembers(appId: string, groupId: string, userIds: string[]): string[];
   removeMember(appId: string, groupId: string, userId: string): boolean;
   dismissGroup(appId: string, groupId: string): void;
 
   // messages
-  /** Stores a message and its inbox entries atomically; idempotent on (sender, clientMsgId). */
+  /**
+   * Stores a message and the inbox entries of `recipients` atomically; idempotent on (sender,
+   * clientMsgId). Group messages pass no recipients: members read the group's own sequence.
+   */
   sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult;
   /**
    * Runs `work` as one transaction with one commit. Writes inside it are nested: one that throws

@@ -1,0 +1,209 @@
+import type { Connection } from '../connection/connection';
+import { CoalescedWriter } from '../core/coalesced-writer';
+import type { ClientContext } from '../core/context';
+import type { ImError } from '../core/errors';
+import { SocketEvent, type ImMessage, type SessionInfo } from '../core/protocol';
+import { keyFor } from '../core/storage-keys';
+import { InboxSequencer } from './inbox-sequencer';
+
+interface GroupState {
+  groupId: string;
+  lastSeq: number;
+  joinedSeq: number;
+}
+
+interface GroupPage {
+  messages: ImMessage[];
+  hasMore: boolean;
+  lastSeq: number;
+  joinedSeq: number;
+}
+
+/** Groups caught up at once after a reconnect: a few round trips in flight, not thousands. */
+const PARALLEL_GROUP_SYNCS = 4;
+const PAGE = 200;
+
+export interface GroupHooks {
+  /** True when `m` is a pending send of this device (its ack was lost); it is settled by this. */
+  claim(m: ImMessage): boolean;
+  /** Hands a message to the app. */
+  deliver(m: ImMessage): void;
+}
+
+/**
+ * Group messages are not in the user's inbox (the server writes a group message once, whatever
+ * the group's size): each group is read from its own sequence. Per group this keeps a sequencer
+ * (exactly once, in `seq` order) and a cursor on the device; after every session it lists the
+ * user's groups and pulls what each is missing.
+ */
+export class GroupCatchUp {
+  private readonly groups = new Map<string, InboxSequencer>();
+  /** Seqs of our own acked sends in groups whose starting point is not known yet. */
+  private readonly ownEarly = new Map<string, number[]>();
+  private readonly syncing = new Map<string, Promise<boolean>>();
+  private readonly writer: CoalescedWriter;
+  private ready = false;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly conn: Connection,
+    private readonly hooks: GroupHooks,
+  ) {
+    this.writer = new CoalescedWriter(
+      () => this.writeCursors(),
+      (err) => ctx.log.debug('could not store the group positions', err),
+    );
+  }
+
+  /** Another user on this client: their groups are their own. */
+  clear(): void {
+    this.groups.clear();
+    this.ownEarly.clear();
+  }
+
+  lost(): void {
+    this.ready = false;
+  }
+
+  /**
+   * Lists the user's groups and catches each one up. A group new to this device starts where the
+   * user joined it, or at its present on a device that has never synced (older messages are in
+   * history), as the inbox does. False when the connection failed meanwhile.
+   */
+  async catchUp(session: SessionInfo, deviceKnown: boolean): Promise<boolean> {
+    try {
+      const stored = this.groups.size ? {} : await this.readCursors(session);
+      const states = await this.listGroups();
+      const listed = new Set(states.map((g) => g.groupId));
+      for (const id of [...this.groups.keys()]) if (!listed.has(id)) this.groups.delete(id);
+      const behind: string[] = [];
+      for (const g of states) {
+        let seq = this.groups.get(g.groupId);
+        if (!seq) {
+          const saved = stored[g.groupId];
+          const start = typeof saved === 'number' && saved >= 0 && saved <= g.lastSeq ? saved : deviceKnown ? g.joinedSeq : g.lastSeq;
+          seq = this.track(g.groupId, start);
+        }
+        if ((seq.position ?? 0) < g.lastSeq) behind.push(g.groupId);
+      }
+      this.save();
+      for (let i = 0; i < behind.length; i += PARALLEL_GROUP_SYNCS) {
+        const results = await Promise.all(behind.slice(i, i + PARALLEL_GROUP_SYNCS).map((id) => this.syncGroup(id)));
+        if (results.includes(false)) return false;
+      }
+      this.ready = true;
+      return true;
+    } catch (err) {
+      this.ctx.log.warn('group catch-up failed; it runs again on the next connection', err);
+      return false;
+    }
+  }
+
+  /** A live group message (no inboxSeq: groups are read diffusion). */
+  onLive(m: ImMessage): void {
+    const seq = this.groups.get(m.to);
+    if (!seq) {
+      // A group this device does not know yet (just joined or created): its messages since the
+      // join come from the group's sequence, this one included.
+      if (this.ready) void this.syncGroup(m.to);
+      return;
+    }
+    const gap = seq.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
+    if (gap && this.ready) void this.syncGroup(m.to);
+  }
+
+  /** The ack of our own group send: its seq is passed without an `imchat`. */
+  acceptOwn(m: ImMessage): void {
+    const seq = this.groups.get(m.to);
+    if (seq) {
+      seq.accept({ inboxSeq: m.seq, message: null });
+      this.save();
+      return;
+    }
+    this.ownEarly.set(m.to, [...(this.ownEarly.get(m.to) ?? []), m.seq]);
+    if (this.ready) void this.syncGroup(m.to);
+  }
+
+  /** Pulls one group's messages after its position (after the join for a new group), once at a time. */
+  private syncGroup(groupId: string): Promise<boolean> {
+    const running = this.syncing.get(groupId);
+    if (running) return running;
+    const run = this.pull(groupId).finally(() => this.syncing.delete(groupId));
+    this.syncing.set(groupId, run);
+    return run;
+  }
+
+  private async pull(groupId: string): Promise<boolean> {
+    try {
+      for (;;) {
+        const seq = this.groups.get(groupId);
+        const payload = seq?.position === undefined ? { groupId, limit: PAGE } : { groupId, afterSeq: seq.position, limit: PAGE };
+        const page = await this.conn.rpc.request<GroupPage>(SocketEvent.GROUP_SYNC, payload, 'group sync');
+        const target = seq ?? this.track(groupId, page.joinedSeq);
+        for (const m of page.messages) target.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
+        if (!page.hasMore || !page.messages.length) break;
+      }
+      // Group seqs have no gaps: one left after a complete pull can never fill.
+      const seq = this.groups.get(groupId);
+      if (seq?.hasGap) seq.skipGap();
+      this.save();
+      return true;
+    } catch (err) {
+      const code = (err as ImError | undefined)?.code;
+      if (code === 'E_FORBIDDEN' || code === 'E_NOT_FOUND') {
+        // Left, removed or dismissed: nothing more to read there.
+        this.groups.delete(groupId);
+        this.save();
+        return true;
+      }
+      this.ctx.log.warn(`catch-up of group ${groupId} failed`, err);
+      return false;
+    }
+  }
+
+  private track(groupId: string, start: number): InboxSequencer {
+    const seq = new InboxSequencer((m) => {
+      this.save();
+      this.hooks.deliver(m);
+    });
+    this.groups.set(groupId, seq);
+    seq.reset(start);
+    for (const own of this.ownEarly.get(groupId) ?? []) seq.accept({ inboxSeq: own, message: null });
+    this.ownEarly.delete(groupId);
+    return seq;
+  }
+
+  private async listGroups(): Promise<GroupState[]> {
+    const all: GroupState[] = [];
+    let after = '';
+    for (;;) {
+      const page = await this.conn.rpc.request<{ groups: GroupState[]; hasMore: boolean }>(SocketEvent.GROUPS, { after, limit: 500 }, 'group list');
+      all.push(...page.groups);
+      if (!page.hasMore || !page.groups.length) return all;
+      after = page.groups[page.groups.length - 1]!.groupId;
+    }
+  }
+
+  private save(): void {
+    this.writer.schedule();
+  }
+
+  private async readCursors(s: SessionInfo): Promise<Record<string, unknown>> {
+    try {
+      const raw = await this.ctx.adapter.storage.getItem(keyFor(s.appId, s.userId, 'groupSeqs'));
+      const parsed = raw ? (JSON.parse(raw) as unknown) : {};
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    } catch (err) {
+      this.ctx.log.warn('could not read the stored group positions', err);
+      return {};
+    }
+  }
+
+  private async writeCursors(): Promise<void> {
+    const s = this.conn.session;
+    if (!s) return;
+    const out: Record<string, number> = {};
+    for (const [id, seq] of this.groups) if (seq.position !== undefined) out[id] = seq.position;
+    await this.ctx.adapter.storage.setItem(keyFor(s.appId, s.userId, 'groupSeqs'), JSON.stringify(out));
+  }
+}
