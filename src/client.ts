@@ -14,6 +14,7 @@ import {
   type ImGroupMember,
   type ImMessage,
   type ImUser,
+  type ListPage,
 } from './core/protocol';
 import { StorageKeys } from './core/storage-keys';
 import { describe, invalid, requireObject } from './core/validate';
@@ -284,6 +285,11 @@ export class ImClient {
     return this.f.groups.list(params);
   }
 
+  /** One page of `getGroupList()`: pass `nextCursor` back as `cursor`; `limit` 1-500 (default 100). */
+  getGroupListPage(params: { apiServer?: string; limit?: number; cursor?: string } = {}): Promise<ListPage<ImGroup>> {
+    return this.f.groups.page(params);
+  }
+
   getGroupInfo(params: { apiServer?: string; groupId: string }): Promise<ImGroup> {
     return this.f.groups.info(params);
   }
@@ -320,9 +326,14 @@ export class ImClient {
     return this.f.history.withPeer(params);
   }
 
-  /** Conversations with their last message and unread count, most recent first. Also refreshes the local cache. */
+  /** Conversations with their last message and unread count, most recent first (every page). Also refreshes the local cache. */
   async getConversationList(params: { apiServer?: string } = {}): Promise<ImConversation[]> {
     return this.f.conversations.list(params);
+  }
+
+  /** One page of `getConversationList()` (not cached): pass `nextCursor` back as `cursor`. */
+  getConversationListPage(params: { apiServer?: string; limit?: number; cursor?: string } = {}): Promise<ListPage<ImConversation>> {
+    return this.f.conversations.page(params);
   }
 
   /**

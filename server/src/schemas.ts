@@ -43,6 +43,12 @@ export const HistoryQuery = Type.Object({
   detailType: Type.Optional(Type.Literal('0')),
 });
 
+/** Paged lists: `limit` (1-500) and the `cursor` of the previous page, as text. */
+export const ListQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+});
+
 export const SendPayload = Type.Object({
   clientMsgId: ClientMsgId,
   chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
@@ -84,6 +90,7 @@ export type CreateGroupBody = Static<typeof CreateGroupBody>;
 export type MembersBody = Static<typeof MembersBody>;
 export type MarkReadBody = Static<typeof MarkReadBody>;
 export type HistoryQuery = Static<typeof HistoryQuery>;
+export type ListQuery = Static<typeof ListQuery>;
 export type SendPayload = Static<typeof SendPayload>;
 export type SyncPayload = Static<typeof SyncPayload>;
 export type ReceiptPayload = Static<typeof ReceiptPayload>;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
-import type { GroupRecord, GroupState, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import { groupConvId, privateConvId } from './storage/types';
 
 export const LIMITS = {
@@ -207,8 +207,12 @@ export class ImService {
     return withId(group);
   }
 
-  listGroups(caller: Caller): Group[] {
-    return this.storage.listGroupsOf(caller.appId, caller.userId).map(withId);
+  /** The caller's groups, newest first, a page at a time (`cursor` from the previous page). */
+  listGroups(caller: Caller, q: ListQuery): ListPage<Group> {
+    const page = this.storage.listGroupsOf(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
+    const items = page.items.map(withId);
+    const last = items[items.length - 1];
+    return { items, nextCursor: page.hasMore && last ? writeCursor(last.createdAt, last.groupId) : null };
   }
 
   groupInfo(caller: Caller, groupId: string): Group {
@@ -364,8 +368,11 @@ export class ImService {
     };
   }
 
-  conversations(caller: Caller) {
-    return this.storage.conversations(caller.appId, caller.userId);
+  /** The caller's conversations, most recent first, a page at a time. */
+  conversations(caller: Caller, q: ListQuery): ListPage<ConversationRecord> {
+    const page = this.storage.conversations(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
+    const last = page.items[page.items.length - 1];
+    return { items: page.items, nextCursor: page.hasMore && last ? writeCursor(last.updatedAt, last.conversationId) : null };
   }
 
   markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
@@ -377,6 +384,33 @@ export class ImService {
     const { readSeq, unreadCount } = this.storage.markRead(caller.appId, caller.userId, convId, seq);
     return { conversationId: `${chatType}:${targetId}`, readSeq, unreadCount };
   }
+}
+
+export interface ListQuery {
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** Opaque to clients: the last item's time and id. */
+function writeCursor(at: number, id: string): string {
+  return Buffer.from(JSON.stringify([at, id]), 'utf8').toString('base64url');
+}
+
+function readCursor(cursor: string | undefined): ListCursor | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at === 'number' && Number.isFinite(at) && typeof id === 'string' && id.length <= 200) return { at, id };
+  } catch {
+    // fall through
+  }
+  throw new ApiError(Code.INVALID_ARGUMENT, 'cursor: not a cursor from a previous page (pass nextCursor as it was returned)');
 }
 
 export interface HistoryQuery {

@@ -108,6 +108,12 @@ export interface Envelope<T = unknown> {
   data?: T;
 }
 
+/** One page of a list (groups, conversations); `nextCursor` is null on the last. */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
 export interface SyncResult {
   messages: ImMessage[];
   hasMore: boolean;

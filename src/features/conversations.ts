@@ -1,15 +1,25 @@
-import { ChatType, type ImConversation } from '../core/protocol';
+import { ChatType, type ImConversation, type ListPage } from '../core/protocol';
 import { describe, invalid, optionalInt, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
+import { allPages, pageQuery } from './paging';
 
 /** The conversation list, its copy on the device (for rendering before the network), and read marks. */
 export class Conversations implements Feature {
   readonly name = 'conversations';
   constructor(private readonly fc: FeatureContext) {}
 
+  /** One page, most recent first; pass `nextCursor` back as `cursor` for the next. */
+  page(params: unknown): Promise<ListPage<ImConversation>> {
+    const m = 'getConversationListPage';
+    const p = requireObject(m, params ?? {}, '{ apiServer, limit, cursor }');
+    return this.fc.api.authed(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: pageQuery(m, p) });
+  }
+
+  /** Every page; the whole list is also kept on the device. */
   async list(params: unknown): Promise<ImConversation[]> {
-    const p = requireObject('getConversationList', params ?? {}, '{ apiServer }');
-    const list = await this.fc.api.authed<ImConversation[]>('getConversationList', p.apiServer, { method: 'GET', path: '/api/conversations' });
+    const m = 'getConversationList';
+    const p = requireObject(m, params ?? {}, '{ apiServer }');
+    const list = await allPages<ImConversation>((cursor) => this.fc.api.authed(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: { limit: 100, cursor } }));
     const key = this.fc.keys.current('conversations');
     if (key) {
       this.fc.ctx.adapter.storage.setItem(key, JSON.stringify(list)).catch((err) => this.fc.ctx.log.debug('could not cache conversations', err));

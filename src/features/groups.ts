@@ -1,7 +1,8 @@
-import type { ImGroup, ImGroupChange, ImGroupMember } from '../core/protocol';
+import type { ImGroup, ImGroupChange, ImGroupMember, ListPage } from '../core/protocol';
 import { SocketEvent } from '../core/protocol';
 import { describe, hasVisibleText, invalid, optionalString, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
+import { allPages, pageQuery } from './paging';
 
 /** A list of user ids as the server takes it: at most 500. */
 export function idList(method: string, value: unknown): string[] {
@@ -35,9 +36,16 @@ export class Groups implements Feature {
     return this.fc.api.authed(m, p.apiServer, { method: 'POST', path: '/api/groups', body });
   }
 
+  /** Every page of the caller's groups, newest first. */
   list(params: unknown): Promise<ImGroup[]> {
     const p = requireObject('getGroupList', params ?? {}, '{ apiServer }');
-    return this.fc.api.authed('getGroupList', p.apiServer, { method: 'GET', path: '/api/groups' });
+    return allPages<ImGroup>((cursor) => this.fc.api.authed('getGroupList', p.apiServer, { method: 'GET', path: '/api/groups', query: { limit: 100, cursor } }));
+  }
+
+  page(params: unknown): Promise<ListPage<ImGroup>> {
+    const m = 'getGroupListPage';
+    const p = requireObject(m, params ?? {}, '{ apiServer, limit, cursor }');
+    return this.fc.api.authed(m, p.apiServer, { method: 'GET', path: '/api/groups', query: pageQuery(m, p) });
   }
 
   info(params: unknown): Promise<ImGroup> {

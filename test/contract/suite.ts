@@ -115,6 +115,13 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       expect(group).toMatchObject({ name: 'My Group', description: 'This is my group', ownerId: a.userId, memberCount: 3 });
       expect(group.id).toBe(group.groupId);
       expect((await b.client.getGroupList()).map((g) => g.id)).toContain(group.id);
+      // Paged: one group per page, the second page's cursor from the first.
+      const second = await a.client.createGroup({ name: 'Second', userIdList: [b.userId] });
+      const p1 = await b.client.getGroupListPage({ limit: 1 });
+      expect(p1.items.map((g) => g.id)).toEqual([second.id]);
+      const p2 = await b.client.getGroupListPage({ limit: 1, cursor: p1.nextCursor! });
+      expect(p2.items.map((g) => g.id)).toEqual([group.id]);
+      expect((await b.client.getGroupList()).map((g) => g.id)).toEqual([second.id, group.id]);
       await expect(c.client.getGroupInfo({ groupId: group.id })).resolves.toMatchObject({ name: 'My Group' });
       const members = await b.client.getGroupMembers({ groupId: group.id });
       expect(members.map((m) => m.userId).sort()).toEqual([a.userId, b.userId, c.userId].sort());

@@ -375,3 +375,47 @@ describe('tokens', () => {
     }
   });
 });
+
+describe('paged lists', () => {
+  it('groups and conversations page by cursor; without limit or cursor the array is bounded', async () => {
+    const server = await startServer();
+    try {
+      const me = uniqueUser();
+      const tMe = await tokenFor(server, me);
+      const sMe = await connect(server, tMe);
+      const groupIds: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        groupIds.push((await http(server, 'POST', '/api/groups', { name: `g${i}` }, tMe)).body.data.id);
+        await sleep(2); // distinct creation times
+      }
+      for (let i = 0; i < 5; i++) {
+        const peer = uniqueUser();
+        await tokenFor(server, peer);
+        expect((await call(sMe, 'chat:send', { clientMsgId: cid(), chatType: 0, to: peer, content: `to ${i}` })).code).toBe(0);
+        await sleep(2);
+      }
+      for (const [path, total] of [['/api/groups', 7], ['/api/conversations', 5]] as const) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        const sizes: number[] = [];
+        do {
+          const q: string = `?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+          const page = (await http(server, 'GET', `${path}${q}`, undefined, tMe)).body.data;
+          sizes.push(page.items.length);
+          for (const item of page.items) seen.push(item.groupId ?? item.conversationId);
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(sizes).toEqual(total === 7 ? [3, 3, 1] : [3, 2]);
+        expect(new Set(seen).size).toBe(total);
+        // The unpaged form still answers the whole (bounded) list as an array, in the same order.
+        const unpaged = (await http(server, 'GET', path, undefined, tMe)).body.data;
+        expect(unpaged.map((x: { groupId?: string; conversationId: string }) => x.groupId ?? x.conversationId)).toEqual(seen);
+      }
+      expect(groupIds.slice().reverse()).toEqual((await http(server, 'GET', '/api/groups', undefined, tMe)).body.data.map((g: { id: string }) => g.id));
+      expect((await http(server, 'GET', '/api/groups?limit=501', undefined, tMe)).body.code).toBe(40000);
+      expect((await http(server, 'GET', '/api/conversations?cursor=not-a-cursor', undefined, tMe)).body.code).toBe(40000);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -193,6 +193,36 @@ describe('schema migrations', () => {
     }
   });
 
+  it('schema 2 to 3 (read diffusion): existing members read each group after its present; new messages write no inbox row', () => {
+    const db = new Database(path.join(dir, 'comind-im.sqlite'));
+    migrate(db, 2);
+    const now = Date.now();
+    db.prepare("INSERT INTO apps (app_id, app_secret, is_dev, created_at) VALUES (?, 'secret', 1, ?)").run(APP, now);
+    for (const u of ['a', 'b']) {
+      db.prepare('INSERT INTO users (app_id, user_id, user_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(APP, u, u, now, now);
+      db.prepare('INSERT INTO inbox_state (app_id, user_id, inbox_seq) VALUES (?, ?, 4)').run(APP, u);
+    }
+    db.prepare("INSERT INTO groups (app_id, group_id, name, owner_id, created_at) VALUES (?, 'g', 'G', 'a', ?)").run(APP, now);
+    for (const u of ['a', 'b']) db.prepare("INSERT INTO group_members (app_id, group_id, user_id, role, joined_at) VALUES (?, 'g', ?, 'member', ?)").run(APP, u, now);
+    db.prepare("INSERT INTO conversations (app_id, conv_id, last_seq, updated_at) VALUES (?, 'g:g', 4, ?)").run(APP, now);
+    db.close();
+
+    const s = new SqliteStorage(dir);
+    try {
+      expect(s.joinedSeq(APP, 'g', 'b')).toBe(4);
+      expect(s.groupStates(APP, 'b', '', 10)).toEqual([{ groupId: 'g', lastSeq: 4, joinedSeq: 4 }]);
+      const sent = s.sendMessage(APP, { clientMsgId: 'n1', from: 'a', fromName: 'a', to: 'g', chatType: 1, msgType: 0, content: 'new', data: null }, []);
+      expect(sent).toMatchObject({ senderInboxSeq: 0, deliveries: [] });
+      expect(sent.message.seq).toBe(5);
+      expect(s.latestInboxSeq(APP, 'b')).toBe(4); // no inbox row for it
+      s.upsertUser(APP, 'c', {});
+      s.addMembers(APP, 'g', ['c']);
+      expect(s.joinedSeq(APP, 'g', 'c')).toBe(5);
+    } finally {
+      s.close();
+    }
+  });
+
   it('refuses a database from a newer server instead of guessing', () => {
     const file = path.join(dir, 'comind-im.sqlite');
     const db = new Database(file);

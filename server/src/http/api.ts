@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
 import { ApiError, Code, fail, ok } from '../errors';
 import * as S from '../schemas';
-import type { Caller, HistoryQuery, ImService } from '../service';
+import type { Caller, HistoryQuery, ImService, ListPage, ListQuery } from '../service';
 
 export interface ApiOptions {
   logger: boolean;
@@ -37,6 +37,22 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
   }
+}
+
+const LIST_DEFAULT = 100;
+const LIST_MAX = 500;
+/** Without `limit` or `cursor` a list answers as before, an array, but of at most this many. */
+const LIST_UNPAGED_MAX = 1000;
+
+/**
+ * A paged list (`{ items, nextCursor }`) when the caller pages (`limit` or `cursor`); else the
+ * array earlier clients expect, bounded.
+ */
+function listReply<T>(q: S.ListQuery, page: (q: ListQuery) => ListPage<T>): ListPage<T> | T[] {
+  if (q.limit === undefined && q.cursor === undefined) return page({ limit: LIST_UNPAGED_MAX }).items;
+  const limit = q.limit === undefined ? LIST_DEFAULT : Number(q.limit);
+  if (limit < 1 || limit > LIST_MAX) throw new ApiError(Code.INVALID_ARGUMENT, `limit must be an integer from 1 to ${LIST_MAX}`);
+  return page({ limit, cursor: q.cursor });
 }
 
 const HISTORY_DEFAULT = 20;
@@ -170,7 +186,9 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     scope.post<{ Body: S.CreateGroupBody }>('/api/groups', { ...authed, schema: { body: S.CreateGroupBody } }, async (req) =>
       ok(service.createGroup(who(req), req.body)),
     );
-    scope.get('/api/groups', authed, async (req) => ok(service.listGroups(who(req))));
+    scope.get<{ Querystring: S.ListQuery }>('/api/groups', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
+      ok(listReply(req.query, (q) => service.listGroups(who(req), q))),
+    );
     scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
       ok(service.groupInfo(who(req), req.params.groupId)),
     );
@@ -203,7 +221,9 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
       { ...authed, schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
       async (req) => ok(service.privateHistory(who(req), req.params.peerId, history(req.query), opts.replyMaxBytes)),
     );
-    scope.get('/api/conversations', authed, async (req) => ok(service.conversations(who(req))));
+    scope.get<{ Querystring: S.ListQuery }>('/api/conversations', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
+      ok(listReply(req.query, (q) => service.conversations(who(req), q))),
+    );
     scope.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
       ok(service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
     );

@@ -7,6 +7,7 @@ import type {
   ConversationRecord,
   GroupRecord,
   GroupState,
+  ListCursor,
   MemberRecord,
   NewMessage,
   SendResult,
@@ -352,7 +353,9 @@ export class SqliteStorage implements Storage {
         `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at,
           (SELECT COUNT(*) FROM group_members x WHERE x.app_id = g.app_id AND x.group_id = g.group_id) AS member_count
          FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id
-         WHERE gm.app_id = ? AND gm.user_id = ? AND g.dismissed_at IS NULL ORDER BY g.created_at DESC, g.group_id`,
+         WHERE gm.app_id = @app AND gm.user_id = @user AND g.dismissed_at IS NULL
+           AND (g.created_at < @at OR (g.created_at = @at AND g.group_id > @id))
+         ORDER BY g.created_at DESC, g.group_id LIMIT @limit`,
       ),
       isMember: p('SELECT 1 FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
       joinedSeq: p('SELECT joined_seq FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
@@ -523,8 +526,10 @@ export class SqliteStorage implements Storage {
     return r && toGroup(r);
   }
 
-  listGroupsOf(appId: string, userId: string): GroupRecord[] {
-    return (this.stmt.groupsOf!.all(appId, userId) as GroupRow[]).map(toGroup);
+  listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: GroupRecord[]; hasMore: boolean } {
+    const after = page.after ?? { at: Number.MAX_SAFE_INTEGER, id: '' };
+    const rows = (this.stmt.groupsOf!.all({ app: appId, user: userId, at: after.at, id: after.id, limit: page.limit + 1 }) as GroupRow[]).map(toGroup);
+    return { items: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
   }
 
   isMember(appId: string, groupId: string, userId: string): boolean {
@@ -673,17 +678,27 @@ export class SqliteStorage implements Storage {
     return (rows as MessageRow[]).map(toMessage);
   }
 
-  conversations(appId: string, userId: string): ConversationRecord[] {
-    type Row = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string };
-    const build = (chatType: 0 | 1) => (r: Row): ConversationRecord => {
+  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: ConversationRecord[]; hasMore: boolean } {
+    type Row = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string; chatType: 0 | 1 };
+    // Heads first (two queries whatever the count), then the costly parts only for one page.
+    const heads = [
+      ...(this.stmt.privateConvs!.all(appId, userId) as Row[]).map((r) => ({ ...r, chatType: 0 as const })),
+      ...(this.stmt.groupConvs!.all(appId, userId) as Row[]).map((r) => ({ ...r, chatType: 1 as const })),
+    ]
+      .map((r) => ({ r, id: `${r.chatType}:${r.target_id}` }))
+      .sort((a, b) => b.r.updated_at - a.r.updated_at || a.id.localeCompare(b.id));
+    const after = page.after;
+    const start = after ? heads.findIndex((h) => h.r.updated_at < after.at || (h.r.updated_at === after.at && h.id.localeCompare(after.id) > 0)) : 0;
+    const slice = start < 0 ? [] : heads.slice(start, start + page.limit);
+    const items = slice.map(({ r, id }): ConversationRecord => {
       const readSeq = (this.stmt.readSeq!.get(appId, userId, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0;
       const unreadCount = (this.stmt.unread!.get(appId, r.conv_id, readSeq, userId) as { n: number }).n;
       // How far the other side has read: lets a client show "read" without having seen the receipt.
       const peerReadSeq =
-        chatType === 0 ? ((this.stmt.readSeq!.get(appId, r.target_id, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null;
+        r.chatType === 0 ? ((this.stmt.readSeq!.get(appId, r.target_id, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null;
       return {
-        conversationId: `${chatType}:${r.target_id}`,
-        chatType,
+        conversationId: id,
+        chatType: r.chatType,
         targetId: r.target_id,
         name: r.name,
         lastMessage: r.last_message_id ? this.getMessage(appId, r.last_message_id) ?? null : null,
@@ -693,12 +708,8 @@ export class SqliteStorage implements Storage {
         unreadCount,
         updatedAt: r.updated_at,
       };
-    };
-    const list = [
-      ...(this.stmt.privateConvs!.all(appId, userId) as Row[]).map(build(0)),
-      ...(this.stmt.groupConvs!.all(appId, userId) as Row[]).map(build(1)),
-    ];
-    return list.sort((a, b) => b.updatedAt - a.updatedAt || a.conversationId.localeCompare(b.conversationId));
+    });
+    return { items, hasMore: start >= 0 && start + page.limit < heads.length };
   }
 
   markRead(appId: string, userId: string, convId: string, seq: number | undefined): { readSeq: number; unreadCount: number } {

@@ -32,6 +32,12 @@ export interface GroupRecord {
   createdAt: number;
 }
 
+/** Where a list page ends: the last item's time (updatedAt or createdAt) and id. */
+export interface ListCursor {
+  at: number;
+  id: string;
+}
+
 /** A group as one member's catch-up sees it. */
 export interface GroupState {
   groupId: string;
@@ -120,7 +126,8 @@ export interface Storage {
   getGroup(appId: string, groupId: string): GroupRecord | undefined;
   /** True also for dismissed groups: their ids are never reused. */
   groupIdTaken(appId: string, groupId: string): boolean;
-  listGroupsOf(appId: string, userId: string): GroupRecord[];
+  /** The user's groups, newest first, one page after `after`. */
+  listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: GroupRecord[]; hasMore: boolean };
   isMember(appId: string, groupId: string, userId: string): boolean;
   members(appId: string, groupId: string): MemberRecord[];
   /** Just the ids: the recipients of a group send. */
@@ -151,7 +158,8 @@ export interface Storage {
   history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): StoredMessage[];
 
   // conversations
-  conversations(appId: string, userId: string): ConversationRecord[];
+  /** The user's conversations, most recent first, one page after `after`. */
+  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: ConversationRecord[]; hasMore: boolean };
   markRead(appId: string, userId: string, convId: string, seq: number | undefined): { readSeq: number; unreadCount: number };
   lastSeq(appId: string, convId: string): number;
 
