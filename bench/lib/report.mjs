@@ -38,6 +38,14 @@ export function summaryRows(r) {
   if (f && !f.error) {
     rows.push([`Fan-out to ${n(f.groupSize)} online members, until the last has it (median of ${f.rounds})`, ms(f.msLast, 1), `raw broadcast ${ms(f.raw.last.p50, 1)}`, x(f.ratio), f.groupSize === 1000 ? '' : 'fanout.ms1000: needs 1,000 members']);
   } else if (f?.error) rows.push(['Fan-out', 'failed', '', '', '']);
+  const g = r.group10k;
+  if (g && !g.error) {
+    const G = `Group of ${n(g.members)}`;
+    rows.push([`${G} (${n(g.online)} online, one process): last online member has it (median of ${g.rounds})`, ms(g.msLastOnline, 1), `raw broadcast ${ms(g.raw.msLast, 1)}`, x(g.ratio), '']);
+    rows.push([`${G}: storage rows written per message; send → ack (median)`, `${n(g.rowsPerMessage, 1)} rows; ${ms(g.ackMs, 1)}`, '', '', '']);
+    rows.push([`${G}: server event-loop stall per message, max / p99`, `${ms(g.serverLoopStallMaxMs, 1)} / ${ms(g.serverLoopStallP99Ms, 1)}`, '', '', '']);
+    rows.push([`${G}: ${n(g.burst.messages)} sends pipelined, all acked; server stall max`, `${ms(g.burst.ms, 0)}; stall ${ms(g.burst.stallMaxMs, 0)}`, '', '', '']);
+  } else if (g?.error) rows.push(['Group of 10,000', 'failed', '', '', '']);
   const c = r.connections;
   if (c && !c.error) {
     for (const [count, run] of Object.entries(c.runs ?? {})) {
@@ -114,6 +122,16 @@ function details(r) {
       ['IM server, group message', ms(f.im.last.p50, 1), ms(f.im.last.max, 1), ms(f.im.first.p50, 1), ms(f.im.medianMember.p50, 1), ms(f.im.serverCpuMs.p50, 1)],
       ['raw relay, room broadcast', ms(f.raw.last.p50, 1), ms(f.raw.last.max, 1), ms(f.raw.first.p50, 1), ms(f.raw.medianMember.p50, 1), ms(f.raw.serverCpuMs.p50, 1)],
     ]), '');
+  }
+  const g = r.group10k;
+  if (g && !g.error) {
+    out.push(`#### Group of ${n(g.members)} (read diffusion; ${n(g.online)} members online, ${n(g.offline)} offline; ${g.rounds} rounds; online members: ${g.onlineMembers}; sender: ${g.sender})`, '');
+    out.push(mdTable(['variant', 'last online member (median)', 'last (max)', 'first member', 'ack (median)', 'server CPU', 'server loop stall max (p99)', 'rows written per message'], [
+      ['IM server, one group message', ms(g.im.last.p50, 1), ms(g.im.last.max, 1), ms(g.im.first.p50, 1), ms(g.im.ack.p50, 1), ms(g.im.serverCpuMs.p50, 1), `${ms(g.serverLoopStallMaxMs, 1)} (${ms(g.serverLoopStallP99Ms, 1)})`, n(g.rowsPerMessage, 1)],
+      [`IM server, ${n(g.burst.messages)} messages pipelined (whole burst)`, ms(g.burst.deliveredMs, 0), '', '', ms(g.burst.ms, 0), ms(g.burst.serverCpuMs, 0), `${ms(g.burst.stallMaxMs, 1)} (${ms(g.burst.stallP99Ms, 1)})`, n(g.burst.rowsPerMessage, 1)],
+      ['raw relay, room broadcast', ms(g.raw.last.p50, 1), ms(g.raw.last.max, 1), ms(g.raw.first.p50, 1), '', '', '', ''],
+    ]), '');
+    if (g.offlineSync) out.push(`A member offline throughout, connecting afterwards, caught up with \`chat:group-sync\`: ${n(g.offlineSync.messages)} of ${n(g.offlineSync.expected)} messages in ${n(g.offlineSync.pages)} page(s), ${ms(g.offlineSync.ms, 1)}. Group set-up (owner + ${n(g.members - 1)} members, 500 per call): ${n(g.groupSetupMs / 1000, 1)} s.`, '');
   }
   const c = r.connections;
   if (c && !c.error) {
@@ -222,10 +240,11 @@ export function markdown({ full, quick, findings, before }) {
       '- **Latency.** One message at a time (the next after B received the previous and A\'s send was acknowledged), 100-character bodies, warm-up first, variants interleaved in blocks so drift hits all alike. Time from A\'s send call to B\'s event, both in one process (one clock).',
       '- **Throughput.** One sender keeps 100 sends in flight (a new one when an ack arrives); the receiver is a raw socket.io-client (no receipts) in every variant; elapsed time until every ack is in and B has every message. Best of the rounds (the one least disturbed by other work on the machine). Server CPU per message from `process.cpuUsage()` of the server process.',
       '- **Fan-out.** Members are raw socket.io-client 4 connections (each authenticated with its token), the sender an ImClient; time from `sendGroupMessage` until the last member\'s `imchat`. The baseline broadcasts to a room of as many raw connections (encoded once; the IM server emits per member since each gets its own `inboxSeq`).',
+      '- **Group of 10,000.** The owner and 9,999 members (the default IM_GROUP_MAX_MEMBERS); a share of them online as raw socket.io-client 4 connections in the suite process, the rest offline; the sender is the owner, an ImClient. Per message: rows written by the server\'s SQLite connection (`total_changes()` after − before; read diffusion stores the message once, not one inbox row per member), time from `sendGroupMessage` until the last online member\'s `imchat`, the ack, and the server\'s event-loop delay over the round (`monitorEventLoopDelay`, 1 ms resolution, in the server process). The burst sends 100 messages at once and waits for every ack and every delivery. Then one member that was offline throughout connects and catches up with `chat:group-sync`. Baseline: a raw relay room of as many connections.',
       '- **Connections.** Raw socket.io-client 4 connections from the suite process (100 handshakes in flight), one token each; a connection counts when `session` arrived (relay: `connect`). Server RSS and V8 heap are read in the server process after a full GC, before (after 20 warm-up connections closed) and after; per connection = delta / count. The baseline runs in a fresh relay-only process. Counts above the open-file limit minus 500 are skipped.',
       '- **Reconnect.** Default options (`reconnectionDelay` 3 s). The phone goes offline (`setNetwork(false)`), a message for it is stored meanwhile, then `setNetwork(true)`: time to the first caught-up `imchat`. Rounds are 2.2 s apart (the SDK forces at most one reconnect per 2 s). Baseline: weapp.socket.io with the same delay, time to reconnect (it has no network hook and no catch-up).',
       '- **Client memory.** The receiver keeps every message in an array; V8 heap after two full GCs before and after; a raw socket.io-client keeping the decoded objects is the baseline. Quick runs use fewer messages and scale to 10,000.',
-      '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 1,000-member group (3 rounds), 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000 (5 rounds); 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000.',
+      '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 1,000-member group (3 rounds), a 10,000-member group with 1,000 online (3 rounds), 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000 (5 rounds); 2,000 online (5 rounds); 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000.',
       '- **Limits.** Loopback only, so network latency is zero and the figures are CPU and syscalls; the raw relay baseline is fast (a fraction of a millisecond), so fixed costs show up as large ratios. One machine runs clients and server, and anything else running on it at the time (see the load average in the run line) disturbs the figures; the interleaved latency blocks and best-of throughput rounds soften that, they do not remove it. Disk: SQLite WAL on the local disk, whose write and checkpoint stalls show in p99 and max.',
     ].join('\n'),
     '',

@@ -16,6 +16,7 @@ import { Session } from 'node:inspector';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,6 +98,7 @@ async function stop() {
 }
 
 let profiler;
+let loopMonitor;
 const post = (method, params = {}) => new Promise((resolve, reject) => profiler.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 
 const commands = {
@@ -130,6 +132,28 @@ const commands = {
   users({ ids }) {
     for (const id of ids) im.storage.upsertUser(process.env.BENCH_APP_ID, id, { userName: id });
     return ids.length;
+  },
+  /** Rows written so far by the IM server's storage connection (SQLite total_changes()). */
+  dbChanges() {
+    return im.storage.db.prepare('SELECT total_changes() AS n').get().n;
+  },
+  /** Event-loop delay of this process over a window: loopStall { start: true }, then loopStall {} → { maxMs, p99Ms, meanMs, count }. */
+  async loopStall({ start }) {
+    if (start) {
+      loopMonitor?.disable();
+      loopMonitor = monitorEventLoopDelay({ resolution: 1 });
+      loopMonitor.enable();
+      // The monitor's first tick only sets its reference time: prime it, or a stall right after
+      // the start would not be recorded.
+      await new Promise((r) => setTimeout(r, 10));
+      return true;
+    }
+    if (!loopMonitor) throw new Error('loopStall: not started');
+    loopMonitor.disable();
+    const h = loopMonitor;
+    loopMonitor = undefined;
+    const toMs = (ns) => Math.round((ns / 1e6) * 1000) / 1000;
+    return { maxMs: toMs(h.max), p99Ms: toMs(h.percentile(99)), meanMs: toMs(h.mean), count: h.count };
   },
 };
 

@@ -96,6 +96,38 @@ export function withinBytes(messages: StoredMessage[], maxBytes: number, fromEnd
   return { messages: kept, bytes, cut: n < messages.length };
 }
 
+/** Rows read from storage per step of a bounded read: reading past the byte limit costs at most this many. */
+const READ_CHUNK = 32;
+
+/**
+ * Reads forward (`read(after, n)`: the n rows after position `after`; undefined for the start)
+ * in small steps until `limit` messages or `maxBytes`, so a page of large messages never parses
+ * hundreds of rows to send a dozen.
+ */
+function readWithinBytes(
+  limit: number,
+  maxBytes: number,
+  read: (after: number | undefined, n: number) => StoredMessage[],
+  position: (m: StoredMessage) => number,
+): { messages: StoredMessage[]; hasMore: boolean; bytes: number } {
+  const messages: StoredMessage[] = [];
+  let bytes = 0;
+  let after: number | undefined;
+  for (;;) {
+    const want = Math.min(READ_CHUNK, limit - messages.length);
+    const rows = read(after, want + 1);
+    for (const m of rows.slice(0, want)) {
+      const size = replySize(m);
+      if (messages.length > 0 && bytes + size > maxBytes) return { messages, hasMore: true, bytes };
+      messages.push(m);
+      bytes += size;
+    }
+    if (rows.length <= want) return { messages, hasMore: false, bytes };
+    if (messages.length >= limit) return { messages, hasMore: true, bytes };
+    after = position(messages[messages.length - 1]!);
+  }
+}
+
 /** The rules of the IM domain, shared by the HTTP API and the socket gateway. */
 export class ImService {
   constructor(
@@ -305,9 +337,8 @@ export class ImService {
   /** At most `limit` messages and `maxBytes` of them (at least one); `hasMore` says to page on. */
   sync(caller: Caller, afterInboxSeq: number, limit: number, maxBytes: number): { messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number; bytes: number } {
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
-    const rows = this.storage.inboxAfter(caller.appId, caller.userId, afterInboxSeq, capped + 1);
-    const page = withinBytes(rows.slice(0, capped), maxBytes);
-    return { messages: page.messages, hasMore: page.cut || rows.length > capped, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId), bytes: page.bytes };
+    const page = readWithinBytes(capped, maxBytes, (after, n) => this.storage.inboxAfter(caller.appId, caller.userId, after ?? afterInboxSeq, n), (m) => m.inboxSeq ?? 0);
+    return { ...page, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId) };
   }
 
   /** The caller's groups (by id, after `after`) with their newest seq and the caller's joined seq. */
@@ -327,9 +358,8 @@ export class ImService {
     if (joinedSeq === undefined) throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
     const from = afterSeq ?? joinedSeq;
-    const rows = this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', from, capped + 1);
-    const page = withinBytes(rows.slice(0, capped), maxBytes);
-    return { messages: page.messages, hasMore: page.cut || rows.length > capped, lastSeq: this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq, bytes: page.bytes };
+    const page = readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
+    return { ...page, lastSeq: this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
   }
 
   groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {

@@ -44,8 +44,8 @@ const MAX_PENDING_PER_ADDRESS = 64;
 /** A sync reply costs one more event per this many bytes, so a flood of large syncs is slowed. */
 const BYTES_PER_TOKEN = 64 * 1024;
 /**
- * Online members a group message is emitted to per event-loop turn. Socket.IO encodes the packet
- * once per emit; between chunks other work (acks, /health, other groups) gets its turn.
+ * Online members group messages are emitted to per event-loop turn, across messages. Socket.IO
+ * encodes the packet once per emit; between chunks other work (acks, /health) gets its turn.
  */
 const FANOUT_CHUNK = 1000;
 
@@ -123,6 +123,9 @@ export class Gateway implements Notifier {
   private pendingSends: PendingSend[] = [];
   private flushScheduled = false;
   private readonly limits: UserLimits;
+  /** Group messages waiting for (the rest of) their live emit, oldest first. */
+  private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string; rooms: string[] | undefined; next: number }> = [];
+  private fanOutScheduled = false;
   /** Engine.IO sessions per address, and those of them not yet in the namespace. */
   private readonly sessions: AddressCounter;
   private readonly pending = new AddressCounter(0);
@@ -444,23 +447,44 @@ export class Gateway implements Notifier {
   }
 
   /**
-   * One packet for every online member (the same for all: no per-member inboxSeq), in chunks of
-   * FANOUT_CHUNK rooms with a turn of the event loop between them. The sending socket is left out;
-   * the sender's other devices get it. Offline members catch up from the group's sequence.
+   * One packet for every online member (the same for all: no per-member inboxSeq). Group messages
+   * queue up in order and go out FANOUT_CHUNK rooms per event-loop turn in total, across messages:
+   * a burst of large-group messages cannot hold the loop for longer than one chunk. The sending
+   * socket is left out; the sender's other devices get it. Offline members catch up from the
+   * group's sequence.
    */
   private fanOutGroup(appId: string, members: readonly string[], message: unknown, senderSocketId: string): void {
-    const rooms = this.io.sockets.adapter.rooms;
-    const online: string[] = [];
-    for (const id of members) {
-      const r = room(appId, id);
-      if (rooms.has(r)) online.push(r);
-    }
-    const emitFrom = (start: number) => {
-      this.io.to(online.slice(start, start + FANOUT_CHUNK)).except(senderSocketId).emit('imchat', message);
-      if (start + FANOUT_CHUNK < online.length) setImmediate(() => emitFrom(start + FANOUT_CHUNK));
-    };
-    if (online.length) emitFrom(0);
+    this.fanOuts.push({ appId, members, message, except: senderSocketId, rooms: undefined, next: 0 });
+    // A lone message goes out at once; behind others it waits its turn.
+    if (!this.fanOutScheduled) this.drainFanOuts();
   }
+
+  private readonly drainFanOuts = (): void => {
+    this.fanOutScheduled = false;
+    const adapterRooms = this.io.sockets.adapter.rooms;
+    let budget = FANOUT_CHUNK;
+    while (budget > 0 && this.fanOuts.length) {
+      const job = this.fanOuts[0]!;
+      if (!job.rooms) {
+        // Who is online is looked up when the message's turn comes, not when it was stored.
+        job.rooms = [];
+        for (const id of job.members) {
+          const r = room(job.appId, id);
+          if (adapterRooms.has(r)) job.rooms.push(r);
+        }
+        budget -= Math.ceil(job.members.length / 20); // the lookup has its cost too
+      }
+      const n = Math.min(Math.max(budget, 1), job.rooms.length - job.next);
+      if (n > 0) this.io.to(job.rooms.slice(job.next, job.next + n)).except(job.except).emit('imchat', job.message);
+      job.next += n;
+      budget -= n;
+      if (job.next >= job.rooms.length) this.fanOuts.shift();
+    }
+    if (this.fanOuts.length) {
+      this.fanOutScheduled = true;
+      setImmediate(this.drainFanOuts);
+    }
+  };
 
   private kick(socket: Socket, reason: string): void {
     socket.emit('kicked', { reason });
