@@ -80,7 +80,7 @@ describe('connections per client address', () => {
   });
 
   it('Engine.IO handshakes that never join the namespace are capped per address and time out', async () => {
-    const server = await startServer({ socketConnectTimeoutMs: 500 });
+    const server = await startServer({ socketConnectTimeoutMs: 500, maxConnectionsPerIp: 1000 });
     try {
       const handshake = () => fetch(`${server.socketUrl}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(3000) });
       const first = await Promise.all(Array.from({ length: 64 }, handshake));
@@ -93,6 +93,16 @@ describe('connections per client address', () => {
       // A real client still connects.
       const s = await connect(server, await tokenFor(server, uniqueUser()));
       expect(s.connected).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('with IM_MAX_CONNECTIONS_PER_IP=0 (behind a proxy) neither per-address cap applies', async () => {
+    const server = await startServer({ socketConnectTimeoutMs: 2000, maxConnectionsPerIp: 0 });
+    try {
+      const handshakes = await Promise.all(Array.from({ length: 80 }, () => fetch(`${server.socketUrl}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(3000) })));
+      expect(handshakes.every((r) => r.status === 200)).toBe(true);
     } finally {
       await server.stop();
     }

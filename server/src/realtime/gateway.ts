@@ -142,9 +142,12 @@ export class Gateway implements Notifier {
       connectTimeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       // Called for handshakes only (requests without a session id).
       allowRequest: (req, callback) => {
+        // Both caps are per client address, so both are off with IM_MAX_CONNECTIONS_PER_IP=0
+        // (behind a proxy every client has the proxy's address).
         const address = req.socket?.remoteAddress ?? 'unknown';
-        if (this.pending.count(address) >= MAX_PENDING_PER_ADDRESS) callback('too many unfinished handshakes from this address', false);
-        else if (opts.maxConnectionsPerIp > 0 && this.sessions.count(address) >= opts.maxConnectionsPerIp) callback('too many connections from this address', false);
+        const capped = opts.maxConnectionsPerIp > 0;
+        if (capped && this.pending.count(address) >= MAX_PENDING_PER_ADDRESS) callback('too many unfinished handshakes from this address', false);
+        else if (capped && this.sessions.count(address) >= opts.maxConnectionsPerIp) callback('too many connections from this address', false);
         else callback(null, true);
       },
     });
