@@ -15,6 +15,20 @@ module.exports = {
       to: { path: '^(adapters|entries|testing)/' },
     },
     {
+      name: 'core-uses-only-the-shared-protocol',
+      comment: 'Of the server, src/ may import only server/src/protocol/: the constants and rules both sides share.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^server/', pathNot: '^server/src/protocol/' },
+    },
+    {
+      name: 'shared-protocol-stands-alone',
+      comment: 'server/src/protocol/ is bundled into mini-programs: it imports nothing but itself.',
+      severity: 'error',
+      from: { path: '^server/src/protocol/' },
+      to: { pathNot: '^server/src/protocol/' },
+    },
+    {
       name: 'adapters-see-only-the-contract',
       comment: 'adapters/ may import from src/ only the contract, src/adapter.ts.',
       severity: 'error',

@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError, Code } from './errors';
+import { ID_PATTERN } from './protocol';
 import type { Storage } from './storage/types';
 
 /** The lifetime cap when the caller names none (IM_TOKEN_MAX_TTL's default). */
@@ -70,7 +71,7 @@ export function verifyToken(storage: Pick<Storage, 'getApp'>, token: unknown, ma
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
   try {
     const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    if (typeof claims.sub !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(claims.sub) || typeof claims.exp !== 'number') {
+    if (typeof claims.sub !== 'string' || !ID_PATTERN.test(claims.sub) || typeof claims.exp !== 'number') {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: missing or malformed sub/exp claims');
     }
     const now = Math.floor(Date.now() / 1000);

@@ -47,7 +47,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   replyMaxBytes: 1_000_000,
 };
 
-export const ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
+export { ID_PATTERN } from './protocol';
+import { ID_PATTERN } from './protocol';
 const TEN_YEARS = 10 * 365 * 86400;
 
 /** A configuration value that cannot work; the message names the setting and the rule. */

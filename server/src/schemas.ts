@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CLIENT_MSG_ID_SOURCE, ID_SOURCE } from './protocol';
 
 /** Request schemas, shared by the HTTP routes (fastify) and the socket gateway (ajv). */
 
-const Id = Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$' });
-const ClientMsgId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const Id = Type.String({ pattern: ID_SOURCE });
+const ClientMsgId = Type.String({ pattern: CLIENT_MSG_ID_SOURCE });
 const Secret = Type.String({ minLength: 1, maxLength: 200 });
 const UserName = Type.String({ maxLength: 100 });
 const IdList = Type.Array(Id, { maxItems: 500 });

@@ -2,17 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
-import { groupConvId, privateConvId } from './storage/types';
+import { LIMITS, dataDepth, groupConvId, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
-export const LIMITS = {
-  CONTENT_BYTES: 32768,
-  DATA_BYTES: 32768,
-  DATA_DEPTH: 16,
-  HISTORY_MAX: 100,
-  SYNC_MAX: 500,
-  GROUP_STATES_MAX: 500,
-  ID_LIST_MAX: 500,
-};
+export { LIMITS };
 
 /** What the realtime layer must do when the service changes something users should hear about. */
 export interface Notifier {
@@ -29,28 +21,7 @@ export interface Group extends GroupRecord {
   id: string;
 }
 
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-/**
- * What a reader cannot see: whitespace, control characters, zero-width and other format
- * characters, and the Hangul fillers. The client (src/core/validate.ts) uses the same class.
- */
-const INVISIBLE = /[\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]/g;
-
-/** True when `text` shows at least one character (U+200B or NUL alone is not a message). */
-export function hasVisibleText(text: string): boolean {
-  return text.replace(INVISIBLE, '').length > 0;
-}
-
-/** Levels of nesting: each object or array is one level, an empty one too. */
-function depthOf(value: unknown, depth = 0): number {
-  if (depth > LIMITS.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
-  let max = depth + 1;
-  for (const v of Object.values(value as Record<string, unknown>)) {
-    max = Math.max(max, depthOf(v, depth + 1));
-    if (max > LIMITS.DATA_DEPTH) break;
-  }
-  return max;
-}
+export { hasVisibleText };
 
 /** Binary (a Socket.IO attachment arrives as a Buffer) would be stored as {"type":"Buffer",...}. */
 function hasBinary(value: unknown, depth = 0): boolean {
@@ -61,7 +32,7 @@ function hasBinary(value: unknown, depth = 0): boolean {
 
 /** Names and other short texts are stored as given: refuse what has no UTF-8 form. */
 function checkText(field: string, value: string | undefined): void {
-  if (value !== undefined && UNPAIRED_SURROGATE.test(value)) {
+  if (value !== undefined && hasUnpairedSurrogate(value)) {
     throw new ApiError(Code.INVALID_ARGUMENT, `${field}: must be valid Unicode text (it contains an unpaired surrogate)`);
   }
 }
@@ -301,13 +272,13 @@ export class ImService {
     // An unpaired UTF-16 surrogate has no UTF-8 form: SQLite would store U+FFFD instead, so the ack
     // and live copy would differ from history and sync, and an idempotent resend after a lost ack
     // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
-    if (UNPAIRED_SURROGATE.test(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
+    if (hasUnpairedSurrogate(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
     const data = input.data === undefined ? null : input.data;
     if (data !== null) {
       if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
       if (hasBinary(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: binary values are not allowed; upload the bytes as a file and send its URL');
       // Depth first: serialising a pathologically deep value could exhaust the stack.
-      if (depthOf(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
+      if (dataDepth(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
       if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
     }
     const sender = this.activeUser(caller.appId, caller.userId);

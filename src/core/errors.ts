@@ -1,3 +1,5 @@
+import { Code } from '../../server/src/protocol/codes';
+
 /**
  * The one error class every public method rejects with. `code` is stable and meant for `switch`;
  * `message` says what went wrong and what to do about it.
@@ -55,17 +57,17 @@ export function isImError(value: unknown): value is ImError {
 }
 
 const SERVER_CODES: Record<number, ImErrorCode> = {
-  40000: 'E_INVALID_ARGUMENT',
-  40100: 'E_NO_TOKEN',
-  40101: 'E_TOKEN_INVALID',
-  40102: 'E_TOKEN_EXPIRED',
-  40103: 'E_AUTH',
-  40300: 'E_FORBIDDEN',
-  40301: 'E_FORBIDDEN',
-  40400: 'E_NOT_FOUND',
-  40900: 'E_CONFLICT',
-  41300: 'E_PAYLOAD_TOO_LARGE',
-  42900: 'E_RATE_LIMITED',
+  [Code.INVALID_ARGUMENT]: 'E_INVALID_ARGUMENT',
+  [Code.NO_TOKEN]: 'E_NO_TOKEN',
+  [Code.TOKEN_INVALID]: 'E_TOKEN_INVALID',
+  [Code.TOKEN_EXPIRED]: 'E_TOKEN_EXPIRED',
+  [Code.APP_CREDENTIALS_INVALID]: 'E_AUTH',
+  [Code.FORBIDDEN]: 'E_FORBIDDEN',
+  [Code.USER_DISABLED]: 'E_FORBIDDEN',
+  [Code.NOT_FOUND]: 'E_NOT_FOUND',
+  [Code.CONFLICT]: 'E_CONFLICT',
+  [Code.PAYLOAD_TOO_LARGE]: 'E_PAYLOAD_TOO_LARGE',
+  [Code.RATE_LIMITED]: 'E_RATE_LIMITED',
 };
 
 /** Maps a server envelope error onto an ImError, keeping the numeric code for callers that need it. */

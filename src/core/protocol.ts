@@ -1,3 +1,5 @@
+import { CLIENT_MSG_ID_PATTERN, ID_PATTERN, LIMITS } from '../../server/src/protocol/limits';
+
 /** Wire types shared with the reference server; docs/protocol.md is the normative text. */
 
 export const ChatType = { PRIVATE: 0, GROUP: 1 } as const;
@@ -141,14 +143,12 @@ export const SocketEvent = {
   KICKED: 'kicked',
 } as const;
 
-/** Limits the server enforces; checked on the client too so bad input never leaves the device. */
+/** Limits the server enforces (one copy, shared with it); checked on the client too so bad input never leaves the device. */
 export const Limits = {
-  CONTENT_BYTES: 32768,
-  DATA_BYTES: 32768,
-  /** Levels of nesting in `data` (the server's LIMITS.DATA_DEPTH). */
-  DATA_DEPTH: 16,
-  ID_PATTERN: /^[A-Za-z0-9_.@-]{1,64}$/,
-  /** A send's idempotency key (generated ones are base36 time + nanoid, which fit). */
-  CLIENT_MSG_ID_PATTERN: /^[A-Za-z0-9_-]{1,64}$/,
-  HISTORY_MAX: 100,
+  CONTENT_BYTES: LIMITS.CONTENT_BYTES,
+  DATA_BYTES: LIMITS.DATA_BYTES,
+  DATA_DEPTH: LIMITS.DATA_DEPTH,
+  ID_PATTERN,
+  CLIENT_MSG_ID_PATTERN,
+  HISTORY_MAX: LIMITS.HISTORY_MAX,
 } as const;

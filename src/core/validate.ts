@@ -1,5 +1,8 @@
 import { ImError } from './errors';
+import { dataDepth, hasUnpairedSurrogate, hasVisibleText, utf8Bytes } from '../../server/src/protocol/limits';
 import { Limits } from './protocol';
+
+export { hasVisibleText, hasUnpairedSurrogate, utf8Bytes };
 
 /** Input checks for public methods: each failure names the method, the field and the rule. */
 
@@ -48,45 +51,6 @@ export function optionalInt(method: string, field: string, value: unknown, min: 
   return value;
 }
 
-/** UTF-8 length without TextEncoder, which older mini-program base libraries lack. */
-export function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/** True when `text` has half of a UTF-16 surrogate pair (a loop: older mini-program engines lack regex lookbehind). */
-export function hasUnpairedSurrogate(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xdc00 && c <= 0xdfff) return true;
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
-      i++;
-    }
-  }
-  return false;
-}
-
-/**
- * What a reader cannot see: whitespace, control characters, zero-width and other format
- * characters, and the Hangul fillers (the server refuses a text message of only these).
- */
-const INVISIBLE = /[\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]/g;
-
-export function hasVisibleText(text: string): boolean {
-  return text.replace(INVISIBLE, '').length > 0;
-}
-
 export function requireContent(method: string, value: unknown, msgType: number): string {
   if (typeof value !== 'string') throw invalid(method, `"content" must be a string, got ${describe(value)}.`);
   if (msgType === 0 && !hasVisibleText(value)) throw invalid(method, '"content" is empty; a text message needs some visible text.');
@@ -104,17 +68,6 @@ export function requireContent(method: string, value: unknown, msgType: number):
   return value;
 }
 
-/** Levels of nesting as the server counts them (each object or array, an empty one too); stops early past the limit. */
-function depthOf(value: unknown, depth = 0): number {
-  if (depth > Limits.DATA_DEPTH || value === null || typeof value !== 'object') return depth;
-  let max = depth + 1;
-  for (const v of Object.values(value as Record<string, unknown>)) {
-    max = Math.max(max, depthOf(v, depth + 1));
-    if (max > Limits.DATA_DEPTH) break;
-  }
-  return max;
-}
-
 export function requireData(method: string, value: unknown): unknown {
   if (value === undefined || value === null) return null;
   // The server stores data as a JSON document and refuses other shapes with 40000; refusing them
@@ -123,7 +76,7 @@ export function requireData(method: string, value: unknown): unknown {
     throw invalid(method, `"data" must be a JSON object, array, string or null, got ${describe(value)}.`);
   }
   // Depth before serialising: a pathologically deep value would exhaust the stack in JSON.stringify.
-  if (depthOf(value) > Limits.DATA_DEPTH) throw invalid(method, `"data" is nested deeper than ${Limits.DATA_DEPTH} levels.`);
+  if (dataDepth(value) > Limits.DATA_DEPTH) throw invalid(method, `"data" is nested deeper than ${Limits.DATA_DEPTH} levels.`);
   let json: string;
   try {
     json = JSON.stringify(value);

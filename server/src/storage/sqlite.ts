@@ -16,7 +16,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './types';
-import { groupConvId } from './types';
+import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
 
 /** A schema step: SQL, or a function for steps that move data. */
@@ -635,7 +635,7 @@ export class SqliteStorage implements Storage {
 
 
   sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult {
-    const convId = msg.chatType === 1 ? groupConvId(msg.to) : privateConvIdOf(msg.from, msg.to);
+    const convId = msg.chatType === 1 ? groupConvId(msg.to) : privateConvId(msg.from, msg.to);
     const unique = [...new Set(recipients)];
     try {
       return this.sendTransaction(appId, convId, msg, unique);
@@ -737,8 +737,4 @@ export class SqliteStorage implements Storage {
 function isClientIdConflict(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('client_msg_id');
-}
-
-function privateConvIdOf(a: string, b: string): string {
-  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`;
 }

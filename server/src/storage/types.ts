@@ -166,10 +166,4 @@ export interface Storage {
   close(): void;
 }
 
-export function privateConvId(a: string, b: string): string {
-  return a < b ? `p:${a}:${b}` : `p:${b}:${a}`;
-}
-
-export function groupConvId(groupId: string): string {
-  return `g:${groupId}`;
-}
+export { groupConvId, privateConvId } from '../protocol';
