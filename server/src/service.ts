@@ -328,7 +328,8 @@ export class ImService {
     const joinedSeq = this.storage.joinedSeq(caller.appId, groupId, caller.userId);
     if (joinedSeq === undefined) throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
-    const from = afterSeq ?? joinedSeq;
+    // Never before the join: what was sent while the caller was not a member is not theirs to catch up.
+    const from = Math.max(afterSeq ?? joinedSeq, joinedSeq);
     const page = readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
     return { ...page, lastSeq: this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
   }

@@ -53,6 +53,14 @@ export class Connection {
   /** Set while reconnectNow() closes the socket, so that close is not taken for a user's disconnect. */
   private forcing = false;
   private serverDisconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A reconnect held back by the throttle, or a retry after a transient refusal. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private refusals = 0;
+  /**
+   * The last session the server accepted, kept through reconnects (the user does not change while
+   * the socket is down) and forgotten when the socket is torn down.
+   */
+  private lastSession: SessionInfo | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -91,8 +99,9 @@ export class Connection {
     return STATUS_OF[this.state.name];
   }
 
+  /** The current session: the last one accepted, while reconnecting too; none once stopped. */
   get session(): SessionInfo | undefined {
-    return this.state.name === 'online' ? this.state.session : undefined;
+    return this.lastSession;
   }
 
   get active(): boolean {
@@ -164,7 +173,12 @@ export class Connection {
     if (!this.active || !socket) return;
     if (socket.connected && !force) return;
     const now = Date.now();
-    if (now - this.lastForcedReconnect < FORCED_RECONNECT_GAP_MS) return;
+    const wait = this.lastForcedReconnect + FORCED_RECONNECT_GAP_MS - now;
+    if (wait > 0) {
+      // Held back, not dropped: a reconnect that is due (a failed catch-up) must still happen.
+      if (force && this.retryTimer === undefined) this.retryTimer = setTimeout(() => ((this.retryTimer = undefined), this.reconnectNow(true)), wait);
+      return;
+    }
     this.lastForcedReconnect = now;
     this.ctx.log.info('reconnecting now');
     // disconnect() cancels the manager's pending backoff timer; connect() opens a fresh attempt.
@@ -183,16 +197,20 @@ export class Connection {
     if (this.destroyed) return;
     const wasActive = this.active;
     const wasConnected = this.connected;
-    // Not active from here on: what the modules do next (fail and persist the outbox) must see it.
-    this.transition({ name: next });
+    // Not active from here on, so what the modules do next (fail and persist the outbox) sees
+    // it; `status` is told last, when the teardown is complete, so a listener that calls
+    // connect() again starts from a clean state.
+    const before = this.status;
+    this.transition({ name: next }, false);
     this.teardownSocket();
     this.settleWaiters(connectError ?? new ImError(code, `connect: ${reason}.`));
     this.on.ended(code, reason);
     this.lose();
+    if (this.status !== before && this.state.name === next) this.ctx.events.emit('status', this.status);
     if (wasActive && wasConnected) this.ctx.events.emit('disconnect', disconnectReason);
   }
 
-  private transition(next: ConnectionState): void {
+  private transition(next: ConnectionState, announce = true): void {
     const from = this.state;
     if (from.name === next.name && next.name !== 'online') return;
     if (!TRANSITIONS[from.name].includes(next.name)) {
@@ -201,7 +219,7 @@ export class Connection {
       return;
     }
     this.state = next;
-    if (STATUS_OF[from.name] !== STATUS_OF[next.name]) this.ctx.events.emit('status', STATUS_OF[next.name]);
+    if (announce && STATUS_OF[from.name] !== STATUS_OF[next.name]) this.ctx.events.emit('status', STATUS_OF[next.name]);
   }
 
   /** The connection went: nothing sent on it will be answered. */
@@ -241,6 +259,9 @@ export class Connection {
   private teardownSocket(): void {
     this.rpc.failPending();
     if (this.serverDisconnectTimer) clearTimeout(this.serverDisconnectTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.lastSession = undefined;
     for (const undo of this.socketCleanup.splice(0)) undo();
     this.hooks.remove();
     const socket = this.socket;
@@ -278,6 +299,8 @@ export class Connection {
   private onSession(session: SessionInfo): void {
     if (!session || typeof session.userId !== 'string') return;
     this.transition({ name: 'online', session });
+    this.lastSession = session;
+    this.refusals = 0;
     this.heartbeat.reset();
     if (this.hooks.foreground) this.heartbeat.start();
     this.settleWaiters(null);
@@ -306,6 +329,21 @@ export class Connection {
   private onConnectError(err: unknown): void {
     const data = (err as { data?: { code?: number; message?: string } } | undefined)?.data;
     const text = err instanceof Error ? err.message : String(err);
+    if (data && (data.code === 42900 || data.code === 50300) && this.ctx.opts.reconnection) {
+      // Transient: too many of the user's sockets for now, or the server is restarting. The
+      // client tries again with backoff; socket.io does not retry a refusal by itself.
+      this.refusals++;
+      const delay = Math.min(this.ctx.opts.reconnectionDelay * 2 ** Math.min(this.refusals - 1, 4), 30_000);
+      this.ctx.log.warn(`the server refused the connection for now (${data.message ?? text}); retrying in ${delay} ms`);
+      this.transition({ name: 'reconnecting' });
+      if (this.retryTimer === undefined) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (this.active && this.socket && !this.socket.connected) this.socket.connect();
+        }, delay);
+      }
+      return;
+    }
     if (data && typeof data.code === 'number') {
       const error = fromServerError(data.code, data.message ?? text, 'connect');
       if (error.code === 'E_TOKEN_EXPIRED' && this.auth.refreshable) {

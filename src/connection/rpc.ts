@@ -53,6 +53,37 @@ export class Rpc {
   }
 
   /**
+   * `request()` that waits out a rate limit (42900 "retry after N ms", at most 10 s a time, a few
+   * times) instead of failing: for catch-up, whose requests come in bursts after a reconnect and
+   * share the user's bucket.
+   */
+  async patiently<T>(event: string, payload: unknown, context: string, attempts = 6): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.request<T>(event, payload, context);
+      } catch (err) {
+        if (!(err instanceof ImError) || err.code !== 'E_RATE_LIMITED' || i >= attempts) throw err;
+        const hinted = Number(/retry after (\d+) ms/.exec(err.message)?.[1]);
+        await this.pause(Math.min(Math.max(Number.isFinite(hinted) ? hinted : 1000, 50), 10_000));
+      }
+    }
+  }
+
+  /** A wait that ends early (rejecting) when the connection goes, like a request. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = {
+        timer: setTimeout(() => {
+          this.pending.delete(pending);
+          resolve();
+        }, ms),
+        reject,
+      };
+      this.pending.add(pending);
+    });
+  }
+
+  /**
    * A fire-and-forget emit; `onAck` (if given) gets the raw answer, with no timeout. False when not
    * connected: nothing was sent.
    */

@@ -100,6 +100,11 @@ export interface SessionInfo {
   userName: string;
   appId: string;
   latestInboxSeq: number;
+  /**
+   * True when the server keeps group messages out of the inbox (read diffusion): groups are then
+   * caught up with `chat:groups` / `chat:group-sync`. Absent on older servers.
+   */
+  groupSync?: boolean;
   tokenExpiresAt: number;
   serverTime: number;
 }

@@ -1,7 +1,14 @@
 import { ChatType, type ImConversation, type ListPage } from '../core/protocol';
 import { describe, invalid, optionalInt, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
-import { allPages, pageQuery } from './paging';
+import { allPages, allPagesOf, pageQuery } from './paging';
+
+/** `fresh` (newer copies) over `list`, most recent first. */
+function mergeNewest(list: ImConversation[], fresh: ImConversation[]): ImConversation[] {
+  const byId = new Map(list.map((c) => [c.conversationId, c]));
+  for (const c of fresh) byId.set(c.conversationId, c);
+  return [...byId.values()].sort((a, b) => b.updatedAt - a.updatedAt || a.conversationId.localeCompare(b.conversationId));
+}
 
 /** The conversation list, its copy on the device (for rendering before the network), and read marks. */
 export class Conversations implements Feature {
@@ -19,7 +26,11 @@ export class Conversations implements Feature {
   async list(params: unknown): Promise<ImConversation[]> {
     const m = 'getConversationList';
     const p = requireObject(m, params ?? {}, '{ apiServer }');
-    const list = await allPages<ImConversation>((cursor) => this.fc.api.authed(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: { limit: 100, cursor } }));
+    const fetchPage = (cursor: string | undefined) => this.fc.api.authed<ListPage<ImConversation>>(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: { limit: 100, cursor } });
+    const pages = await allPages<ImConversation>(fetchPage);
+    // Pages follow activity, so a conversation that got a message while later pages were read
+    // moved to the front, behind the cursor: the first page again brings it back.
+    const list = pages.length > 100 ? mergeNewest(pages, await allPagesOf(fetchPage, 1)) : pages;
     const key = this.fc.keys.current('conversations');
     if (key) {
       this.fc.ctx.adapter.storage.setItem(key, JSON.stringify(list)).catch((err) => this.fc.ctx.log.debug('could not cache conversations', err));

@@ -14,10 +14,15 @@ export function pageQuery(method: string, p: Record<string, unknown>): Record<st
 }
 
 /** Fetches page after page until the last; returns every item in order. */
-export async function allPages<T>(fetchPage: (cursor: string | undefined) => Promise<ListPage<T>>): Promise<T[]> {
+export function allPages<T>(fetchPage: (cursor: string | undefined) => Promise<ListPage<T>>): Promise<T[]> {
+  return allPagesOf(fetchPage, MAX_PAGES);
+}
+
+/** The items of at most `maxPages` pages. */
+export async function allPagesOf<T>(fetchPage: (cursor: string | undefined) => Promise<ListPage<T>>, maxPages: number): Promise<T[]> {
   const all: T[] = [];
   let cursor: string | undefined;
-  for (let i = 0; i < MAX_PAGES; i++) {
+  for (let i = 0; i < maxPages; i++) {
     const page = (await fetchPage(cursor)) as ListPage<T> | T[];
     // A server from before paging answers the whole list as an array.
     if (Array.isArray(page)) return page;

@@ -41,8 +41,18 @@ export class GroupCatchUp {
   /** Seqs of our own acked sends in groups whose starting point is not known yet. */
   private readonly ownEarly = new Map<string, number[]>();
   private readonly syncing = new Map<string, Promise<boolean>>();
+  /** Groups unknown to this device whose live messages arrived during a catch-up. */
+  private readonly seenDuringCatchUp = new Set<string>();
   private readonly writer: CoalescedWriter;
   private ready = false;
+  /**
+   * Whether this device has caught groups up before (for this user): then a group new to it
+   * starts where the user joined, else at its present. Known from the stored positions (written,
+   * `{}` included, by the first catch-up that listed the groups), not from the inbox cursor.
+   */
+  private known = false;
+  /** The session whose storage the positions are written under. */
+  private owner: SessionInfo | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -59,6 +69,8 @@ export class GroupCatchUp {
   clear(): void {
     this.groups.clear();
     this.ownEarly.clear();
+    this.seenDuringCatchUp.clear();
+    this.known = false;
   }
 
   lost(): void {
@@ -67,31 +79,48 @@ export class GroupCatchUp {
 
   /**
    * Lists the user's groups and catches each one up. A group new to this device starts where the
-   * user joined it, or at its present on a device that has never synced (older messages are in
-   * history), as the inbox does. False when the connection failed meanwhile.
+   * user joined it, or at its present on a device that has never caught groups up (older messages
+   * are in history), as the inbox does. False when the connection failed meanwhile.
    */
-  async catchUp(session: SessionInfo, deviceKnown: boolean): Promise<boolean> {
+  async catchUp(session: SessionInfo, isCurrent: () => boolean): Promise<boolean> {
     try {
-      const stored = this.groups.size ? {} : await this.readCursors(session);
+      this.owner = session;
+      let stored: Record<string, unknown> = {};
+      if (!this.known) {
+        const read = await this.readCursors(session);
+        if (!isCurrent()) return false;
+        if (read) {
+          stored = read;
+          this.known = true;
+        }
+      }
+      const deviceKnown = this.known;
       const states = await this.listGroups();
+      if (!isCurrent()) return false;
       const listed = new Set(states.map((g) => g.groupId));
       for (const id of [...this.groups.keys()]) if (!listed.has(id)) this.groups.delete(id);
       const behind: string[] = [];
       for (const g of states) {
         let seq = this.groups.get(g.groupId);
+        // Below the join (left and added again): what was sent in between is not this user's.
+        if (seq && (seq.position ?? 0) < g.joinedSeq) seq = undefined;
         if (!seq) {
           const saved = stored[g.groupId];
-          const start = typeof saved === 'number' && saved >= 0 && saved <= g.lastSeq ? saved : deviceKnown ? g.joinedSeq : g.lastSeq;
+          const start = typeof saved === 'number' && saved >= g.joinedSeq && saved <= g.lastSeq ? saved : deviceKnown ? g.joinedSeq : g.lastSeq;
           seq = this.track(g.groupId, start);
         }
         if ((seq.position ?? 0) < g.lastSeq) behind.push(g.groupId);
       }
+      this.known = true;
       this.save();
       for (let i = 0; i < behind.length; i += PARALLEL_GROUP_SYNCS) {
         const results = await Promise.all(behind.slice(i, i + PARALLEL_GROUP_SYNCS).map((id) => this.syncGroup(id)));
-        if (results.includes(false)) return false;
+        if (results.includes(false) || !isCurrent()) return false;
       }
       this.ready = true;
+      // Groups that appeared while the list was being worked through.
+      for (const id of this.seenDuringCatchUp) if (!this.groups.has(id)) void this.syncGroup(id);
+      this.seenDuringCatchUp.clear();
       return true;
     } catch (err) {
       this.ctx.log.warn('group catch-up failed; it runs again on the next connection', err);
@@ -106,6 +135,7 @@ export class GroupCatchUp {
       // A group this device does not know yet (just joined or created): its messages since the
       // join come from the group's sequence, this one included.
       if (this.ready) void this.syncGroup(m.to);
+      else this.seenDuringCatchUp.add(m.to);
       return;
     }
     const gap = seq.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
@@ -138,8 +168,9 @@ export class GroupCatchUp {
       for (;;) {
         const seq = this.groups.get(groupId);
         const payload = seq?.position === undefined ? { groupId, limit: PAGE } : { groupId, afterSeq: seq.position, limit: PAGE };
-        const page = await this.conn.rpc.request<GroupPage>(SocketEvent.GROUP_SYNC, payload, 'group sync');
-        const target = seq ?? this.track(groupId, page.joinedSeq);
+        const page = await this.conn.rpc.patiently<GroupPage>(SocketEvent.GROUP_SYNC, payload, 'group sync');
+        // Below the join (left and added again): start again from the join.
+        const target = seq && (seq.position ?? 0) >= page.joinedSeq ? seq : this.track(groupId, page.joinedSeq);
         for (const m of page.messages) target.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
         if (!page.hasMore || !page.messages.length) break;
       }
@@ -156,7 +187,9 @@ export class GroupCatchUp {
         this.save();
         return true;
       }
-      this.ctx.log.warn(`catch-up of group ${groupId} failed`, err);
+      // A connection that went is the usual reason, and the next one catches up again.
+      if (code === 'E_NOT_CONNECTED') this.ctx.log.debug(`catch-up of group ${groupId} stopped: the connection went`);
+      else this.ctx.log.warn(`catch-up of group ${groupId} failed`, err);
       return false;
     }
   }
@@ -177,7 +210,7 @@ export class GroupCatchUp {
     const all: GroupState[] = [];
     let after = '';
     for (;;) {
-      const page = await this.conn.rpc.request<{ groups: GroupState[]; hasMore: boolean }>(SocketEvent.GROUPS, { after, limit: 500 }, 'group list');
+      const page = await this.conn.rpc.patiently<{ groups: GroupState[]; hasMore: boolean }>(SocketEvent.GROUPS, { after, limit: 500 }, 'group list');
       all.push(...page.groups);
       if (!page.hasMore || !page.groups.length) return all;
       after = page.groups[page.groups.length - 1]!.groupId;
@@ -188,20 +221,23 @@ export class GroupCatchUp {
     this.writer.schedule();
   }
 
-  private async readCursors(s: SessionInfo): Promise<Record<string, unknown>> {
+  /** The stored positions; undefined when this device never stored any for the user. */
+  private async readCursors(s: SessionInfo): Promise<Record<string, unknown> | undefined> {
     try {
       const raw = await this.ctx.adapter.storage.getItem(keyFor(s.appId, s.userId, 'groupSeqs'));
-      const parsed = raw ? (JSON.parse(raw) as unknown) : {};
+      if (!raw) return undefined;
+      const parsed = JSON.parse(raw) as unknown;
       return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
     } catch (err) {
       this.ctx.log.warn('could not read the stored group positions', err);
-      return {};
+      return undefined;
     }
   }
 
   private async writeCursors(): Promise<void> {
-    const s = this.conn.session;
-    if (!s) return;
+    // The user the positions belong to, even while the socket is down.
+    const s = this.owner;
+    if (!s || !this.known) return;
     const out: Record<string, number> = {};
     for (const [id, seq] of this.groups) if (seq.position !== undefined) out[id] = seq.position;
     await this.ctx.adapter.storage.setItem(keyFor(s.appId, s.userId, 'groupSeqs'), JSON.stringify(out));

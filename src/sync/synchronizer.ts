@@ -28,7 +28,7 @@ export class Synchronizer {
   private readonly inbox: InboxSequencer;
   private readonly cursor: CursorStore;
   private readonly groups: GroupCatchUp;
-  private syncing = false;
+  private running: Promise<boolean> | undefined;
   private syncAgain = false;
   private isReady = false;
   /** Whose inbox the sequencer's position belongs to (`app:user`). */
@@ -65,20 +65,16 @@ export class Synchronizer {
       this.owner = owner;
     }
     const current = () => this.conn.session === session;
-    // A device that has synced before starts new groups where the user joined them.
-    let deviceKnown = true;
     if (this.inbox.position === undefined) {
       const stored = await this.cursor.read(session);
       if (!current()) return;
-      deviceKnown = stored !== undefined;
       // A device without a stored cursor starts at the present; older messages are in history.
       this.inbox.reset(stored ?? session.latestInboxSeq);
-      // Stored at once: the next run knows this device has synced (new groups then start at the join).
-      if (stored === undefined) this.cursor.save();
     }
     await this.hooks.restore();
     if (!current()) return;
-    const synced = (await this.sync()) && current() && (await this.groups.catchUp(session, deviceKnown));
+    // Groups only where the server has them apart from the inbox (read diffusion, schema 3).
+    const synced = (await this.sync()) && current() && (session.groupSync !== true || (await this.groups.catchUp(session, current)));
     if (!current() || !this.conn.connected) return;
     if (!synced) {
       // Connected but the sync failed (timed out): a fresh connection is the reliable retry.
@@ -97,7 +93,7 @@ export class Synchronizer {
       return;
     }
     const gap = this.accept(m);
-    if (gap && this.isReady && !this.syncing) void this.sync();
+    if (gap && this.isReady && !this.running) void this.sync();
   }
 
   /** The ack of this device's own send: its inbox (or group) position is passed, without an `imchat`. */
@@ -110,19 +106,30 @@ export class Synchronizer {
     }
   }
 
-  /** Pulls inbox pages until the server has nothing newer. Returns false if the connection dropped. */
-  private async sync(): Promise<boolean> {
-    if (this.syncing) {
+  /**
+   * Pulls inbox pages until the server has nothing newer. Returns false if the connection dropped.
+   * A call while one runs waits for it: if that one fails (its connection went) this one runs
+   * again, on the connection there is now.
+   */
+  private sync(): Promise<boolean> {
+    if (this.running) {
       this.syncAgain = true;
-      return true;
+      return this.running.then((ok) => (ok ? true : this.sync()));
     }
-    this.syncing = true;
+    const run = this.pull().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async pull(): Promise<boolean> {
     try {
       do {
         this.syncAgain = false;
         for (;;) {
           const after = this.inbox.position ?? 0;
-          const page = await this.conn.rpc.request<SyncResult>(SocketEvent.SYNC, { afterInboxSeq: after, limit: SYNC_PAGE }, 'sync');
+          const page = await this.conn.rpc.patiently<SyncResult>(SocketEvent.SYNC, { afterInboxSeq: after, limit: SYNC_PAGE }, 'sync');
           for (const m of page.messages) this.accept(m);
           if (!page.hasMore || !page.messages.length) break;
         }
@@ -137,8 +144,6 @@ export class Synchronizer {
     } catch (err) {
       this.ctx.log.warn('catch-up sync failed; it will run again on the next connection', err);
       return false;
-    } finally {
-      this.syncing = false;
     }
   }
 

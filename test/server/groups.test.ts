@@ -105,6 +105,8 @@ describe('group messages follow membership', () => {
     expect(cSync.data.joinedSeq).toBe(2);
     expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['welcome back']);
     expect((await call(c.socket, 'chat:groups', {})).data.groups).toEqual([{ groupId: g.id, lastSeq: 3, joinedSeq: 2 }]);
+    // Asking from before the join does not reach the messages of the time away.
+    expect((await groupSync(c, 0)).data.messages.map((m: { content: string }) => m.content)).toEqual(['welcome back']);
 
     await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, b.token);
     expect((await send(b, 'after leaving')).code).toBe(40300);

@@ -44,6 +44,7 @@ describe('client generations', () => {
       userId,
       userName: 'V4',
       appId: server.appId,
+      groupSync: true,
       latestInboxSeq: 0,
       tokenExpiresAt: expect.any(Number),
       serverTime: expect.any(Number),

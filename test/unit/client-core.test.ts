@@ -233,6 +233,60 @@ describe('ImClient connection state machine', () => {
     expect(adapter.socket.sent('chat:sync').map((p: { afterInboxSeq: number }) => p.afterInboxSeq)).toEqual([1]);
   });
 
+  it('a status listener that connects again when disconnected gets a working connection', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    let again: Promise<boolean> | undefined;
+    client.on('status', (st) => {
+      if (st === 'disconnected' && !again) again = client.connect();
+    });
+    client.disconnect();
+    await expect(again).resolves.toBe(true);
+    expect(client.getStatus()).toBe('connected');
+    expect(adapter.sockets).toHaveLength(2);
+    expect(adapter.socket.connected).toBe(true);
+  });
+
+  it('the current user is known while reconnecting, and forgotten after disconnect()', async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    adapter.socket.autoAccept = false;
+    adapter.socket.drop();
+    expect(client.getStatus()).toBe('reconnecting');
+    expect(client.getCurrentUser()).toMatchObject({ userId: 'me', appId: 'app' });
+    client.disconnect();
+    expect(client.getCurrentUser()).toBeUndefined();
+  });
+
+  it('a refusal for too many sockets (42900) or a restart (50300) is retried with backoff, not the end', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter, statuses } = setup({ reconnectionDelay: 100, pingInterval: 1e9 });
+      adapter.configure = (s) => {
+        serve(s, []);
+        s.autoAccept = false;
+      };
+      const connecting = client.connect({ token: FAKE_TOKEN });
+      const s = adapter.socket;
+      const err = Object.assign(new Error('too many connections'), { data: { code: 42900, message: 'too many connections: user me already has 10' } });
+      s.fire('connect_error', err);
+      expect(client.getStatus()).toBe('reconnecting');
+      const before = s.connectCalls;
+      jest.advanceTimersByTime(100);
+      expect(s.connectCalls).toBe(before + 1);
+      s.fire('connect_error', Object.assign(new Error('shutting down'), { data: { code: 50300, message: 'server shutting down' } }));
+      jest.advanceTimersByTime(150);
+      expect(s.connectCalls).toBe(before + 1); // backoff: 200 ms the second time
+      jest.advanceTimersByTime(60);
+      expect(s.connectCalls).toBe(before + 2);
+      s.accept();
+      await expect(connecting).resolves.toBe(true);
+      expect(statuses).toEqual(['connecting', 'reconnecting', 'connected']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('kicked: emits kicked, ends the session and does not reconnect', async () => {
     const { client, adapter } = setup();
     const kicked = jest.fn();
@@ -392,7 +446,7 @@ describe('ImClient connection state machine', () => {
       s.handlers['chat:sync'] = answer!;
       inbox.push(incoming(1));
       s.accept();
-      for (let i = 0; i < 10; i++) await Promise.resolve();
+      for (let i = 0; i < 30; i++) await Promise.resolve();
       expect(received.map((m) => m.inboxSeq)).toEqual([1]);
     } finally {
       jest.useRealTimers();

@@ -23,6 +23,7 @@ const groupMessage = (groupId: string, seq: number, from = 'peer'): ImMessage =>
 /** A server with an empty inbox and the given groups. */
 function serve(s: FakeSocket, groups: Map<string, FakeGroup>, log: Array<{ groupId: string; afterSeq?: number }>) {
   s.session.latestInboxSeq = 0;
+  (s.session as { groupSync?: boolean }).groupSync = true;
   s.handlers['chat:sync'] = (_p, ack) => ack(ok({ messages: [], hasMore: false, latestInboxSeq: 0 }));
   s.handlers.heartbeat = (_p, ack) => ack(ok({}));
   s.handlers['chat:groups'] = (_p, ack) =>
@@ -31,7 +32,7 @@ function serve(s: FakeSocket, groups: Map<string, FakeGroup>, log: Array<{ group
     log.push({ groupId: p.groupId, afterSeq: p.afterSeq });
     const g = groups.get(p.groupId);
     if (!g) return ack({ code: 40300, message: 'forbidden: not a member' });
-    const after = p.afterSeq ?? g.joinedSeq;
+    const after = p.afterSeq ?? g.joinedSeq; // no clamp here: the client must not ask from before the join
     const rest = g.messages.filter((m) => m.seq > after);
     ack(ok({ messages: rest.slice(0, 2), hasMore: rest.length > 2, lastSeq: g.messages.length, joinedSeq: g.joinedSeq }));
   };
@@ -152,4 +153,57 @@ it('a group the user has left is dropped: no more catch-up for it, and ready sti
   await flush();
   await flush();
   expect(syncs).toEqual([{ groupId: 'g1', afterSeq: undefined }]);
+});
+
+it('a catch-up that meets the rate limit waits it out and still reports ready', async () => {
+  const groups = new Map<string, FakeGroup>([['g1', { messages: [], joinedSeq: 0 }]]);
+  const { adapter, client, received } = setup(groups);
+  await ready(client, adapter);
+  adapter.socket.drop();
+  for (let seq = 1; seq <= 3; seq++) groups.get('g1')!.messages.push(groupMessage('g1', seq));
+  let refusals = 0;
+  const answer = adapter.socket.handlers['chat:group-sync']!;
+  adapter.socket.handlers['chat:group-sync'] = (p, ack) => {
+    if (refusals++ < 2) return ack({ code: 42900, message: 'rate limited: retry after 30 ms' });
+    answer(p, ack);
+  };
+  const back = new Promise((r) => client.once('ready', r));
+  adapter.socket.accept();
+  await back;
+  expect(refusals).toBeGreaterThanOrEqual(3);
+  expect(received).toEqual(['g1 #1', 'g1 #2', 'g1 #3']);
+});
+
+it('a fresh device whose first group listing failed still starts its groups at the present', async () => {
+  const groups = new Map<string, FakeGroup>([['g1', { messages: [groupMessage('g1', 1), groupMessage('g1', 2)], joinedSeq: 0 }]]);
+  const adapter = new MemoryAdapter();
+  const syncs: Array<{ groupId: string; afterSeq?: number }> = [];
+  let listings = 0;
+  adapter.configure = (s) => {
+    serve(s, groups, syncs);
+    const list = s.handlers['chat:groups']!;
+    s.handlers['chat:groups'] = (p, ack) => (listings++ === 0 ? ack({ code: 50000, message: 'internal error' }) : list(p, ack));
+  };
+  const client = new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter, logLevel: 'silent' });
+  clients.push(client);
+  const got: string[] = [];
+  client.on('imchat', (m) => got.push(m.content));
+  const done = new Promise((r) => client.once('ready', r));
+  await client.connect({ token: TOKEN });
+  await done; // the failed listing forced a reconnect; the second listing succeeded
+  expect(listings).toBe(2);
+  expect(got).toEqual([]); // not the group's whole history
+});
+
+it('a group left and joined again is read from the new join, not from the old position', async () => {
+  const groups = new Map<string, FakeGroup>([['g1', { messages: [groupMessage('g1', 1)], joinedSeq: 0 }]]);
+  const { adapter, client, received } = setup(groups);
+  await ready(client, adapter);
+  adapter.socket.drop();
+  groups.get('g1')!.messages.push(groupMessage('g1', 2), groupMessage('g1', 3), groupMessage('g1', 4));
+  groups.get('g1')!.joinedSeq = 3; // left after #1, added again at #3
+  const back = new Promise((r) => client.once('ready', r));
+  adapter.socket.accept();
+  await back;
+  expect(received).toEqual(['g1 #4']);
 });

@@ -195,6 +195,8 @@ export class Gateway implements Notifier {
           if (released) return;
           released = true;
           this.limits.release(key);
+          // One Engine.IO connection can carry many namespace connects: leave no listener behind.
+          socket.conn.off('close', release);
         };
         socket.once('disconnect', release);
         socket.conn.once('close', release);
@@ -258,6 +260,8 @@ export class Gateway implements Notifier {
       latestInboxSeq: this.service.storage.latestInboxSeq(s.appId, s.userId),
       tokenExpiresAt: s.tokenExpiresAt ?? 0,
       serverTime: Date.now(),
+      // Group messages are not in the inbox: clients catch groups up with chat:group-sync.
+      groupSync: true,
     });
     socket.on('disconnect', () => this.clearTimers(socket));
     // After `session`, so a nearly expired token's warning never arrives before the session.
