@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError, Code } from './errors';
 import { ID_PATTERN } from './protocol';
-import type { Storage } from './storage/types';
+import type { AppRecord, Storage } from './storage/types';
 
 /** The lifetime cap when the caller names none (IM_TOKEN_MAX_TTL's default). */
 const DEFAULT_MAX_TTL = 30 * 86400;
@@ -55,7 +55,8 @@ export function mintToken(opts: MintTokenOptions): string {
  * `maxTtlSeconds` caps the lifetime a token may claim: a leaked token with `exp` far in the future
  * would otherwise never stop working.
  */
-export function verifyToken(storage: Pick<Storage, 'getApp'>, token: unknown, maxTtlSeconds = DEFAULT_MAX_TTL): TokenClaims {
+export function verifyToken(apps: Pick<Storage, 'getApp'> | ((appId: string) => AppRecord | undefined), token: unknown, maxTtlSeconds = DEFAULT_MAX_TTL): TokenClaims {
+  const lookup = typeof apps === 'function' ? apps : (appId: string) => apps.getApp(appId);
   if (typeof token !== 'string' || token.length === 0) {
     throw new ApiError(Code.NO_TOKEN, 'no token: send Authorization: Bearer <token> (HTTP) or auth.token (socket)');
   }
@@ -67,7 +68,7 @@ export function verifyToken(storage: Pick<Storage, 'getApp'>, token: unknown, ma
   }
   const decoded = complete && typeof complete.payload === 'object' ? (complete.payload as jwt.JwtPayload) : null;
   const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
-  const app = appId ? storage.getApp(appId) : undefined;
+  const app = appId ? lookup(appId) : undefined;
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
   try {
     const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;

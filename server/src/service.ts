@@ -109,7 +109,20 @@ export class ImService {
 
   /** Checks a token (signature, app, lifetime cap); the claims are all the server trusts. */
   verifyToken(token: unknown): TokenClaims {
-    return verifyToken(this.storage, token, this.settings.tokenMaxTtl);
+    return verifyToken((appId) => this.storage.getApp(appId), token, this.settings.tokenMaxTtl);
+  }
+
+  /** The newest position in the caller's inbox (for `session`). */
+  latestInboxSeq(caller: Caller): number {
+    return this.storage.latestInboxSeq(caller.appId, caller.userId);
+  }
+
+  /**
+   * Runs `work` as one transaction with one commit (storage's batch): the gateway's group commit
+   * of the sends of one event-loop turn, and a packet of read receipts.
+   */
+  inOneCommit<T>(work: () => T): T {
+    return this.storage.batch(work);
   }
 
   // ------------------------------------------------------------- apps and users

@@ -246,18 +246,14 @@ export class Gateway implements Notifier {
     (socket.conn as unknown as { leavePending?: () => void }).leavePending?.();
     const s = this.state(socket);
     const userRoom = room(s.appId, s.userId);
-    if (this.opts.sessionPolicy === 'kick') {
-      for (const other of this.io.sockets.adapter.rooms.get(userRoom) ?? []) {
-        const old = this.io.sockets.sockets.get(other);
-        if (old) this.kick(old, 'another_session');
-      }
-    }
+    // The user's other sockets, wherever they are: through the adapter, so on every node.
+    if (this.opts.sessionPolicy === 'kick') this.kickRoom(userRoom, 'another_session', socket.id);
     void socket.join(userRoom);
     socket.emit('session', {
       userId: s.userId,
       userName: s.userName,
       appId: s.appId,
-      latestInboxSeq: this.service.storage.latestInboxSeq(s.appId, s.userId),
+      latestInboxSeq: this.service.latestInboxSeq(s),
       tokenExpiresAt: s.tokenExpiresAt ?? 0,
       serverTime: Date.now(),
       // Group messages are not in the inbox: clients catch groups up with chat:group-sync.
@@ -298,7 +294,7 @@ export class Gateway implements Notifier {
       const refused: Array<{ messageId: string; code: number; message: string }> = [];
       const notices: Array<{ senderId: string; payload: Record<string, unknown> }> = [];
       // Read receipts move read positions: one commit for the packet.
-      this.service.storage.batch(() => {
+      this.service.inOneCommit(() => {
         for (const messageId of new Set(p.messageIds)) {
           try {
             notices.push(this.service.receipt(s, messageId, p.status));
@@ -393,7 +389,7 @@ export class Gateway implements Notifier {
     if (this.pendingSends.length) this.scheduleFlush();
     const outcomes: Array<{ result?: SendResult; error?: unknown }> = [];
     try {
-      this.service.storage.batch(() => {
+      this.service.inOneCommit(() => {
         for (const item of batch) {
           try {
             outcomes.push({ result: this.service.send(this.state(item.socket), item.payload) });
@@ -493,10 +489,21 @@ export class Gateway implements Notifier {
     }
   };
 
-  private kick(socket: Socket, reason: string): void {
-    socket.emit('kicked', { reason });
-    // Let the notice go out before the close frame.
-    setImmediate(() => socket.disconnect(true));
+  /**
+   * `kicked` to every socket in `userRoom` (but `keep`), then closes them: through the adapter, so
+   * the sockets of other nodes are reached too.
+   */
+  private kickRoom(userRoom: string, reason: string, keep?: string): void {
+    const target = keep ? this.io.in(userRoom).except(keep) : this.io.in(userRoom);
+    target.emit('kicked', { reason });
+    // Let the notice go out before the close frame; the sockets are the room's at this moment,
+    // so a socket that joins meanwhile (the one that caused the kick) is not closed.
+    const closing = this.io.in(userRoom).fetchSockets();
+    setImmediate(() => {
+      void closing.then((sockets) => {
+        for (const s of sockets) if (s.id !== keep) s.disconnect(true);
+      });
+    });
   }
 
   private scheduleTokenTimers(socket: Socket, expiresAt: number, issuedAt: number): void {
@@ -537,9 +544,6 @@ export class Gateway implements Notifier {
   }
 
   userDisabled(appId: string, userId: string): void {
-    for (const id of this.io.sockets.adapter.rooms.get(room(appId, userId)) ?? []) {
-      const socket = this.io.sockets.sockets.get(id);
-      if (socket) this.kick(socket, 'user_disabled');
-    }
+    this.kickRoom(room(appId, userId), 'user_disabled');
   }
 }
