@@ -5,6 +5,7 @@ import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
 import type { Caller, ImService, Notifier } from '../service';
 import { AddressCounter } from '../net/connection-guard';
+import { endsTransaction } from '../storage/errors';
 import type { SendResult } from '../storage/types';
 import type { TokenBucket } from './rate-limit';
 import { UserLimits } from './user-limits';
@@ -104,12 +105,6 @@ export function hasPoisonedKey(value: unknown): boolean {
 }
 
 const room = (appId: string, userId: string) => `u:${appId}:${userId}`;
-
-/** An SQLite error other than a constraint: one that may have ended the whole transaction. */
-function isStorageFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') && !code.startsWith('SQLITE_CONSTRAINT');
-}
 
 /** Returned by a handler that answers later through the `answer` it was given. */
 const DEFERRED: unique symbol = Symbol('deferred');
@@ -397,7 +392,7 @@ export class Gateway implements Notifier {
             // Full disk, I/O error, out of memory or busy can make SQLite roll back the whole
             // transaction, not just this send's savepoint: the rest must not go on in autocommit
             // and then be reported as refused. Abort the batch; nothing of it is stored.
-            if (isStorageFailure(error)) throw error;
+            if (endsTransaction(error)) throw error;
             outcomes.push({ error });
           }
         }

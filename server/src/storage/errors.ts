@@ -1,0 +1,40 @@
+/**
+ * A database failure as the layers above storage see it: whether trying again may help, and
+ * whether it was a conflict (a constraint: that one write is refused, the transaction is fine).
+ * The realtime and HTTP layers decide on these flags, never on a driver's codes.
+ */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  /** Trying again later may succeed (busy, locked, I/O, a full disk being freed). */
+  readonly retryable: boolean;
+  /** A constraint refused this write; the rest of the transaction is intact. */
+  readonly conflict: boolean;
+  /** The driver's own error. */
+  readonly driverError: unknown;
+
+  constructor(message: string, flags: { retryable: boolean; conflict: boolean; cause?: unknown }) {
+    super(message);
+    this.retryable = flags.retryable;
+    this.conflict = flags.conflict;
+    this.driverError = flags.cause;
+  }
+}
+
+/**
+ * The StorageError of a driver's error, or undefined for anything that is not a database error
+ * (a bug, an ApiError). SQLite's extended codes here; other drivers add theirs.
+ */
+export function storageErrorOf(err: unknown): StorageError | undefined {
+  if (err instanceof StorageError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const conflict = code.startsWith('SQLITE_CONSTRAINT');
+  const retryable = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|PROTOCOL)/.test(code);
+  return new StorageError(`storage: ${(err as Error).message}`, { retryable, conflict, cause: err });
+}
+
+/** True for a failure that may have ended the whole transaction (not just one write's savepoint). */
+export function endsTransaction(err: unknown): boolean {
+  const e = storageErrorOf(err);
+  return !!e && !e.conflict;
+}
