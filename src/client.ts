@@ -211,6 +211,8 @@ export class ImClient {
     if (p.token !== undefined) {
       if (!isJwtShaped(p.token)) throw invalid('connect', `"token" must be a JWT string, got ${describe(p.token)}.`);
       this.auth.set(p.token);
+      const user = this.auth.user();
+      if (user) this.connection.forgetSessionOf(user);
     }
     // Only a missing token waits: with one, the connection is active before connect() returns,
     // so a send made right after it is queued rather than refused.

@@ -133,6 +133,7 @@ export class Connection {
       const waiting = this.waitForSession();
       if (this.state.name === 'suspended') {
         // Reconnection had given up; an explicit connect() tries again.
+        this.clearRetry();
         this.transition({ name: 'connecting' });
         socket.connect();
       }
@@ -180,6 +181,7 @@ export class Connection {
       return;
     }
     this.lastForcedReconnect = now;
+    this.clearRetry();
     this.ctx.log.info('reconnecting now');
     // disconnect() cancels the manager's pending backoff timer; connect() opens a fresh attempt.
     this.forcing = true;
@@ -289,7 +291,20 @@ export class Connection {
     }
   }
 
+  /** A retry or held-back reconnect is moot once another attempt starts or succeeds. */
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** The token now names someone else: the last session is not theirs. */
+  forgetSessionOf(user: { app: string; sub: string }): void {
+    const s = this.lastSession;
+    if (s && (s.appId !== user.app || s.userId !== user.sub)) this.lastSession = undefined;
+  }
+
   private onSocketConnect(): void {
+    this.clearRetry();
     this.ctx.log.info(`connected to ${this.url}`);
     if (this.serverDisconnectTimer) clearTimeout(this.serverDisconnectTimer);
     this.transition({ name: 'connected' });
@@ -301,6 +316,7 @@ export class Connection {
     this.transition({ name: 'online', session });
     this.lastSession = session;
     this.refusals = 0;
+    this.clearRetry();
     this.heartbeat.reset();
     if (this.hooks.foreground) this.heartbeat.start();
     this.settleWaiters(null);
@@ -329,19 +345,18 @@ export class Connection {
   private onConnectError(err: unknown): void {
     const data = (err as { data?: { code?: number; message?: string } } | undefined)?.data;
     const text = err instanceof Error ? err.message : String(err);
-    if (data && (data.code === 42900 || data.code === 50300) && this.ctx.opts.reconnection) {
+    if (data && (data.code === 42900 || data.code === 50300) && this.ctx.opts.reconnection && this.refusals < this.ctx.opts.reconnectionAttempts) {
       // Transient: too many of the user's sockets for now, or the server is restarting. The
       // client tries again with backoff; socket.io does not retry a refusal by itself.
       this.refusals++;
       const delay = Math.min(this.ctx.opts.reconnectionDelay * 2 ** Math.min(this.refusals - 1, 4), 30_000);
       this.ctx.log.warn(`the server refused the connection for now (${data.message ?? text}); retrying in ${delay} ms`);
       this.transition({ name: 'reconnecting' });
-      if (this.retryTimer === undefined) {
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          if (this.active && this.socket && !this.socket.connected) this.socket.connect();
-        }, delay);
-      }
+      this.clearRetry();
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.active && this.socket && !this.socket.connected) this.socket.connect();
+      }, delay);
       return;
     }
     if (data && typeof data.code === 'number') {

@@ -51,6 +51,8 @@ export class GroupCatchUp {
    * `{}` included, by the first catch-up that listed the groups), not from the inbox cursor.
    */
   private known = false;
+  /** Positions read from storage, kept until a successful listing has applied them. */
+  private stored: Record<string, unknown> | undefined;
   /** The session whose storage the positions are written under. */
   private owner: SessionInfo | undefined;
 
@@ -71,6 +73,7 @@ export class GroupCatchUp {
     this.ownEarly.clear();
     this.seenDuringCatchUp.clear();
     this.known = false;
+    this.stored = undefined;
   }
 
   lost(): void {
@@ -85,16 +88,13 @@ export class GroupCatchUp {
   async catchUp(session: SessionInfo, isCurrent: () => boolean): Promise<boolean> {
     try {
       this.owner = session;
-      let stored: Record<string, unknown> = {};
-      if (!this.known) {
+      if (!this.known && this.stored === undefined) {
         const read = await this.readCursors(session);
         if (!isCurrent()) return false;
-        if (read) {
-          stored = read;
-          this.known = true;
-        }
+        if (read) this.stored = read;
       }
-      const deviceKnown = this.known;
+      const stored = this.stored ?? {};
+      const deviceKnown = this.known || this.stored !== undefined;
       const states = await this.listGroups();
       if (!isCurrent()) return false;
       const listed = new Set(states.map((g) => g.groupId));
@@ -111,7 +111,9 @@ export class GroupCatchUp {
         }
         if ((seq.position ?? 0) < g.lastSeq) behind.push(g.groupId);
       }
+      // Applied: from now on the positions in memory are the ones that count.
       this.known = true;
+      this.stored = undefined;
       this.save();
       for (let i = 0; i < behind.length; i += PARALLEL_GROUP_SYNCS) {
         const results = await Promise.all(behind.slice(i, i + PARALLEL_GROUP_SYNCS).map((id) => this.syncGroup(id)));

@@ -287,6 +287,32 @@ describe('ImClient connection state machine', () => {
     }
   });
 
+  it('refusals past reconnectionAttempts end the connection with the server\'s reason', async () => {
+    jest.useFakeTimers();
+    try {
+      const { client, adapter } = setup({ reconnectionDelay: 10, reconnectionAttempts: 2, pingInterval: 1e9 });
+      adapter.configure = (s) => {
+        serve(s, []);
+        s.autoAccept = false;
+      };
+      const errors: string[] = [];
+      client.on('error', (e) => errors.push(e.code));
+      const connecting = client.connect({ token: FAKE_TOKEN });
+      const refuse = () => adapter.socket.fire('connect_error', Object.assign(new Error('too many'), { data: { code: 42900, message: 'too many connections' } }));
+      refuse();
+      jest.advanceTimersByTime(10);
+      refuse();
+      jest.advanceTimersByTime(20);
+      refuse(); // the third: past the two attempts
+      await expect(connecting).rejects.toMatchObject({ code: 'E_RATE_LIMITED' });
+      expect(errors).toEqual(['E_RATE_LIMITED']);
+      expect(client.getStatus()).toBe('disconnected');
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('kicked: emits kicked, ends the session and does not reconnect', async () => {
     const { client, adapter } = setup();
     const kicked = jest.fn();

@@ -207,3 +207,26 @@ it('a group left and joined again is read from the new join, not from the old po
   await back;
   expect(received).toEqual(['g1 #4']);
 });
+
+it('a known device whose first listing after start fails keeps its stored positions (no replay from the join)', async () => {
+  const groups = new Map<string, FakeGroup>([['g1', { messages: [groupMessage('g1', 1), groupMessage('g1', 2), groupMessage('g1', 3)], joinedSeq: 0 }]]);
+  const first = setup(groups);
+  await ready(first.client, first.adapter);
+  await flush();
+  first.client.destroy();
+
+  groups.get('g1')!.messages.push(groupMessage('g1', 4));
+  let listings = 0;
+  const syncs: Array<{ groupId: string; afterSeq?: number }> = [];
+  first.adapter.configure = (s) => {
+    serve(s, groups, syncs);
+    const list = s.handlers['chat:groups']!;
+    s.handlers['chat:groups'] = (p, ack) => (listings++ === 0 ? ack({ code: 50000, message: 'internal error' }) : list(p, ack));
+  };
+  const again = new ImClient({ serverUrl: 'http://127.0.0.1:1', adapter: first.adapter, logLevel: 'silent' });
+  const got: string[] = [];
+  again.on('imchat', (m) => got.push(m.content));
+  await ready(again, first.adapter);
+  expect(listings).toBe(2);
+  expect(got).toEqual(['g1 #4']);
+});

@@ -495,9 +495,13 @@ export class Gateway implements Notifier {
     // so a socket that joins meanwhile (the one that caused the kick) is not closed.
     const closing = this.io.in(userRoom).fetchSockets();
     setImmediate(() => {
-      void closing.then((sockets) => {
-        for (const s of sockets) if (s.id !== keep) s.disconnect(true);
-      });
+      closing.then(
+        (sockets) => {
+          for (const s of sockets) if (s.id !== keep) s.disconnect(true);
+        },
+        // With a cluster adapter a node may not answer in time; its sockets get the notice.
+        (err: unknown) => this.opts.log('warn', `closing the sockets of ${userRoom} failed`, err),
+      );
     });
   }
 
