@@ -129,8 +129,8 @@ const commands = {
     return file;
   },
   /** Creates (or renames) users directly in storage: bulk set-up without HTTP round trips. */
-  users({ ids }) {
-    for (const id of ids) im.storage.upsertUser(process.env.BENCH_APP_ID, id, { userName: id });
+  async users({ ids }) {
+    for (const id of ids) await im.storage.upsertUser(process.env.BENCH_APP_ID, id, { userName: id });
     return ids.length;
   },
   /** Rows written so far by the IM server's storage connection (SQLite total_changes()). */

@@ -5,7 +5,7 @@
 //   2. The same for the raw relay (the baseline's server cost).
 //   3. CPU profile of the client process during part 1: what ImClient costs.
 //   4. Server profiles of group fan-out (raw members online) and of connection handshakes.
-//   5. A storage micro-benchmark on server/dist's SqliteStorage, in this process on a temp dir:
+//   5. A storage micro-benchmark on server/dist's SqliteDatabase (the synchronous side of SqliteStorage), in this process on a temp dir:
 //      sendMessage each in its own transaction (what the server does) vs 100 per transaction
 //      (a group commit), automatic WAL checkpoints off, and the lookups before each send.
 //   6. Token verification with the app secret as a string (as the server does) vs a KeyObject.
@@ -131,7 +131,7 @@ async function connectProfile(n, dir) {
 }
 
 function storageBench(N) {
-  const { SqliteStorage } = require(path.join(artefacts, 'server/dist/index.js'));
+  const { SqliteDatabase: SqliteStorage } = require(path.join(artefacts, 'server/dist/index.js'));
   const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-bench-storage-'));
   try {
     const s = new SqliteStorage(dir);

@@ -55,7 +55,11 @@ export function mintToken(opts: MintTokenOptions): string {
  * `maxTtlSeconds` caps the lifetime a token may claim: a leaked token with `exp` far in the future
  * would otherwise never stop working.
  */
-export function verifyToken(apps: Pick<Storage, 'getApp'> | ((appId: string) => AppRecord | undefined), token: unknown, maxTtlSeconds = DEFAULT_MAX_TTL): TokenClaims {
+export async function verifyToken(
+  apps: Pick<Storage, 'getApp'> | ((appId: string) => Promise<AppRecord | undefined> | AppRecord | undefined),
+  token: unknown,
+  maxTtlSeconds = DEFAULT_MAX_TTL,
+): Promise<TokenClaims> {
   const lookup = typeof apps === 'function' ? apps : (appId: string) => apps.getApp(appId);
   if (typeof token !== 'string' || token.length === 0) {
     throw new ApiError(Code.NO_TOKEN, 'no token: send Authorization: Bearer <token> (HTTP) or auth.token (socket)');
@@ -68,7 +72,7 @@ export function verifyToken(apps: Pick<Storage, 'getApp'> | ((appId: string) => 
   }
   const decoded = complete && typeof complete.payload === 'object' ? (complete.payload as jwt.JwtPayload) : null;
   const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
-  const app = appId ? lookup(appId) : undefined;
+  const app = appId ? await lookup(appId) : undefined;
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
   try {
     const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;

@@ -6,5 +6,6 @@ export type { MintTokenOptions, TokenClaims } from './auth';
 export { configFromEnv, DEFAULT_CONFIG } from './config';
 export type { ServerConfig } from './config';
 export { Code, ApiError } from './errors';
-export { SqliteStorage } from './storage/sqlite';
+export { SqliteDatabase, SqliteStorage } from './storage/sqlite';
+export { StorageError } from './storage/errors';
 export type * from './storage/types';

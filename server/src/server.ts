@@ -30,6 +30,7 @@ export interface StartedServer {
 }
 
 export interface ImServer {
+  /** The development app; known once `start()` has resolved. */
   readonly devApp: { appId: string; appSecret: string };
   readonly storage: Storage;
   readonly service: ImService;
@@ -46,22 +47,22 @@ function generatedSecret(): string {
 /** Engine.IO long-polls wait up to its ping interval (25 s) in silence: idle limits must exceed it. */
 const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 
-function ensureDevApp(storage: Storage, config: ServerConfig): { appId: string; appSecret: string } {
+async function ensureDevApp(storage: Storage, config: ServerConfig): Promise<{ appId: string; appSecret: string }> {
   if (config.devAppId) {
-    const secret = config.devAppSecret ?? storage.getApp(config.devAppId)?.appSecret ?? generatedSecret();
-    storage.upsertApp(config.devAppId, secret);
-    storage.setDevApp(config.devAppId);
+    const secret = config.devAppSecret ?? (await storage.getApp(config.devAppId))?.appSecret ?? generatedSecret();
+    await storage.upsertApp(config.devAppId, secret);
+    await storage.setDevApp(config.devAppId);
     return { appId: config.devAppId, appSecret: secret };
   }
-  const existing = storage.getDevApp();
+  const existing = await storage.getDevApp();
   if (existing) {
-    if (config.devAppSecret && config.devAppSecret !== existing.appSecret) storage.upsertApp(existing.appId, config.devAppSecret);
+    if (config.devAppSecret && config.devAppSecret !== existing.appSecret) await storage.upsertApp(existing.appId, config.devAppSecret);
     return { appId: existing.appId, appSecret: config.devAppSecret ?? existing.appSecret };
   }
   const appId = `dev_${randomBytes(6).toString('hex')}`;
   const appSecret = config.devAppSecret ?? generatedSecret();
-  storage.upsertApp(appId, appSecret);
-  storage.setDevApp(appId);
+  await storage.upsertApp(appId, appSecret);
+  await storage.setDevApp(appId);
   return { appId, appSecret };
 }
 
@@ -84,8 +85,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     }
   }
   const storage = options.storage ?? new SqliteStorage(config.dataDir);
-  const devApp = ensureDevApp(storage, config);
-  for (const app of options.extraApps ?? []) storage.upsertApp(app.appId, app.appSecret);
+  let devApp: { appId: string; appSecret: string } | undefined;
 
   const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
     if (options.logger || level === 'error') console[level](`[comind-im-server] ${msg}`, err ?? '');
@@ -120,12 +120,17 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   let stopped = false;
 
   return {
-    devApp,
+    get devApp() {
+      if (!devApp) throw new Error('devApp is known once start() has resolved');
+      return devApp;
+    },
     storage,
     service,
     async start() {
       if (started) throw new Error('server already started');
       started = true;
+      devApp = await ensureDevApp(storage, config);
+      for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       await api.listen({ port: config.apiPort, host: config.host });
       const apiPort = (api.server.address() as AddressInfo).port;
       let socketPort = apiPort;
@@ -148,13 +153,13 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       stopped = true;
       shuttingDown = true;
       gateway.beginShutdown();
-      // Every acknowledged send is already committed (the write is synchronous and precedes the
-      // ack), so closing connections now loses nothing; unacknowledged sends are retried by clients.
+      // Every acknowledged send is already committed (the commit precedes the ack), so closing
+      // connections now loses nothing; unacknowledged sends are retried by clients.
       if (started) {
         await gateway.close();
         await api.close().catch(() => undefined);
       }
-      storage.close();
+      await storage.close();
     },
   };
 }

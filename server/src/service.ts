@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
-import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import { LIMITS, dataDepth, groupConvId, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
@@ -75,18 +75,18 @@ const READ_CHUNK = 32;
  * in small steps until `limit` messages or `maxBytes`, so a page of large messages never parses
  * hundreds of rows to send a dozen.
  */
-function readWithinBytes(
+async function readWithinBytes(
   limit: number,
   maxBytes: number,
-  read: (after: number | undefined, n: number) => StoredMessage[],
+  read: (after: number | undefined, n: number) => Promise<StoredMessage[]>,
   position: (m: StoredMessage) => number,
-): { messages: StoredMessage[]; hasMore: boolean; bytes: number } {
+): Promise<{ messages: StoredMessage[]; hasMore: boolean; bytes: number }> {
   const messages: StoredMessage[] = [];
   let bytes = 0;
   let after: number | undefined;
   for (;;) {
     const want = Math.min(READ_CHUNK, limit - messages.length);
-    const rows = read(after, want + 1);
+    const rows = await read(after, want + 1);
     for (const m of rows.slice(0, want)) {
       const size = replySize(m);
       if (messages.length > 0 && bytes + size > maxBytes) return { messages, hasMore: true, bytes };
@@ -108,83 +108,75 @@ export class ImService {
   ) {}
 
   /** Checks a token (signature, app, lifetime cap); the claims are all the server trusts. */
-  verifyToken(token: unknown): TokenClaims {
+  async verifyToken(token: unknown): Promise<TokenClaims> {
     return verifyToken((appId) => this.storage.getApp(appId), token, this.settings.tokenMaxTtl);
   }
 
   /** The newest position in the caller's inbox (for `session`). */
-  latestInboxSeq(caller: Caller): number {
-    return this.storage.latestInboxSeq(caller.appId, caller.userId);
-  }
-
-  /**
-   * Runs `work` as one transaction with one commit (storage's batch): the gateway's group commit
-   * of the sends of one event-loop turn, and a packet of read receipts.
-   */
-  inOneCommit<T>(work: () => T): T {
-    return this.storage.batch(work);
+  async latestInboxSeq(caller: Caller): Promise<number> {
+    return await this.storage.latestInboxSeq(caller.appId, caller.userId);
   }
 
   // ------------------------------------------------------------- apps and users
 
-  checkApp(appId: string, appSecret: string): void {
-    const app = this.storage.getApp(appId);
+  async checkApp(appId: string, appSecret: string): Promise<void> {
+    const app = await this.storage.getApp(appId);
     // Same answer for an unknown app and a wrong secret: no probing for app ids.
     if (!app || !sameSecret(app.appSecret, appSecret)) throw new ApiError(Code.APP_CREDENTIALS_INVALID, 'app credentials invalid: check appId and appSecret');
   }
 
-  issueToken(appId: string, appSecret: string, userId: string, userName?: string): { token: string; userId: string; expiresAt: number } {
-    this.checkApp(appId, appSecret);
+  async issueToken(appId: string, appSecret: string, userId: string, userName?: string): Promise<{ token: string; userId: string; expiresAt: number }> {
+    await this.checkApp(appId, appSecret);
     checkText('userName', userName);
-    const existing = this.storage.getUser(appId, userId);
+    const existing = await this.storage.getUser(appId, userId);
     if (existing && !existing.valid) throw new ApiError(Code.USER_DISABLED, `user ${userId} is disabled (valid: false)`);
-    const user = !existing || (userName !== undefined && userName !== existing.userName) ? this.storage.upsertUser(appId, userId, userName === undefined ? {} : { userName }) : existing;
+    const user = !existing || (userName !== undefined && userName !== existing.userName) ? await this.storage.upsertUser(appId, userId, userName === undefined ? {} : { userName }) : existing;
     const ttl = this.settings.tokenTtl;
     const token = mintToken({ appId, appSecret, userId, userName: user.userName, ttlSeconds: ttl });
     return { token, userId, expiresAt: (Math.floor(Date.now() / 1000) + ttl) * 1000 };
   }
 
-  registerUser(appId: string, appSecret: string, userId: string, patch: UserPatch): UserRecord {
-    this.checkApp(appId, appSecret);
+  async registerUser(appId: string, appSecret: string, userId: string, patch: UserPatch): Promise<UserRecord> {
+    await this.checkApp(appId, appSecret);
     checkText('userName', patch.userName);
     checkText('userImg', patch.userImg);
     checkText('companyName', patch.companyName);
-    const user = this.storage.upsertUser(appId, userId, patch);
+    const user = await this.storage.upsertUser(appId, userId, patch);
     if (patch.valid === false) this.notifier.userDisabled(appId, userId);
     return user;
   }
 
-  activeUser(appId: string, userId: string): UserRecord {
-    const user = this.storage.getUser(appId, userId);
+  async activeUser(appId: string, userId: string): Promise<UserRecord> {
+    const user = await this.storage.getUser(appId, userId);
     if (!user) throw new ApiError(Code.TOKEN_INVALID, `token invalid: user ${userId} does not exist in app ${appId}`);
     if (!user.valid) throw new ApiError(Code.USER_DISABLED, `user ${userId} is disabled (valid: false)`);
     return user;
   }
 
-  getUser(caller: Caller, userId: string): UserRecord {
-    const user = this.storage.getUser(caller.appId, userId);
+  async getUser(caller: Caller, userId: string): Promise<UserRecord> {
+    const user = await this.storage.getUser(caller.appId, userId);
     if (!user) throw new ApiError(Code.NOT_FOUND, `user ${userId} not found`);
     return user;
   }
 
   // ------------------------------------------------------------- groups
 
-  private group(caller: Caller, groupId: string): GroupRecord {
-    const group = this.storage.getGroup(caller.appId, groupId);
+  private async group(caller: Caller, groupId: string): Promise<GroupRecord> {
+    const group = await this.storage.getGroup(caller.appId, groupId);
     if (!group) throw new ApiError(Code.NOT_FOUND, `group ${groupId} not found`);
     return group;
   }
 
-  private memberGroup(caller: Caller, groupId: string): GroupRecord {
-    const group = this.group(caller, groupId);
-    if (!this.storage.isMember(caller.appId, groupId, caller.userId)) {
+  private async memberGroup(caller: Caller, groupId: string): Promise<GroupRecord> {
+    const group = await this.group(caller, groupId);
+    if (!await this.storage.isMember(caller.appId, groupId, caller.userId)) {
       throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
     }
     return group;
   }
 
-  private ownedGroup(caller: Caller, groupId: string): GroupRecord {
-    const group = this.memberGroup(caller, groupId);
+  private async ownedGroup(caller: Caller, groupId: string): Promise<GroupRecord> {
+    const group = await this.memberGroup(caller, groupId);
     if (group.ownerId !== caller.userId) throw new ApiError(Code.FORBIDDEN, `forbidden: only the owner of group ${groupId} can do this`);
     return group;
   }
@@ -197,86 +189,92 @@ export class ImService {
     }
   }
 
-  private requireUsers(caller: Caller, ids: string[]): void {
-    const missing = this.storage.missingUsers(caller.appId, ids);
+  private async requireUsers(caller: Caller, ids: string[]): Promise<void> {
+    const missing = await this.storage.missingUsers(caller.appId, ids);
     if (missing.length) throw new ApiError(Code.NOT_FOUND, `unknown users: ${missing.slice(0, 20).join(', ')}`);
   }
 
-  private notifyGroup(caller: Caller, groupId: string, action: string, userIds: string[], extra: string[] = []): void {
-    const members = this.storage.members(caller.appId, groupId).map((m) => m.userId);
+  private async notifyGroup(caller: Caller, groupId: string, action: string, userIds: string[], extra: string[] = []): Promise<void> {
+    const members = (await this.storage.members(caller.appId, groupId)).map((m) => m.userId);
     this.notifier.groupChanged(caller.appId, [...new Set([...members, ...extra])], { groupId, action, userIds, by: caller.userId, timestamp: Date.now() });
   }
 
-  createGroup(caller: Caller, input: { name: string; description?: string; userIdList?: string[]; groupId?: string }): Group {
+  async createGroup(caller: Caller, input: { name: string; description?: string; userIdList?: string[]; groupId?: string }): Promise<Group> {
     if (!hasVisibleText(input.name)) throw new ApiError(Code.INVALID_ARGUMENT, 'name: must contain a visible character');
     checkText('name', input.name);
     checkText('description', input.description);
     const members = [...new Set(input.userIdList ?? [])].filter((id) => id !== caller.userId);
     this.checkGroupSize(0, members.length + 1);
-    this.requireUsers(caller, members);
+    await this.requireUsers(caller, members);
     const groupId = input.groupId ?? `g_${randomBytes(12).toString('base64url').slice(0, 16)}`;
-    if (this.storage.groupIdTaken(caller.appId, groupId)) {
+    if (await this.storage.groupIdTaken(caller.appId, groupId)) {
       throw new ApiError(Code.CONFLICT, `group id ${groupId} is already taken`);
     }
-    const group = this.storage.createGroup(caller.appId, { groupId, name: input.name, description: input.description ?? '', ownerId: caller.userId }, members);
-    this.notifyGroup(caller, groupId, 'created', [caller.userId, ...members]);
+    const group = await this.storage.createGroup(caller.appId, { groupId, name: input.name, description: input.description ?? '', ownerId: caller.userId }, members);
+    await this.notifyGroup(caller, groupId, 'created', [caller.userId, ...members]);
     return withId(group);
   }
 
   /** The caller's groups, newest first, a page at a time (`cursor` from the previous page). */
-  listGroups(caller: Caller, q: ListQuery): ListPage<Group> {
-    const page = this.storage.listGroupsOf(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
+  async listGroups(caller: Caller, q: ListQuery): Promise<ListPage<Group>> {
+    const page = await this.storage.listGroupsOf(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
     const items = page.items.map(withId);
     const last = items[items.length - 1];
     return { items, nextCursor: page.hasMore && last ? writeCursor(last.createdAt, last.groupId) : null };
   }
 
-  groupInfo(caller: Caller, groupId: string): Group {
-    return withId(this.memberGroup(caller, groupId));
+  async groupInfo(caller: Caller, groupId: string): Promise<Group> {
+    return withId(await this.memberGroup(caller, groupId));
   }
 
-  groupMembers(caller: Caller, groupId: string): MemberRecord[] {
-    this.memberGroup(caller, groupId);
-    return this.storage.members(caller.appId, groupId);
+  async groupMembers(caller: Caller, groupId: string): Promise<MemberRecord[]> {
+    await this.memberGroup(caller, groupId);
+    return await this.storage.members(caller.appId, groupId);
   }
 
-  addMembers(caller: Caller, groupId: string, userIds: string[]): MemberRecord[] {
-    const group = this.memberGroup(caller, groupId);
-    const ids = [...new Set(userIds)].filter((id) => !this.storage.isMember(caller.appId, groupId, id));
+  async addMembers(caller: Caller, groupId: string, userIds: string[]): Promise<MemberRecord[]> {
+    const group = await this.memberGroup(caller, groupId);
+    const ids: string[] = [];
+    for (const id of new Set(userIds)) if (!(await this.storage.isMember(caller.appId, groupId, id))) ids.push(id);
     this.checkGroupSize(group.memberCount, ids.length);
-    this.requireUsers(caller, ids);
-    const added = this.storage.addMembers(caller.appId, groupId, ids);
-    if (added.length) this.notifyGroup(caller, groupId, 'members_added', added);
-    return this.storage.members(caller.appId, groupId);
+    await this.requireUsers(caller, ids);
+    const added = await this.storage.addMembers(caller.appId, groupId, ids);
+    if (added.length) await this.notifyGroup(caller, groupId, 'members_added', added);
+    return await this.storage.members(caller.appId, groupId);
   }
 
-  removeMember(caller: Caller, groupId: string, userId: string): MemberRecord[] {
-    const group = this.ownedGroup(caller, groupId);
+  async removeMember(caller: Caller, groupId: string, userId: string): Promise<MemberRecord[]> {
+    const group = await this.ownedGroup(caller, groupId);
     if (userId === group.ownerId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot be removed; dismiss the group instead');
-    if (!this.storage.removeMember(caller.appId, groupId, userId)) throw new ApiError(Code.NOT_FOUND, `user ${userId} is not a member of group ${groupId}`);
-    this.notifyGroup(caller, groupId, 'member_removed', [userId], [userId]);
-    return this.storage.members(caller.appId, groupId);
+    if (!await this.storage.removeMember(caller.appId, groupId, userId)) throw new ApiError(Code.NOT_FOUND, `user ${userId} is not a member of group ${groupId}`);
+    await this.notifyGroup(caller, groupId, 'member_removed', [userId], [userId]);
+    return await this.storage.members(caller.appId, groupId);
   }
 
-  leaveGroup(caller: Caller, groupId: string): { groupId: string } {
-    const group = this.memberGroup(caller, groupId);
+  async leaveGroup(caller: Caller, groupId: string): Promise<{ groupId: string }> {
+    const group = await this.memberGroup(caller, groupId);
     if (group.ownerId === caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot leave; dismiss the group instead');
-    this.storage.removeMember(caller.appId, groupId, caller.userId);
-    this.notifyGroup(caller, groupId, 'member_left', [caller.userId], [caller.userId]);
+    await this.storage.removeMember(caller.appId, groupId, caller.userId);
+    await this.notifyGroup(caller, groupId, 'member_left', [caller.userId], [caller.userId]);
     return { groupId };
   }
 
-  dismissGroup(caller: Caller, groupId: string): { groupId: string } {
-    this.ownedGroup(caller, groupId);
-    const members = this.storage.members(caller.appId, groupId).map((m) => m.userId);
-    this.storage.dismissGroup(caller.appId, groupId);
+  async dismissGroup(caller: Caller, groupId: string): Promise<{ groupId: string }> {
+    await this.ownedGroup(caller, groupId);
+    const members = (await this.storage.members(caller.appId, groupId)).map((m) => m.userId);
+    await this.storage.dismissGroup(caller.appId, groupId);
     this.notifier.groupChanged(caller.appId, members, { groupId, action: 'dismissed', userIds: members, by: caller.userId, timestamp: Date.now() });
     return { groupId };
   }
 
   // ------------------------------------------------------------- messages
 
-  send(caller: Caller, input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown }): SendResult {
+  /**
+   * Checks a send and finds what it becomes: the stored message again (a retried clientMsgId), or
+   * a message to store with its inbox recipients (and, for a group, its members for the live
+   * emit). Refusals throw an ApiError. Stored by `commitSends`, with the others of its turn.
+   */
+  async prepareSend(caller: Caller, input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown }): Promise<PreparedSend> {
     const msgType = input.msgType ?? 0;
     if (Buffer.byteLength(input.content, 'utf8') > LIMITS.CONTENT_BYTES) {
       throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
@@ -294,41 +292,70 @@ export class ImService {
       if (dataDepth(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
       if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
     }
-    const sender = this.activeUser(caller.appId, caller.userId);
+    const sender = await this.activeUser(caller.appId, caller.userId);
 
     // Idempotency first: a retry of something already stored must succeed even if, say, the
     // sender has since left the group.
-    const existing = this.storage.findByClientId(caller.appId, caller.userId, input.clientMsgId);
+    const existing = await this.storage.findByClientId(caller.appId, caller.userId, input.clientMsgId);
     if (existing) {
       const { senderInboxSeq, ...message } = existing;
       if (message.content !== input.content || message.chatType !== input.chatType || message.to !== input.to || message.msgType !== msgType) {
         throw new ApiError(Code.CONFLICT, `clientMsgId ${input.clientMsgId} was already used for a different message`);
       }
-      return { message, senderInboxSeq, deliveries: [], duplicate: true };
+      return { stored: { message, senderInboxSeq, deliveries: [], duplicate: true } };
     }
 
     const msg = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data };
     if (input.chatType === 1) {
-      this.memberGroup(caller, input.to);
+      await this.memberGroup(caller, input.to);
       // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
-      return { ...this.storage.sendMessage(caller.appId, msg, []), members: this.storage.memberIds(caller.appId, input.to) };
+      return { request: { appId: caller.appId, msg, recipients: [] }, members: await this.storage.memberIds(caller.appId, input.to) };
     }
-    const peer = this.storage.getUser(caller.appId, input.to);
+    const peer = await this.storage.getUser(caller.appId, input.to);
     if (!peer) throw new ApiError(Code.NOT_FOUND, `recipient ${input.to} not found`);
-    return this.storage.sendMessage(caller.appId, msg, [caller.userId, input.to]);
+    return { request: { appId: caller.appId, msg, recipients: [caller.userId, input.to] } };
+  }
+
+  /**
+   * The group commit: the prepared sends of one turn stored in one transaction, in this order (the
+   * order of their seqs). Rejects, storing nothing, when the transaction as a whole failed.
+   */
+  async commitSends(prepared: PreparedSend[]): Promise<SendOutcome[]> {
+    const requests = prepared.flatMap((p) => (p.request ? [p.request] : []));
+    const stored = requests.length ? await this.storage.sendMessages(requests) : [];
+    let next = 0;
+    return prepared.map((p): SendOutcome => {
+      if (p.stored) return { result: p.stored };
+      const outcome = stored[next++]!;
+      const r = outcome.result;
+      if (!r) return outcome;
+      // The same clientMsgId twice in one batch: the second finds the first, and must match it.
+      const m = p.request!.msg;
+      if (r.duplicate && (r.message.content !== m.content || r.message.chatType !== m.chatType || r.message.to !== m.to || r.message.msgType !== m.msgType)) {
+        return { error: new ApiError(Code.CONFLICT, `clientMsgId ${m.clientMsgId} was already used for a different message`) };
+      }
+      return p.members ? { result: { ...r, members: p.members } } : outcome;
+    });
+  }
+
+  /** One send on its own (the server's REST API and tests): prepared and committed. */
+  async send(caller: Caller, input: Parameters<ImService['prepareSend']>[1]): Promise<SendResult> {
+    const [outcome] = await this.commitSends([await this.prepareSend(caller, input)]);
+    if (outcome!.error !== undefined) throw outcome!.error;
+    return outcome!.result!;
   }
 
   /** At most `limit` messages and `maxBytes` of them (at least one); `hasMore` says to page on. */
-  sync(caller: Caller, afterInboxSeq: number, limit: number, maxBytes: number): { messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number; bytes: number } {
+  async sync(caller: Caller, afterInboxSeq: number, limit: number, maxBytes: number): Promise<{ messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number; bytes: number }> {
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
-    const page = readWithinBytes(capped, maxBytes, (after, n) => this.storage.inboxAfter(caller.appId, caller.userId, after ?? afterInboxSeq, n), (m) => m.inboxSeq ?? 0);
-    return { ...page, latestInboxSeq: this.storage.latestInboxSeq(caller.appId, caller.userId) };
+    const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.inboxAfter(caller.appId, caller.userId, after ?? afterInboxSeq, n), (m) => m.inboxSeq ?? 0);
+    return { ...page, latestInboxSeq: await this.storage.latestInboxSeq(caller.appId, caller.userId) };
   }
 
   /** The caller's groups (by id, after `after`) with their newest seq and the caller's joined seq. */
-  groupStates(caller: Caller, after: string, limit: number): { groups: GroupState[]; hasMore: boolean } {
+  async groupStates(caller: Caller, after: string, limit: number): Promise<{ groups: GroupState[]; hasMore: boolean }> {
     const capped = Math.min(Math.max(limit, 1), LIMITS.GROUP_STATES_MAX);
-    const rows = this.storage.groupStates(caller.appId, caller.userId, after, capped + 1);
+    const rows = await this.storage.groupStates(caller.appId, caller.userId, after, capped + 1);
     return { groups: rows.slice(0, capped), hasMore: rows.length > capped };
   }
 
@@ -336,70 +363,93 @@ export class ImService {
    * A group's messages after `afterSeq` (default: where the caller joined), for catch-up; members
    * only. Bounded by count and bytes like chat:sync.
    */
-  groupSync(caller: Caller, groupId: string, afterSeq: number | undefined, limit: number, maxBytes: number) {
-    this.group(caller, groupId);
-    const joinedSeq = this.storage.joinedSeq(caller.appId, groupId, caller.userId);
+  async groupSync(caller: Caller, groupId: string, afterSeq: number | undefined, limit: number, maxBytes: number) {
+    await this.group(caller, groupId);
+    const joinedSeq = await this.storage.joinedSeq(caller.appId, groupId, caller.userId);
     if (joinedSeq === undefined) throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
     // Never before the join: what was sent while the caller was not a member is not theirs to catch up.
     const from = Math.max(afterSeq ?? joinedSeq, joinedSeq);
-    const page = readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
-    return { ...page, lastSeq: this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
+    const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
+    return { ...page, lastSeq: await this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
   }
 
-  groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
-    this.memberGroup(caller, groupId);
-    return this.historyPage(caller, groupConvId(groupId), q, maxBytes);
+  async groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): Promise<StoredMessage[]> {
+    await this.memberGroup(caller, groupId);
+    return await this.historyPage(caller, groupConvId(groupId), q, maxBytes);
   }
 
-  privateHistory(caller: Caller, peerId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
-    return this.historyPage(caller, privateConvId(caller.userId, peerId), q, maxBytes);
+  async privateHistory(caller: Caller, peerId: string, q: HistoryQuery, maxBytes: number): Promise<StoredMessage[]> {
+    return await this.historyPage(caller, privateConvId(caller.userId, peerId), q, maxBytes);
   }
 
   /** A history page within `maxBytes`: the messages nearest the cursor are the ones kept. */
-  private historyPage(caller: Caller, convId: string, q: HistoryQuery, maxBytes: number): StoredMessage[] {
-    const rows = this.storage.history(caller.appId, convId, q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
+  private async historyPage(caller: Caller, convId: string, q: HistoryQuery, maxBytes: number): Promise<StoredMessage[]> {
+    const rows = await this.storage.history(caller.appId, convId, q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
     // BACK pages are oldest first and end next to the cursor; FORWARD pages start there.
     return withinBytes(rows, maxBytes, q.syncType === 'BACK').messages;
   }
 
   /** Validates a receipt; returns the original sender and what to tell them. */
-  receipt(caller: Caller, messageId: string, status: 1 | 2, to?: string): { senderId: string; payload: Record<string, unknown> } {
+  /** Validates a receipt and moves the read position (status 2); returns the sender and the notice. */
+  async receipt(caller: Caller, messageId: string, status: 1 | 2, to?: string): Promise<{ senderId: string; payload: Record<string, unknown> }> {
+    const checked = await this.checkReceipt(caller, messageId, status, to);
+    if (checked.mark) await this.storage.markRead(caller.appId, caller.userId, checked.mark.convId, checked.mark.seq);
+    return checked;
+  }
+
+  /** Several read positions of the caller in one commit (a packet of read receipts). */
+  async markReads(caller: Caller, marks: Array<{ convId: string; seq: number }>): Promise<void> {
+    await this.storage.markReadMany(caller.appId, caller.userId, marks);
+  }
+
+  /** A receipt checked, without writing: the sender, the notice, and the read position it sets (status 2). */
+  async checkReceipt(
+    caller: Caller,
+    messageId: string,
+    status: 1 | 2,
+    to?: string,
+  ): Promise<{ senderId: string; payload: Record<string, unknown>; mark?: { convId: string; seq: number } }> {
     // Who may see it comes first: a stranger gets the same answer whether or not the id exists,
     // and never learns who sent it.
-    const message = this.storage.getMessage(caller.appId, messageId);
+    const message = await this.storage.getMessage(caller.appId, messageId);
     const visible =
       !!message &&
       (message.from === caller.userId ||
-        (message.chatType === 1 ? this.storage.isMember(caller.appId, message.to, caller.userId) : message.to === caller.userId));
+        (message.chatType === 1 ? await this.storage.isMember(caller.appId, message.to, caller.userId) : message.to === caller.userId));
     if (!message || !visible) throw new ApiError(Code.NOT_FOUND, `message ${messageId} not found`);
     if (message.from === caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: you cannot send a receipt for your own message');
     if (to !== undefined && to !== message.from) throw new ApiError(Code.INVALID_ARGUMENT, `to: message ${messageId} was sent by ${message.from}, not ${to}`);
     const convId = message.chatType === 1 ? groupConvId(message.to) : privateConvId(message.from, message.to);
-    if (status === 2) this.storage.markRead(caller.appId, caller.userId, convId, message.seq);
     return {
+      mark: status === 2 ? { convId, seq: message.seq } : undefined,
       senderId: message.from,
       payload: { messageId, status, from: caller.userId, to: message.chatType === 1 ? message.to : caller.userId, chatType: message.chatType, seq: message.seq, timestamp: Date.now() },
     };
   }
 
   /** The caller's conversations, most recent first, a page at a time. */
-  conversations(caller: Caller, q: ListQuery): ListPage<ConversationRecord> {
-    const page = this.storage.conversations(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
+  async conversations(caller: Caller, q: ListQuery): Promise<ListPage<ConversationRecord>> {
+    const page = await this.storage.conversations(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
     const last = page.items[page.items.length - 1];
     return { items: page.items, nextCursor: page.hasMore && last ? writeCursor(last.updatedAt, last.conversationId) : null };
   }
 
-  markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
-    if (chatType === 1) this.memberGroup(caller, targetId);
-    else if (!this.storage.getUser(caller.appId, targetId)) throw new ApiError(Code.NOT_FOUND, `user ${targetId} not found`);
+  async markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
+    if (chatType === 1) await this.memberGroup(caller, targetId);
+    else if (!await this.storage.getUser(caller.appId, targetId)) throw new ApiError(Code.NOT_FOUND, `user ${targetId} not found`);
     const convId = chatType === 1 ? groupConvId(targetId) : privateConvId(caller.userId, targetId);
     // Nothing to mark before the first message: no read row is written for it.
-    if (this.storage.lastSeq(caller.appId, convId) === 0) return { conversationId: `${chatType}:${targetId}`, readSeq: 0, unreadCount: 0 };
-    const { readSeq, unreadCount } = this.storage.markRead(caller.appId, caller.userId, convId, seq);
+    if (await this.storage.lastSeq(caller.appId, convId) === 0) return { conversationId: `${chatType}:${targetId}`, readSeq: 0, unreadCount: 0 };
+    const { readSeq, unreadCount } = await this.storage.markRead(caller.appId, caller.userId, convId, seq);
     return { conversationId: `${chatType}:${targetId}`, readSeq, unreadCount };
   }
 }
+
+/** A checked send: either found stored already, or a request for the group commit. */
+export type PreparedSend =
+  | { stored: SendResult; request?: undefined; members?: undefined }
+  | { stored?: undefined; request: SendRequest; members?: readonly string[] };
 
 export interface ListQuery {
   limit: number;

@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { SqliteStorage } from '../../server/src/storage/sqlite';
+import { SqliteDatabase, SqliteStorage } from '../../server/src/storage/sqlite';
 import type { Storage } from '../../server/src/storage/types';
 
 export interface DbSummary {
@@ -22,8 +22,10 @@ export interface DbSummary {
 /** `storage`: the running server's storage; when omitted the data dir is opened (server stopped). */
 export function checkDatabase(dataDir: string, storage?: Storage): DbSummary {
   const raw = new Database(path.join(dataDir, 'comind-im.sqlite'), { readonly: true, fileMustExist: true });
-  const own = storage ? undefined : new SqliteStorage(dataDir);
-  const store = (storage ?? own)!;
+  // The running server's SQLite database when there is one (its synchronous side), else our own.
+  const running = storage instanceof SqliteStorage ? storage.sqlite : undefined;
+  const own = running ? undefined : new SqliteDatabase(dataDir);
+  const store = (running ?? own)!;
   const problems: string[] = [];
   const note = (p: string) => {
     if (problems.length < 200) problems.push(p);

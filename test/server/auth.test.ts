@@ -50,7 +50,7 @@ describe('tokens', () => {
     expect((await http(server, 'GET', `/api/users/${user}`, undefined, token)).body.data.userName).toBe('Minted');
     const s = await connect(server, token);
     expect(s.session).toMatchObject({ userId: user, appId: server.appId, tokenExpiresAt: decoded.payload.exp! * 1000 });
-    expect(verifyToken(server.im.storage, token)).toMatchObject({ sub: user, app: server.appId, name: 'Minted' });
+    await expect(verifyToken(server.im.storage, token)).resolves.toMatchObject({ sub: user, app: server.appId, name: 'Minted' });
   });
 
   it('HTTP refuses every bad token with its code and 401', async () => {

@@ -189,7 +189,7 @@ describe('shutting down', () => {
       const refused = await call(s, 'chat:send', { clientMsgId: cid(), chatType: 0, to: 'bob', content: 'during' });
       expect(refused).toMatchObject({ code: 50300, message: expect.stringMatching(/shutting down/) });
       expect((await call(s, 'heartbeat', {})).code).toBe(50300);
-      expect(storage.inboxAfter('app', 'bob', 0, 10).map((m) => m.content)).toEqual(['before']);
+      expect((await storage.inboxAfter('app', 'bob', 0, 10)).map((m) => m.content)).toEqual(['before']);
       const late = ioV4(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
       const err = await nextEvent(late, 'connect_error');
       late.close();

@@ -238,7 +238,7 @@ describe('group commit', () => {
 
   it('sends of one burst share a commit, yet each is answered alone: refusals, in-burst duplicates and order', async () => {
     const { a, b, sa, sb } = await pair();
-    const batch = jest.spyOn(server.im.storage, 'batch');
+    const commits = jest.spyOn(server.im.storage, 'sendMessages');
     const got = collect(sb, 'imchat');
     const dupId = cid();
     const payloads = Array.from({ length: 40 }, (_, i) => {
@@ -249,7 +249,7 @@ describe('group commit', () => {
     });
     const acks = await Promise.all(payloads.map((p) => call(sa, 'chat:send', p)));
     // At least one commit held several sends, so there were fewer commits than sends.
-    expect(batch.mock.calls.length).toBeLessThan(payloads.length);
+    expect(commits.mock.calls.length).toBeLessThan(payloads.length);
     expect(acks[10]!.code).toBe(40400);
     expect(acks[20]!.code).toBe(40400);
     expect(acks[6]).toEqual(acks[5]);
@@ -265,14 +265,10 @@ describe('group commit', () => {
 
   it('a failed commit refuses every send of the batch with 50000, stores none and delivers none', async () => {
     const { b, sa, sb } = await pair();
-    const storage = server.im.storage;
-    const real = storage.batch.bind(storage);
-    jest.spyOn(storage, 'batch').mockImplementationOnce((work) =>
-      real(() => {
-        work();
-        throw new Error('disk I/O error');
-      }),
-    );
+    // The database fails the whole transaction (what SQLite does on an I/O error at commit).
+    jest.spyOn(server.im.storage, 'sendMessages').mockImplementationOnce(async () => {
+      throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+    });
     const got = collect(sb, 'imchat');
     const acks = await Promise.all([1, 2, 3].map((i) => call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: `lost ${i}` })));
     expect(acks.map((r) => r.code)).toEqual([50000, 50000, 50000]);
@@ -285,17 +281,19 @@ describe('group commit', () => {
 
   it('a storage failure that may have ended the transaction aborts the whole batch: nothing stored, every send refused', async () => {
     const { b, sa, sb } = await pair();
-    const service = server.im.service;
-    const real = service.send.bind(service);
+    // Inside the group commit the second send fails as a full disk does: SQLite may have rolled
+    // back the whole transaction, so the rest must not go on in autocommit.
+    const db = (server.im.storage as unknown as { sqlite: { sendMessage: (...a: unknown[]) => unknown } }).sqlite;
+    const real = db.sendMessage.bind(db);
     let calls = 0;
-    jest.spyOn(service, 'send').mockImplementation((caller, input) => {
+    jest.spyOn(db, 'sendMessage').mockImplementation((...args: unknown[]) => {
       calls += 1;
       if (calls === 2) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-      return real(caller, input);
+      return real(...args);
     });
     const got = collect(sb, 'imchat');
     const acks = await Promise.all([1, 2, 3].map((i) => call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: `full ${i}` })));
-    expect(calls).toBe(2); // the third never ran in autocommit after the failure
+    expect(calls).toBe(2); // the third never ran after the failure
     expect(acks.map((r) => r.code)).toEqual([50000, 50000, 50000]);
     await sleep(50);
     expect(got).toEqual([]);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS, migrate, SqliteStorage } from '../../server/src/storage/sqlite';
+import { MIGRATIONS, migrate, SqliteDatabase } from '../../server/src/storage/sqlite';
 import { groupConvId, privateConvId } from '../../server/src/storage/types';
 
 const APP = 'app';
@@ -23,7 +23,7 @@ function rng(seed: number): () => number {
 
 describe('inbox fan-out and catch-up', () => {
   it('every user reads back exactly what was delivered to them, in order, over any window', () => {
-    const s = new SqliteStorage(':memory:');
+    const s = new SqliteDatabase(':memory:');
     try {
       s.upsertApp(APP, 'secret');
       const users = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
@@ -85,7 +85,7 @@ describe('inbox fan-out and catch-up', () => {
   });
 
   it('a member who missed messages while out of a group does not get them after rejoining', () => {
-    const s = new SqliteStorage(':memory:');
+    const s = new SqliteDatabase(':memory:');
     try {
       s.upsertApp(APP, 'secret');
       for (const u of ['o', 'm']) s.upsertUser(APP, u, {});
@@ -114,7 +114,7 @@ describe('inbox fan-out and catch-up', () => {
   });
 
   it('a send to ids that are not users delivers to nobody else', () => {
-    const s = new SqliteStorage(':memory:');
+    const s = new SqliteDatabase(':memory:');
     try {
       s.upsertApp(APP, 'secret');
       s.upsertUser(APP, 'a', {});
@@ -175,7 +175,7 @@ describe('schema migrations', () => {
     }
     db.close();
 
-    const s = new SqliteStorage(dir);
+    const s = new SqliteDatabase(dir);
     try {
       for (const u of users) {
         expect(s.inboxAfter(APP, u, 0, 100).map((m) => m.messageId)).toEqual(expected[u]);
@@ -207,7 +207,7 @@ describe('schema migrations', () => {
     db.prepare("INSERT INTO conversations (app_id, conv_id, last_seq, updated_at) VALUES (?, 'g:g', 4, ?)").run(APP, now);
     db.close();
 
-    const s = new SqliteStorage(dir);
+    const s = new SqliteDatabase(dir);
     try {
       expect(s.joinedSeq(APP, 'g', 'b')).toBe(4);
       expect(s.groupStates(APP, 'b', '', 10)).toEqual([{ groupId: 'g', lastSeq: 4, joinedSeq: 4 }]);
@@ -228,16 +228,16 @@ describe('schema migrations', () => {
     const db = new Database(file);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    expect(() => new SqliteStorage(dir)).toThrow(/newer than this server knows/);
+    expect(() => new SqliteDatabase(dir)).toThrow(/newer than this server knows/);
   });
 });
 
 describe('batch: several sends, one commit', () => {
-  const send = (s: SqliteStorage, clientMsgId: string, to: string) =>
+  const send = (s: SqliteDatabase, clientMsgId: string, to: string) =>
     s.sendMessage(APP, { clientMsgId, from: 'a', fromName: 'A', to, chatType: 0, msgType: 0, content: clientMsgId, data: null }, ['a', to]);
 
   it('a send that fails inside a batch is undone alone; the repeat of a clientMsgId in the batch is a duplicate', () => {
-    const s = new SqliteStorage(':memory:');
+    const s = new SqliteDatabase(':memory:');
     try {
       s.upsertApp(APP, 'secret');
       for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
@@ -259,7 +259,7 @@ describe('batch: several sends, one commit', () => {
   });
 
   it('when the batch throws, none of its sends is stored', () => {
-    const s = new SqliteStorage(':memory:');
+    const s = new SqliteDatabase(':memory:');
     try {
       s.upsertApp(APP, 'secret');
       for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
@@ -282,7 +282,7 @@ describe('batch: several sends, one commit', () => {
 describe('WAL checkpoints', () => {
   it('run in the background: the database file takes in what was written while the serving connection never checkpoints', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'comind-im-wal-'));
-    const s = new SqliteStorage(dataDir);
+    const s = new SqliteDatabase(dataDir);
     try {
       const file = path.join(dataDir, 'comind-im.sqlite');
       s.upsertApp(APP, 'secret');

@@ -48,8 +48,8 @@ const LIST_UNPAGED_MAX = 1000;
  * A paged list (`{ items, nextCursor }`) when the caller pages (`limit` or `cursor`); else the
  * array earlier clients expect, bounded.
  */
-function listReply<T>(q: S.ListQuery, page: (q: ListQuery) => ListPage<T>): ListPage<T> | T[] {
-  if (q.limit === undefined && q.cursor === undefined) return page({ limit: LIST_UNPAGED_MAX }).items;
+async function listReply<T>(q: S.ListQuery, page: (q: ListQuery) => Promise<ListPage<T>>): Promise<ListPage<T> | T[]> {
+  if (q.limit === undefined && q.cursor === undefined) return (await page({ limit: LIST_UNPAGED_MAX })).items;
   const limit = q.limit === undefined ? LIST_DEFAULT : Number(q.limit);
   if (limit < 1 || limit > LIST_MAX) throw new ApiError(Code.INVALID_ARGUMENT, `limit must be an integer from 1 to ${LIST_MAX}`);
   return page({ limit, cursor: q.cursor });
@@ -145,8 +145,8 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     if (typeof header === 'string' && header.trim() !== '' && token === undefined) {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: the Authorization header must be "Bearer <token>"');
     }
-    const claims = service.verifyToken(token);
-    service.activeUser(claims.app, claims.sub);
+    const claims = await service.verifyToken(token);
+    await service.activeUser(claims.app, claims.sub);
     req.caller = { appId: claims.app, userId: claims.sub };
   };
   const who = (req: FastifyRequest): Caller => req.caller!;
@@ -159,12 +159,12 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     await scope.register(rateLimit, { max: opts.httpAuthRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/token and /api/users') });
     scope.post<{ Body: S.TokenBody }>('/api/token', { schema: { body: S.TokenBody } }, async (req) => {
       const b = req.body;
-      return ok(service.issueToken(b.appId, b.appSecret, b.userId, b.userName));
+      return ok(await service.issueToken(b.appId, b.appSecret, b.userId, b.userName));
     });
 
     scope.post<{ Body: S.RegisterBody }>('/api/users', { schema: { body: S.RegisterBody } }, async (req) => {
       const { appId, appSecret, userId, ...patch } = req.body;
-      return ok(service.registerUser(appId, appSecret, userId, patch));
+      return ok(await service.registerUser(appId, appSecret, userId, patch));
     });
   });
 
@@ -180,52 +180,52 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     });
 
     scope.get<{ Params: { userId: string } }>('/api/users/:userId', { ...authed, schema: { params: S.UserParams } }, async (req) =>
-      ok(service.getUser(who(req), req.params.userId)),
+      ok(await service.getUser(who(req), req.params.userId)),
     );
 
     scope.post<{ Body: S.CreateGroupBody }>('/api/groups', { ...authed, schema: { body: S.CreateGroupBody } }, async (req) =>
-      ok(service.createGroup(who(req), req.body)),
+      ok(await service.createGroup(who(req), req.body)),
     );
     scope.get<{ Querystring: S.ListQuery }>('/api/groups', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
-      ok(listReply(req.query, (q) => service.listGroups(who(req), q))),
+      ok(await listReply(req.query, (q) => service.listGroups(who(req), q))),
     );
     scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-      ok(service.groupInfo(who(req), req.params.groupId)),
+      ok(await service.groupInfo(who(req), req.params.groupId)),
     );
     scope.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-      ok(service.dismissGroup(who(req), req.params.groupId)),
+      ok(await service.dismissGroup(who(req), req.params.groupId)),
     );
     scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-      ok(service.groupMembers(who(req), req.params.groupId)),
+      ok(await service.groupMembers(who(req), req.params.groupId)),
     );
     scope.post<{ Params: { groupId: string }; Body: S.MembersBody }>(
       '/api/groups/:groupId/members',
       { ...authed, schema: { params: S.GroupParams, body: S.MembersBody } },
-      async (req) => ok(service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
+      async (req) => ok(await service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
     );
     scope.delete<{ Params: { groupId: string; userId: string } }>(
       '/api/groups/:groupId/members/:userId',
       { ...authed, schema: { params: S.GroupMemberParams } },
-      async (req) => ok(service.removeMember(who(req), req.params.groupId, req.params.userId)),
+      async (req) => ok(await service.removeMember(who(req), req.params.groupId, req.params.userId)),
     );
     scope.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-      ok(service.leaveGroup(who(req), req.params.groupId)),
+      ok(await service.leaveGroup(who(req), req.params.groupId)),
     );
     scope.get<{ Params: { groupId: string }; Querystring: S.HistoryQuery }>(
       '/api/groups/:groupId/messages',
       { ...authed, schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
-      async (req) => ok(service.groupHistory(who(req), req.params.groupId, history(req.query), opts.replyMaxBytes)),
+      async (req) => ok(await service.groupHistory(who(req), req.params.groupId, history(req.query), opts.replyMaxBytes)),
     );
     scope.get<{ Params: { peerId: string }; Querystring: S.HistoryQuery }>(
       '/api/private/:peerId/messages',
       { ...authed, schema: { params: S.PeerParams, querystring: S.HistoryQuery } },
-      async (req) => ok(service.privateHistory(who(req), req.params.peerId, history(req.query), opts.replyMaxBytes)),
+      async (req) => ok(await service.privateHistory(who(req), req.params.peerId, history(req.query), opts.replyMaxBytes)),
     );
     scope.get<{ Querystring: S.ListQuery }>('/api/conversations', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
-      ok(listReply(req.query, (q) => service.conversations(who(req), q))),
+      ok(await listReply(req.query, (q) => service.conversations(who(req), q))),
     );
     scope.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
-      ok(service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
+      ok(await service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
     );
   });
   return app;

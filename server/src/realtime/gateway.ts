@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
-import type { Caller, ImService, Notifier } from '../service';
+import type { Caller, ImService, Notifier, PreparedSend } from '../service';
 import { AddressCounter } from '../net/connection-guard';
 import { endsTransaction } from '../storage/errors';
 import type { SendResult } from '../storage/types';
@@ -117,6 +117,7 @@ export class Gateway implements Notifier {
   private attached = false;
   private pendingSends: PendingSend[] = [];
   private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
   private readonly limits: UserLimits;
   /** Group messages waiting for (the rest of) their live emit, oldest first. */
   private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string; rooms: string[] | undefined; next: number }> = [];
@@ -173,13 +174,13 @@ export class Gateway implements Notifier {
         this.sessions.leave(address);
       });
     });
-    this.io.use((socket, next) => {
+    this.io.use(async (socket, next) => {
       try {
         if (this.shuttingDown) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: reconnect shortly');
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const token = auth?.token ?? socket.handshake.query.token;
-        const claims = service.verifyToken(Array.isArray(token) ? token[0] : token);
-        const user = service.activeUser(claims.app, claims.sub);
+        const claims = await service.verifyToken(Array.isArray(token) ? token[0] : token);
+        const user = await service.activeUser(claims.app, claims.sub);
         const key = room(claims.app, claims.sub);
         if (!this.limits.admit(key)) {
           throw new ApiError(Code.RATE_LIMITED, `too many connections: user ${claims.sub} already has ${this.opts.maxSocketsPerUser} (IM_MAX_SOCKETS_PER_USER); close another device's connection first`);
@@ -225,7 +226,8 @@ export class Gateway implements Notifier {
     if (!this.attached) return;
     this.attached = false;
     // Sends accepted before shutdown began are stored and answered before their sockets close.
-    while (this.pendingSends.length) this.flushSends();
+    for (let n = Math.ceil(this.pendingSends.length / SEND_BATCH_MAX); n > 0; n--) void this.chainFlush();
+    await this.flushing;
     for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
     this.limits.close();
     await new Promise<void>((resolve) => {
@@ -244,68 +246,80 @@ export class Gateway implements Notifier {
     // The user's other sockets, wherever they are: through the adapter, so on every node.
     if (this.opts.sessionPolicy === 'kick') this.kickRoom(userRoom, 'another_session', socket.id);
     void socket.join(userRoom);
-    socket.emit('session', {
-      userId: s.userId,
-      userName: s.userName,
-      appId: s.appId,
-      latestInboxSeq: this.service.latestInboxSeq(s),
-      tokenExpiresAt: s.tokenExpiresAt ?? 0,
-      serverTime: Date.now(),
-      // Group messages are not in the inbox: clients catch groups up with chat:group-sync.
-      groupSync: true,
-    });
     socket.on('disconnect', () => this.clearTimers(socket));
-    // After `session`, so a nearly expired token's warning never arrives before the session.
-    this.scheduleTokenTimers(socket, s.tokenExpiresAt ?? 0, s.tokenIssuedAt ?? 0);
+    // The handlers are in place before the session is announced; the client sends after it.
+    void this.service.latestInboxSeq(s).then(
+      (latestInboxSeq) => {
+        if (!socket.connected) return;
+        socket.emit('session', {
+          userId: s.userId,
+          userName: s.userName,
+          appId: s.appId,
+          latestInboxSeq,
+          tokenExpiresAt: s.tokenExpiresAt ?? 0,
+          serverTime: Date.now(),
+          // Group messages are not in the inbox: clients catch groups up with chat:group-sync.
+          groupSync: true,
+        });
+        // After `session`, so a nearly expired token's warning never arrives before the session.
+        this.scheduleTokenTimers(socket, s.tokenExpiresAt ?? 0, s.tokenIssuedAt ?? 0);
+      },
+      (err: unknown) => {
+        this.opts.log('error', 'starting a session failed', err);
+        socket.disconnect(true);
+      },
+    );
 
     this.handle(socket, 'chat:send', validators.send, (p, answer) => this.queueSend(socket, p, answer));
-    this.handle(socket, 'chat:sync', validators.sync, (p) => {
-      const reply = this.service.sync(s, p.afterInboxSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+    this.handle(socket, 'chat:sync', validators.sync, async (p) => {
+      const reply = await this.service.sync(s, p.afterInboxSeq, p.limit ?? 200, this.opts.replyMaxBytes);
       // Charged by size: ten parallel syncs of large messages cost what their bytes cost.
       s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
       return { messages: reply.messages, hasMore: reply.hasMore, latestInboxSeq: reply.latestInboxSeq };
     });
-    this.handle(socket, 'chat:groups', validators.groupStates, (p) => {
-      const page = this.service.groupStates(s, p.after ?? '', p.limit ?? 500);
+    this.handle(socket, 'chat:groups', validators.groupStates, async (p) => {
+      const page = await this.service.groupStates(s, p.after ?? '', p.limit ?? 500);
       s.bucket.charge(Math.floor(page.groups.length / 100));
       return page;
     });
-    this.handle(socket, 'chat:group-sync', validators.groupSync, (p) => {
-      const reply = this.service.groupSync(s, p.groupId, p.afterSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+    this.handle(socket, 'chat:group-sync', validators.groupSync, async (p) => {
+      const reply = await this.service.groupSync(s, p.groupId, p.afterSeq, p.limit ?? 200, this.opts.replyMaxBytes);
       s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
       return { messages: reply.messages, hasMore: reply.hasMore, lastSeq: reply.lastSeq, joinedSeq: reply.joinedSeq };
     });
-    this.handle(socket, 'receipt', validators.receipt, (p) => {
-      const { senderId, payload } = this.service.receipt(s, p.messageId, p.status, p.to);
+    this.handle(socket, 'receipt', validators.receipt, async (p) => {
+      const { senderId, payload } = await this.service.receipt(s, p.messageId, p.status, p.to);
       this.io.to(room(s.appId, senderId)).emit('receipt', payload);
       return null;
     });
     // Many receipts in one packet: clients coalesce automatic delivery receipts (protocol 6.7).
-    this.handle(socket, 'receipts', validators.receipts, (p) => {
+    this.handle(socket, 'receipts', validators.receipts, async (p) => {
       // The event took one token; each further id costs one more, as if sent one by one.
       const wait = p.messageIds.length > 1 ? s.bucket.take(p.messageIds.length - 1) : 0;
       if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: ${p.messageIds.length} receipts count as ${p.messageIds.length} events; retry after ${wait} ms`);
       const accepted: string[] = [];
       const refused: Array<{ messageId: string; code: number; message: string }> = [];
       const notices: Array<{ senderId: string; payload: Record<string, unknown> }> = [];
-      // Read receipts move read positions: one commit for the packet.
-      this.service.inOneCommit(() => {
-        for (const messageId of new Set(p.messageIds)) {
-          try {
-            notices.push(this.service.receipt(s, messageId, p.status));
-            accepted.push(messageId);
-          } catch (err) {
-            if (!(err instanceof ApiError)) throw err;
-            refused.push({ messageId, code: err.code, message: err.message });
-          }
+      const marks: Array<{ convId: string; seq: number }> = [];
+      for (const messageId of new Set(p.messageIds)) {
+        try {
+          const checked = await this.service.checkReceipt(s, messageId, p.status);
+          notices.push(checked);
+          if (checked.mark) marks.push(checked.mark);
+          accepted.push(messageId);
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          refused.push({ messageId, code: err.code, message: err.message });
         }
-      });
+      }
+      // Read receipts move read positions: one commit for the packet.
+      if (marks.length) await this.service.markReads(s, marks);
       for (const n of notices) this.io.to(room(s.appId, n.senderId)).emit('receipt', n.payload);
       return { accepted, refused };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
-    this.handle(socket, 'token:renew', validators.renew, (p) => {
-      const claims = this.service.verifyToken(p.token);
+    this.handle(socket, 'token:renew', validators.renew, async (p) => {
+      const claims = await this.service.verifyToken(p.token);
       if (claims.app !== s.appId || claims.sub !== s.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the new token is for another user or app');
       this.clearTimers(socket);
       this.scheduleTokenTimers(socket, claims.exp * 1000, claims.iat * 1000);
@@ -323,7 +337,7 @@ export class Gateway implements Notifier {
     validate: ValidateFunction<T> | null,
     work: (payload: T, answer: (res: Envelope) => void) => unknown,
   ): void {
-    socket.on(event, (...args: unknown[]) => {
+    socket.on(event, async (...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack: Ack | undefined = typeof last === 'function' ? (last as Ack) : undefined;
       const payload = args[0];
@@ -344,7 +358,8 @@ export class Gateway implements Notifier {
           throw new ApiError(Code.INVALID_ARGUMENT, `${event}: keys named __proto__ (or constructor holding prototype) are not allowed`);
         }
         if (validate && !validate(payload)) throw invalid(event, validate);
-        const result = work(payload as T, answer);
+        // Checked and charged at once, in arrival order; the work may then wait for storage.
+        const result = await work(payload as T, answer);
         if (result !== DEFERRED) answer(ok(result));
       } catch (err) {
         if (err instanceof ApiError) answer(fail(err));
@@ -374,37 +389,42 @@ export class Gateway implements Notifier {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      this.flushSends();
+      this.chainFlush();
     });
   }
 
-  private flushSends(): void {
+  /** Batches are stored one after another: commit order is seq order. */
+  private chainFlush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushSends()).catch((err: unknown) => this.opts.log('error', 'a batch of chat:send failed', err));
+    return this.flushing;
+  }
+
+  private async flushSends(): Promise<void> {
     const batch = this.pendingSends.splice(0, SEND_BATCH_MAX);
     if (!batch.length) return;
     if (this.pendingSends.length) this.scheduleFlush();
-    const outcomes: Array<{ result?: SendResult; error?: unknown }> = [];
+    // Checks and reads first (refusals answer alone), then one commit for what is left, in order.
+    const prepared = await Promise.all(
+      batch.map((item) =>
+        this.service.prepareSend(this.state(item.socket), item.payload).then(
+          (p): { p?: PreparedSend; error?: unknown } => ({ p }),
+          (error: unknown): { p?: PreparedSend; error?: unknown } => ({ error }),
+        ),
+      ),
+    );
+    const ready = prepared.flatMap((x) => (x.p ? [x.p] : []));
+    let committed: Array<{ result?: SendResult; error?: unknown }>;
     try {
-      this.service.inOneCommit(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ result: this.service.send(this.state(item.socket), item.payload) });
-          } catch (error) {
-            // Full disk, I/O error, out of memory or busy can make SQLite roll back the whole
-            // transaction, not just this send's savepoint: the rest must not go on in autocommit
-            // and then be reported as refused. Abort the batch; nothing of it is stored.
-            if (endsTransaction(error)) throw error;
-            outcomes.push({ error });
-          }
-        }
-      });
+      committed = await this.service.commitSends(ready);
     } catch (error) {
-      // The commit itself failed: nothing of the batch is stored, so every send is refused.
+      // The commit failed as a whole: nothing of the batch is stored, so every send is refused.
       this.opts.log('error', 'storing a batch of chat:send failed', error);
-      outcomes.length = 0;
-      for (let i = 0; i < batch.length; i++) outcomes.push({ error: new ApiError(Code.INTERNAL, 'internal error: the message was not stored') });
+      committed = ready.map(() => ({ error: new ApiError(Code.INTERNAL, 'internal error: the message was not stored') }));
     }
+    let next = 0;
     batch.forEach((item, i) => {
-      const { result, error } = outcomes[i]!;
+      const checked = prepared[i]!;
+      const { result, error } = checked.p ? committed[next++]! : { result: undefined, error: checked.error };
       if (result) {
         let ack: unknown;
         try {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { endsTransaction } from './errors';
 import type {
   AppRecord,
   ConversationRecord,
@@ -10,6 +11,8 @@ import type {
   ListCursor,
   MemberRecord,
   NewMessage,
+  SendOutcome,
+  SendRequest,
   SendResult,
   Storage,
   StoredMessage,
@@ -277,9 +280,13 @@ const CONTINUES_RUN = '(run_conv = @conv AND run_conv_seq + (inbox_seq - run_sta
 const MESSAGE_COLUMNS =
   'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
 
-/** SQLite storage: one file in `dataDir` (or ':memory:'), WAL mode, prepared statements throughout. */
-export class SqliteStorage implements Storage {
-  private readonly db: Database.Database;
+/**
+ * The SQLite database itself, synchronous (better-sqlite3): one file in `dataDir` (or ':memory:'),
+ * WAL mode, prepared statements throughout. `SqliteStorage` below is the server's asynchronous
+ * Storage over it; storage tests use this directly.
+ */
+export class SqliteDatabase {
+  readonly db: Database.Database;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly users = new Map<string, UserRecord>();
   private readonly memberCache = new Map<string, string[]>();
@@ -650,8 +657,34 @@ export class SqliteStorage implements Storage {
     }
   }
 
+  /** Runs `work` as one transaction; a nested call is a savepoint. */
   batch<T>(work: () => T): T {
     return this.db.transaction(work)();
+  }
+
+  /**
+   * Group commit: every send in one transaction, each in a savepoint of its own, so a refused one
+   * (a constraint) fails alone. A failure that may have ended the transaction (I/O, full disk,
+   * busy) aborts the whole batch: nothing of it is stored, and the call throws.
+   */
+  sendMessages(items: SendRequest[]): SendOutcome[] {
+    return this.batch(() =>
+      items.map((item): SendOutcome => {
+        try {
+          return { result: this.sendMessage(item.appId, item.msg, item.recipients) };
+        } catch (error) {
+          if (endsTransaction(error)) throw error;
+          return { error };
+        }
+      }),
+    );
+  }
+
+  /** Several read positions of one user, one commit. */
+  markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): void {
+    this.batch(() => {
+      for (const m of marks) this.markRead(appId, userId, m.convId, m.seq);
+    });
   }
 
   findByClientId(appId: string, from: string, clientMsgId: string): (StoredMessage & { senderInboxSeq: number }) | undefined {
@@ -737,4 +770,67 @@ export class SqliteStorage implements Storage {
 function isClientIdConflict(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('client_msg_id');
+}
+
+/**
+ * The server's Storage on SQLite: the synchronous database behind the asynchronous interface
+ * that PostgreSQL implements too. Each call runs to completion before it resolves, so a group
+ * commit is still one uninterrupted transaction.
+ */
+export class SqliteStorage implements Storage {
+  readonly sqlite: SqliteDatabase;
+
+  constructor(dataDir: string) {
+    this.sqlite = new SqliteDatabase(dataDir);
+  }
+
+  /** The better-sqlite3 handle, for checks in tests and benchmarks. */
+  get db(): Database.Database {
+    return this.sqlite.db;
+  }
+
+  getApp = this.wrap((d, appId: string) => d.getApp(appId));
+  upsertApp = this.wrap((d, appId: string, appSecret: string) => d.upsertApp(appId, appSecret));
+  getDevApp = this.wrap((d) => d.getDevApp());
+  setDevApp = this.wrap((d, appId: string) => d.setDevApp(appId));
+  getUser = this.wrap((d, appId: string, userId: string) => d.getUser(appId, userId));
+  upsertUser = this.wrap((d, appId: string, userId: string, patch: UserPatch) => d.upsertUser(appId, userId, patch));
+  missingUsers = this.wrap((d, appId: string, userIds: string[]) => d.missingUsers(appId, userIds));
+  latestInboxSeq = this.wrap((d, appId: string, userId: string) => d.latestInboxSeq(appId, userId));
+  createGroup = this.wrap((d, appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]) => d.createGroup(appId, group, memberIds));
+  getGroup = this.wrap((d, appId: string, groupId: string) => d.getGroup(appId, groupId));
+  groupIdTaken = this.wrap((d, appId: string, groupId: string) => d.groupIdTaken(appId, groupId));
+  listGroupsOf = this.wrap((d, appId: string, userId: string, page: { after?: ListCursor; limit: number }) => d.listGroupsOf(appId, userId, page));
+  isMember = this.wrap((d, appId: string, groupId: string, userId: string) => d.isMember(appId, groupId, userId));
+  members = this.wrap((d, appId: string, groupId: string) => d.members(appId, groupId));
+  memberIds = this.wrap((d, appId: string, groupId: string) => d.memberIds(appId, groupId));
+  joinedSeq = this.wrap((d, appId: string, groupId: string, userId: string) => d.joinedSeq(appId, groupId, userId));
+  groupStates = this.wrap((d, appId: string, userId: string, after: string, limit: number) => d.groupStates(appId, userId, after, limit));
+  addMembers = this.wrap((d, appId: string, groupId: string, userIds: string[]) => d.addMembers(appId, groupId, userIds));
+  removeMember = this.wrap((d, appId: string, groupId: string, userId: string) => d.removeMember(appId, groupId, userId));
+  dismissGroup = this.wrap((d, appId: string, groupId: string) => d.dismissGroup(appId, groupId));
+  sendMessages = this.wrap((d, items: SendRequest[]) => d.sendMessages(items));
+  findByClientId = this.wrap((d, appId: string, from: string, clientMsgId: string) => d.findByClientId(appId, from, clientMsgId));
+  getMessage = this.wrap((d, appId: string, messageId: string) => d.getMessage(appId, messageId));
+  inboxAfter = this.wrap((d, appId: string, userId: string, after: number, limit: number) => d.inboxAfter(appId, userId, after, limit));
+  history = this.wrap((d, appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number) => d.history(appId, convId, direction, fromSeq, limit));
+  conversations = this.wrap((d, appId: string, userId: string, page: { after?: ListCursor; limit: number }) => d.conversations(appId, userId, page));
+  markRead = this.wrap((d, appId: string, userId: string, convId: string, seq: number | undefined) => d.markRead(appId, userId, convId, seq));
+  markReadMany = this.wrap((d, appId: string, userId: string, marks: Array<{ convId: string; seq: number }>) => d.markReadMany(appId, userId, marks));
+  lastSeq = this.wrap((d, appId: string, convId: string) => d.lastSeq(appId, convId));
+
+  async close(): Promise<void> {
+    this.sqlite.close();
+  }
+
+  /** A synchronous call as a promise: it has run when this returns; a throw becomes a rejection. */
+  private wrap<A extends unknown[], R>(call: (d: SqliteDatabase, ...args: A) => R): (...args: A) => Promise<R> {
+    return (...args: A) => {
+      try {
+        return Promise.resolve(call(this.sqlite, ...args));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
 }

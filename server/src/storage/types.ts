@@ -1,9 +1,3 @@
-/**
- * What the server needs from a database. The SQLite implementation is synchronous (better-sqlite3),
- * which makes each send one atomic step with the live emit that follows; a networked database
- * would implement an async variant of the same operations (clients tolerate out-of-order delivery:
- * they order by inboxSeq and sync gaps).
- */
 export interface AppRecord {
   appId: string;
   appSecret: string;
@@ -107,63 +101,76 @@ export interface ConversationRecord {
   updatedAt: number;
 }
 
+/** One send of a group commit: the message and whose inboxes it goes into. */
+export interface SendRequest {
+  appId: string;
+  msg: NewMessage;
+  /** Private: sender and recipient. Group: none (members read the group's sequence). */
+  recipients: string[];
+}
+
+/** Per send of a group commit: stored (or found stored: idempotency), or refused alone. */
+export type SendOutcome = { result: SendResult; error?: undefined } | { result?: undefined; error: unknown };
+
+/**
+ * What the server needs from a database, asynchronous so that a networked database fits behind
+ * it (SQLite's calls complete before they resolve). Writes that must be atomic together are one
+ * call: `sendMessages` (the group commit of the sends of one event-loop turn) and `markReadMany`.
+ */
 export interface Storage {
   // apps
-  getApp(appId: string): AppRecord | undefined;
-  upsertApp(appId: string, appSecret: string): AppRecord;
+  getApp(appId: string): Promise<AppRecord | undefined>;
+  upsertApp(appId: string, appSecret: string): Promise<AppRecord>;
   /** The app created on first start, if any. */
-  getDevApp(): AppRecord | undefined;
-  setDevApp(appId: string): void;
+  getDevApp(): Promise<AppRecord | undefined>;
+  setDevApp(appId: string): Promise<void>;
 
   // users
-  getUser(appId: string, userId: string): UserRecord | undefined;
-  upsertUser(appId: string, userId: string, patch: UserPatch): UserRecord;
-  missingUsers(appId: string, userIds: string[]): string[];
-  latestInboxSeq(appId: string, userId: string): number;
+  getUser(appId: string, userId: string): Promise<UserRecord | undefined>;
+  upsertUser(appId: string, userId: string, patch: UserPatch): Promise<UserRecord>;
+  missingUsers(appId: string, userIds: string[]): Promise<string[]>;
+  latestInboxSeq(appId: string, userId: string): Promise<number>;
 
   // groups
-  createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): GroupRecord;
-  getGroup(appId: string, groupId: string): GroupRecord | undefined;
+  createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): Promise<GroupRecord>;
+  getGroup(appId: string, groupId: string): Promise<GroupRecord | undefined>;
   /** True also for dismissed groups: their ids are never reused. */
-  groupIdTaken(appId: string, groupId: string): boolean;
+  groupIdTaken(appId: string, groupId: string): Promise<boolean>;
   /** The user's groups, newest first, one page after `after`. */
-  listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: GroupRecord[]; hasMore: boolean };
-  isMember(appId: string, groupId: string, userId: string): boolean;
-  members(appId: string, groupId: string): MemberRecord[];
+  listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: GroupRecord[]; hasMore: boolean }>;
+  isMember(appId: string, groupId: string, userId: string): Promise<boolean>;
+  members(appId: string, groupId: string): Promise<MemberRecord[]>;
   /** Just the ids: the recipients of a group send. */
-  memberIds(appId: string, groupId: string): string[];
+  memberIds(appId: string, groupId: string): Promise<string[]>;
   /** The member's joined seq, or undefined when not a member. */
-  joinedSeq(appId: string, groupId: string, userId: string): number | undefined;
+  joinedSeq(appId: string, groupId: string, userId: string): Promise<number | undefined>;
   /** The user's groups after `afterGroupId` (by id, at most `limit`). */
-  groupStates(appId: string, userId: string, afterGroupId: string, limit: number): GroupState[];
-  addMembers(appId: string, groupId: string, userIds: string[]): string[];
-  removeMember(appId: string, groupId: string, userId: string): boolean;
-  dismissGroup(appId: string, groupId: string): void;
+  groupStates(appId: string, userId: string, afterGroupId: string, limit: number): Promise<GroupState[]>;
+  addMembers(appId: string, groupId: string, userIds: string[]): Promise<string[]>;
+  removeMember(appId: string, groupId: string, userId: string): Promise<boolean>;
+  dismissGroup(appId: string, groupId: string): Promise<void>;
 
   // messages
   /**
-   * Stores a message and the inbox entries of `recipients` atomically; idempotent on (sender,
-   * clientMsgId). Group messages pass no recipients: members read the group's own sequence.
+   * Stores the sends in one transaction, each idempotent on (sender, clientMsgId) and in a
+   * savepoint of its own: a refused one fails alone (its outcome has the error). A failure that
+   * may have ended the transaction rejects the call, and nothing of the batch is stored.
    */
-  sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult;
-  /**
-   * Runs `work` as one transaction with one commit. Writes inside it are nested: one that throws
-   * is undone alone (a savepoint) when `work` catches its error; if `work` or the commit throws,
-   * nothing of it is stored. The gateway stores the sends of one event-loop turn this way.
-   */
-  batch<T>(work: () => T): T;
-  findByClientId(appId: string, from: string, clientMsgId: string): (StoredMessage & { senderInboxSeq: number }) | undefined;
-  getMessage(appId: string, messageId: string): StoredMessage | undefined;
-  inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): StoredMessage[];
-  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): StoredMessage[];
+  sendMessages(items: SendRequest[]): Promise<SendOutcome[]>;
+  findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined>;
+  getMessage(appId: string, messageId: string): Promise<StoredMessage | undefined>;
+  inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): Promise<StoredMessage[]>;
+  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): Promise<StoredMessage[]>;
 
   // conversations
   /** The user's conversations, most recent first, one page after `after`. */
-  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: ConversationRecord[]; hasMore: boolean };
-  markRead(appId: string, userId: string, convId: string, seq: number | undefined): { readSeq: number; unreadCount: number };
-  lastSeq(appId: string, convId: string): number;
+  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }>;
+  markRead(appId: string, userId: string, convId: string, seq: number | undefined): Promise<{ readSeq: number; unreadCount: number }>;
+  /** Several read positions of one user in one commit (a packet of read receipts). */
+  markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): Promise<void>;
+  lastSeq(appId: string, convId: string): Promise<number>;
 
-  close(): void;
+  close(): Promise<void>;
 }
 
 export { groupConvId, privateConvId } from '../protocol';
