@@ -26,6 +26,10 @@ export interface ServerConfig {
   groupMaxMembers: number;
   /** Bytes of messages in one chat:sync or history reply (at least one message is always sent). */
   replyMaxBytes: number;
+  /** postgres://… : PostgreSQL instead of SQLite in dataDir (every node of a cluster the same). */
+  databaseUrl?: string;
+  /** Connections of this node's PostgreSQL pool. */
+  dbPoolSize: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -45,6 +49,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tokenMaxTtl: 30 * 86400,
   groupMaxMembers: 10_000,
   replyMaxBytes: 1_000_000,
+  dbPoolSize: 10,
 };
 
 export { ID_PATTERN } from './protocol';
@@ -82,6 +87,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   tokenMaxTtl: 'IM_TOKEN_MAX_TTL',
   groupMaxMembers: 'IM_GROUP_MAX_MEMBERS',
   replyMaxBytes: 'IM_REPLY_MAX_BYTES',
+  databaseUrl: 'IM_DATABASE_URL',
+  dbPoolSize: 'IM_DB_POOL_SIZE',
 };
 
 /**
@@ -116,6 +123,10 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('httpAuthRateLimit'), c.httpAuthRateLimit, 1, 100_000_000);
   intRule(n('groupMaxMembers'), c.groupMaxMembers, 2, 1_000_000);
   intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
+  intRule(n('dbPoolSize'), c.dbPoolSize, 1, 1000);
+  if (c.databaseUrl !== undefined && (typeof c.databaseUrl !== 'string' || !/^postgres(ql)?:\/\/\S+$/.test(c.databaseUrl))) {
+    throw new ConfigError(`${n('databaseUrl')} must be a postgres://user:password@host:port/database URL`);
+  }
   if (c.devAppId !== undefined && (typeof c.devAppId !== 'string' || !ID_PATTERN.test(c.devAppId))) {
     throw new ConfigError(`${n('devAppId')} must be 1-64 characters from A-Z a-z 0-9 _ - . @, got ${JSON.stringify(c.devAppId)}`);
   }
@@ -139,6 +150,7 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'tokenMaxTtl',
   'groupMaxMembers',
   'replyMaxBytes',
+  'dbPoolSize',
 ]);
 
 /** Reads IM_* variables; unset or empty ones take the default. Throws ConfigError naming the variable. */

@@ -6,6 +6,7 @@ import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './con
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
 import { ImService } from './service';
+import { PostgresStorage } from './storage/postgres';
 import { SqliteStorage } from './storage/sqlite';
 import type { Storage } from './storage/types';
 
@@ -84,7 +85,17 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       throw new ConfigError('extraApps: each app needs an appId of 1-64 characters from A-Z a-z 0-9 _ - . @ and a non-empty appSecret');
     }
   }
-  const storage = options.storage ?? new SqliteStorage(config.dataDir);
+  // SQLite opens at once; PostgreSQL connects (and migrates) in start(). Until then the service
+  // sees a storage that says it is not open.
+  let opened: Storage | undefined = options.storage ?? (config.databaseUrl ? undefined : new SqliteStorage(config.dataDir));
+  const deferred = new Proxy({} as Storage, {
+    get(_target, key) {
+      if (!opened) throw new Error('storage is not open: call start() first');
+      const value = (opened as unknown as Record<string | symbol, unknown>)[key];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(opened) : value;
+    },
+  });
+  const storage = opened ?? deferred;
   let devApp: { appId: string; appSecret: string } | undefined;
 
   const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
@@ -124,11 +135,15 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       if (!devApp) throw new Error('devApp is known once start() has resolved');
       return devApp;
     },
-    storage,
+    get storage() {
+      if (!opened) throw new Error('storage is not open: call start() first');
+      return opened;
+    },
     service,
     async start() {
       if (started) throw new Error('server already started');
       started = true;
+      if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize });
       devApp = await ensureDevApp(storage, config);
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       await api.listen({ port: config.apiPort, host: config.host });
@@ -159,7 +174,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
         await gateway.close();
         await api.close().catch(() => undefined);
       }
-      await storage.close();
+      await opened?.close();
     },
   };
 }

@@ -26,6 +26,7 @@ describe('configFromEnv', () => {
       tokenMaxTtl: 2592000,
       groupMaxMembers: 10000,
       replyMaxBytes: 1000000,
+      dbPoolSize: 10,
     });
     expect(configFromEnv({ IM_API_PORT: '', IM_HOST: '' })).toEqual(DEFAULT_CONFIG);
   });
@@ -51,6 +52,8 @@ describe('configFromEnv', () => {
         IM_TOKEN_MAX_TTL: '7200',
         IM_GROUP_MAX_MEMBERS: '2000',
         IM_REPLY_MAX_BYTES: '500000',
+        IM_DATABASE_URL: 'postgres://im@db.internal:5432/im',
+        IM_DB_POOL_SIZE: '20',
       }),
     ).toEqual({
       apiPort: 8000,
@@ -71,6 +74,8 @@ describe('configFromEnv', () => {
       tokenMaxTtl: 7200,
       groupMaxMembers: 2000,
       replyMaxBytes: 500000,
+      databaseUrl: 'postgres://im@db.internal:5432/im',
+      dbPoolSize: 20,
     });
   });
 

@@ -803,7 +803,8 @@ export class SqliteStorage implements Storage {
   listGroupsOf = this.wrap((d, appId: string, userId: string, page: { after?: ListCursor; limit: number }) => d.listGroupsOf(appId, userId, page));
   isMember = this.wrap((d, appId: string, groupId: string, userId: string) => d.isMember(appId, groupId, userId));
   members = this.wrap((d, appId: string, groupId: string) => d.members(appId, groupId));
-  memberIds = this.wrap((d, appId: string, groupId: string) => d.memberIds(appId, groupId));
+  // A copy: the database's list is its cache, and callers own what they get.
+  memberIds = this.wrap((d, appId: string, groupId: string) => [...d.memberIds(appId, groupId)]);
   joinedSeq = this.wrap((d, appId: string, groupId: string, userId: string) => d.joinedSeq(appId, groupId, userId));
   groupStates = this.wrap((d, appId: string, userId: string, after: string, limit: number) => d.groupStates(appId, userId, after, limit));
   addMembers = this.wrap((d, appId: string, groupId: string, userIds: string[]) => d.addMembers(appId, groupId, userIds));

@@ -1,0 +1,614 @@
+import { randomUUID } from 'node:crypto';
+import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
+import { endsTransaction } from './errors';
+import type {
+  AppRecord,
+  ConversationRecord,
+  GroupRecord,
+  GroupState,
+  ListCursor,
+  MemberRecord,
+  NewMessage,
+  SendOutcome,
+  SendRequest,
+  SendResult,
+  Storage,
+  StoredMessage,
+  UserPatch,
+  UserRecord,
+} from './types';
+import { groupConvId, privateConvId } from './types';
+
+/**
+ * Ordered migrations, recorded in schema_migrations; never edit one that shipped. The model is the
+ * SQLite one's: a conversation's seq comes from its counter row in the message's own transaction,
+ * group messages have no inbox rows (read diffusion). Private inboxes are a row per message here
+ * (two per message), which PostgreSQL handles without SQLite's run compaction.
+ */
+export const PG_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE apps (
+    app_id text PRIMARY KEY,
+    app_secret text NOT NULL,
+    is_dev boolean NOT NULL DEFAULT false,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE users (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    user_name text NOT NULL,
+    user_img text NOT NULL DEFAULT '',
+    company_name text NOT NULL DEFAULT '',
+    im_role text NOT NULL DEFAULT 'user',
+    valid boolean NOT NULL DEFAULT true,
+    inbox_seq bigint NOT NULL DEFAULT 0,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (app_id, user_id)
+  );
+  CREATE TABLE groups (
+    app_id text NOT NULL,
+    group_id text NOT NULL,
+    name text NOT NULL,
+    description text NOT NULL DEFAULT '',
+    owner_id text NOT NULL,
+    created_at bigint NOT NULL,
+    dismissed_at bigint,
+    PRIMARY KEY (app_id, group_id)
+  );
+  CREATE TABLE group_members (
+    app_id text NOT NULL,
+    group_id text NOT NULL,
+    user_id text NOT NULL,
+    role text NOT NULL,
+    joined_at bigint NOT NULL,
+    joined_seq bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, group_id, user_id)
+  );
+  CREATE INDEX group_members_by_user ON group_members (app_id, user_id);
+  CREATE TABLE conversations (
+    app_id text NOT NULL,
+    conv_id text NOT NULL,
+    last_seq bigint NOT NULL DEFAULT 0,
+    last_message_id text,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (app_id, conv_id)
+  );
+  CREATE TABLE user_conversations (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    conv_id text NOT NULL,
+    target_id text NOT NULL,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  );
+  CREATE TABLE messages (
+    app_id text NOT NULL,
+    message_id text NOT NULL,
+    conv_id text NOT NULL,
+    seq bigint NOT NULL,
+    client_msg_id text NOT NULL,
+    from_id text NOT NULL,
+    from_name text NOT NULL,
+    to_id text NOT NULL,
+    chat_type smallint NOT NULL,
+    msg_type integer NOT NULL,
+    content text NOT NULL,
+    data text,
+    sender_inbox_seq bigint NOT NULL,
+    timestamp bigint NOT NULL,
+    PRIMARY KEY (app_id, message_id),
+    CONSTRAINT messages_conv_seq UNIQUE (app_id, conv_id, seq),
+    CONSTRAINT messages_client_msg_id UNIQUE (app_id, from_id, client_msg_id)
+  );
+  CREATE TABLE inbox (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    inbox_seq bigint NOT NULL,
+    message_id text NOT NULL,
+    PRIMARY KEY (app_id, user_id, inbox_seq)
+  );
+  CREATE TABLE read_state (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    conv_id text NOT NULL,
+    read_seq bigint NOT NULL,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  );
+  `,
+];
+
+/** bigint columns as numbers: seqs and times stay far below 2^53. */
+const parseTypes = {
+  getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as never))) as typeof types.getTypeParser,
+};
+
+const MESSAGE_COLUMNS =
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
+
+interface MessageRow {
+  message_id: string;
+  client_msg_id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  content: string;
+  chat_type: number;
+  msg_type: number;
+  timestamp: number;
+  data: string | null;
+  seq: number;
+  sender_inbox_seq: number;
+  inbox_seq?: number;
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  const m: StoredMessage = {
+    messageId: r.message_id,
+    clientMsgId: r.client_msg_id,
+    from: r.from_id,
+    fromName: r.from_name,
+    to: r.to_id,
+    content: r.content,
+    chatType: r.chat_type as 0 | 1,
+    msgType: r.msg_type,
+    timestamp: r.timestamp,
+    data: r.data === null ? null : (JSON.parse(r.data) as unknown),
+    seq: r.seq,
+  };
+  if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
+  return m;
+}
+
+function toUser(r: Record<string, unknown>): UserRecord {
+  return {
+    userId: r.user_id as string,
+    userName: r.user_name as string,
+    userImg: r.user_img as string,
+    companyName: r.company_name as string,
+    imRole: r.im_role as UserRecord['imRole'],
+    valid: r.valid as boolean,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function toGroup(r: Record<string, unknown>): GroupRecord {
+  return {
+    groupId: r.group_id as string,
+    name: r.name as string,
+    description: r.description as string,
+    ownerId: r.owner_id as string,
+    memberCount: Number(r.member_count),
+    createdAt: r.created_at as number,
+  };
+}
+
+const GROUP_COLUMNS = `g.group_id, g.name, g.description, g.owner_id, g.created_at,
+  (SELECT COUNT(*) FROM group_members x WHERE x.app_id = g.app_id AND x.group_id = g.group_id) AS member_count`;
+
+type Db = Pick<PoolClient, 'query'>;
+
+export interface PostgresOptions {
+  /** postgres://user@host:port/db */
+  url: string;
+  /** Connections in this node's pool (all nodes together must stay under max_connections). */
+  poolSize?: number;
+  /** ms to wait for a connection from the pool. */
+  connectTimeoutMs?: number;
+  /** ms a statement may run. */
+  statementTimeoutMs?: number;
+}
+
+/** Storage on PostgreSQL (`IM_DATABASE_URL`), shared by every node of a cluster. */
+export class PostgresStorage implements Storage {
+  readonly pool: Pool;
+
+  private constructor(pool: Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects and brings the schema up to date (one transaction per migration, under a lock). */
+  static async open(opts: PostgresOptions): Promise<PostgresStorage> {
+    const config: PoolConfig = {
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      statement_timeout: opts.statementTimeoutMs ?? 10_000,
+      types: parseTypes,
+    };
+    const pool = new Pool(config);
+    // An idle client that loses its connection must not take the process down.
+    pool.on('error', () => undefined);
+    const storage = new PostgresStorage(pool);
+    await storage.migrate();
+    return storage;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.tx(async (db) => {
+      // Nodes starting together migrate one at a time.
+      await db.query('SELECT pg_advisory_xact_lock(424242)');
+      await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+      const { rows } = await db.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
+      const version = Number(rows[0].v);
+      if (version > PG_MIGRATIONS.length) {
+        throw new Error(`the database has schema version ${version}, newer than this server knows (${PG_MIGRATIONS.length}); upgrade comind-im-server`);
+      }
+      for (let i = version; i < PG_MIGRATIONS.length; i++) {
+        await db.query(PG_MIGRATIONS[i]!);
+        await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+      }
+    });
+  }
+
+  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
+  private async tx<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async one<T = Record<string, unknown>>(sql: string, params: unknown[] = [], db: Db = this.pool): Promise<T | undefined> {
+    return (await db.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  private async all<T = Record<string, unknown>>(sql: string, params: unknown[] = [], db: Db = this.pool): Promise<T[]> {
+    return (await db.query(sql, params)).rows as T[];
+  }
+
+  // ------------------------------------------------------------- apps
+
+  async getApp(appId: string): Promise<AppRecord | undefined> {
+    const r = await this.one('SELECT app_id, app_secret, created_at FROM apps WHERE app_id = $1', [appId]);
+    return r && { appId: r.app_id as string, appSecret: r.app_secret as string, createdAt: r.created_at as number };
+  }
+
+  async upsertApp(appId: string, appSecret: string): Promise<AppRecord> {
+    await this.pool.query('INSERT INTO apps (app_id, app_secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (app_id) DO UPDATE SET app_secret = excluded.app_secret', [appId, appSecret, Date.now()]);
+    return (await this.getApp(appId))!;
+  }
+
+  async getDevApp(): Promise<AppRecord | undefined> {
+    const r = await this.one('SELECT app_id, app_secret, created_at FROM apps WHERE is_dev LIMIT 1');
+    return r && { appId: r.app_id as string, appSecret: r.app_secret as string, createdAt: r.created_at as number };
+  }
+
+  async setDevApp(appId: string): Promise<void> {
+    await this.tx(async (db) => {
+      await db.query('UPDATE apps SET is_dev = false WHERE is_dev');
+      await db.query('UPDATE apps SET is_dev = true WHERE app_id = $1', [appId]);
+    });
+  }
+
+  // ------------------------------------------------------------- users
+
+  async getUser(appId: string, userId: string): Promise<UserRecord | undefined> {
+    const r = await this.one('SELECT * FROM users WHERE app_id = $1 AND user_id = $2', [appId, userId]);
+    return r && toUser(r);
+  }
+
+  async upsertUser(appId: string, userId: string, patch: UserPatch): Promise<UserRecord> {
+    const now = Date.now();
+    // Only what the patch names changes; a new user gets the defaults.
+    const r = await this.one(
+      `INSERT INTO users (app_id, user_id, user_name, user_img, company_name, im_role, valid, created_at, updated_at)
+       VALUES ($1, $2, COALESCE($3, $2), COALESCE($4, ''), COALESCE($5, ''), COALESCE($6, 'user'), COALESCE($7, true), $8, $8)
+       ON CONFLICT (app_id, user_id) DO UPDATE SET
+         user_name = COALESCE($3, users.user_name), user_img = COALESCE($4, users.user_img),
+         company_name = COALESCE($5, users.company_name), im_role = COALESCE($6, users.im_role),
+         valid = COALESCE($7, users.valid), updated_at = $8
+       RETURNING *`,
+      [appId, userId, patch.userName ?? null, patch.userImg ?? null, patch.companyName ?? null, patch.imRole ?? null, patch.valid ?? null, now],
+    );
+    return toUser(r!);
+  }
+
+  async missingUsers(appId: string, userIds: string[]): Promise<string[]> {
+    if (!userIds.length) return [];
+    const found = new Set((await this.all<{ user_id: string }>('SELECT user_id FROM users WHERE app_id = $1 AND user_id = ANY($2)', [appId, userIds])).map((r) => r.user_id));
+    return userIds.filter((id) => !found.has(id));
+  }
+
+  async latestInboxSeq(appId: string, userId: string): Promise<number> {
+    return (await this.one<{ inbox_seq: number }>('SELECT inbox_seq FROM users WHERE app_id = $1 AND user_id = $2', [appId, userId]))?.inbox_seq ?? 0;
+  }
+
+  // ------------------------------------------------------------- groups
+
+  async createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): Promise<GroupRecord> {
+    const now = Date.now();
+    await this.tx(async (db) => {
+      await db.query('INSERT INTO groups (app_id, group_id, name, description, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [appId, group.groupId, group.name, group.description, group.ownerId, now]);
+      const ids = [group.ownerId, ...memberIds.filter((id) => id !== group.ownerId)];
+      const roles = ids.map((id) => (id === group.ownerId ? 'owner' : 'member'));
+      await db.query(
+        `INSERT INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq)
+         SELECT $1, $2, u, r, $5, 0 FROM unnest($3::text[], $4::text[]) AS t(u, r) ON CONFLICT DO NOTHING`,
+        [appId, group.groupId, ids, roles, now],
+      );
+    });
+    return (await this.getGroup(appId, group.groupId))!;
+  }
+
+  async getGroup(appId: string, groupId: string): Promise<GroupRecord | undefined> {
+    const r = await this.one(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.app_id = $1 AND g.group_id = $2 AND g.dismissed_at IS NULL`, [appId, groupId]);
+    return r && toGroup(r);
+  }
+
+  async groupIdTaken(appId: string, groupId: string): Promise<boolean> {
+    return !!(await this.one('SELECT 1 FROM groups WHERE app_id = $1 AND group_id = $2', [appId, groupId]));
+  }
+
+  async listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: GroupRecord[]; hasMore: boolean }> {
+    const after = page.after ?? { at: Number.MAX_SAFE_INTEGER, id: '' };
+    const rows = await this.all(
+      `SELECT ${GROUP_COLUMNS} FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id
+       WHERE gm.app_id = $1 AND gm.user_id = $2 AND g.dismissed_at IS NULL AND (g.created_at < $3 OR (g.created_at = $3 AND g.group_id > $4))
+       ORDER BY g.created_at DESC, g.group_id LIMIT $5`,
+      [appId, userId, after.at, after.id, page.limit + 1],
+    );
+    return { items: rows.slice(0, page.limit).map(toGroup), hasMore: rows.length > page.limit };
+  }
+
+  async isMember(appId: string, groupId: string, userId: string): Promise<boolean> {
+    return !!(await this.one('SELECT 1 FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3', [appId, groupId, userId]));
+  }
+
+  async members(appId: string, groupId: string): Promise<MemberRecord[]> {
+    const rows = await this.all<{ user_id: string; role: string; joined_at: number; user_name: string; user_img: string }>(
+      `SELECT gm.user_id, gm.role, gm.joined_at, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img
+       FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+       WHERE gm.app_id = $1 AND gm.group_id = $2 ORDER BY gm.role = 'owner' DESC, gm.joined_at, gm.user_id`,
+      [appId, groupId],
+    );
+    return rows.map((r) => ({ userId: r.user_id, userName: r.user_name, userImg: r.user_img, role: r.role as MemberRecord['role'], joinedAt: r.joined_at }));
+  }
+
+  async memberIds(appId: string, groupId: string): Promise<string[]> {
+    return (await this.all<{ user_id: string }>('SELECT user_id FROM group_members WHERE app_id = $1 AND group_id = $2', [appId, groupId])).map((r) => r.user_id);
+  }
+
+  async joinedSeq(appId: string, groupId: string, userId: string): Promise<number | undefined> {
+    return (await this.one<{ joined_seq: number }>('SELECT joined_seq FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3', [appId, groupId, userId]))?.joined_seq;
+  }
+
+  async groupStates(appId: string, userId: string, afterGroupId: string, limit: number): Promise<GroupState[]> {
+    const rows = await this.all<{ group_id: string; joined_seq: number; last_seq: number }>(
+      `SELECT gm.group_id, gm.joined_seq, COALESCE(c.last_seq, 0) AS last_seq
+       FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
+       LEFT JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
+       WHERE gm.app_id = $1 AND gm.user_id = $2 AND gm.group_id > $3 ORDER BY gm.group_id LIMIT $4`,
+      [appId, userId, afterGroupId, limit],
+    );
+    return rows.map((r) => ({ groupId: r.group_id, joinedSeq: r.joined_seq, lastSeq: r.last_seq }));
+  }
+
+  async addMembers(appId: string, groupId: string, userIds: string[]): Promise<string[]> {
+    if (!userIds.length) return [];
+    // A member reads the group's messages after the seq it had when they joined.
+    const rows = await this.all<{ user_id: string }>(
+      `INSERT INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq)
+       SELECT $1, $2, u, 'member', $4, COALESCE((SELECT last_seq FROM conversations WHERE app_id = $1 AND conv_id = 'g:' || $2), 0)
+       FROM unnest($3::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id`,
+      [appId, groupId, userIds, Date.now()],
+    );
+    const added = new Set(rows.map((r) => r.user_id));
+    return userIds.filter((id) => added.has(id));
+  }
+
+  async removeMember(appId: string, groupId: string, userId: string): Promise<boolean> {
+    const r = await this.pool.query("DELETE FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3 AND role <> 'owner'", [appId, groupId, userId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async dismissGroup(appId: string, groupId: string): Promise<void> {
+    await this.tx(async (db) => {
+      await db.query('UPDATE groups SET dismissed_at = $1 WHERE app_id = $2 AND group_id = $3', [Date.now(), appId, groupId]);
+      await db.query('DELETE FROM group_members WHERE app_id = $1 AND group_id = $2', [appId, groupId]);
+    });
+  }
+
+  // ------------------------------------------------------------- messages
+
+  async sendMessages(items: SendRequest[]): Promise<SendOutcome[]> {
+    return this.tx(async (db) => {
+      const out: SendOutcome[] = [];
+      for (const item of items) {
+        await db.query('SAVEPOINT send');
+        try {
+          out.push({ result: await this.sendOne(db, item) });
+          await db.query('RELEASE SAVEPOINT send');
+        } catch (error) {
+          await db.query('ROLLBACK TO SAVEPOINT send');
+          if (isConstraint(error, 'messages_client_msg_id')) {
+            // A repeat of a stored clientMsgId: the answer is the stored message.
+            const existing = await this.findByClientIdIn(db, item.appId, item.msg.from, item.msg.clientMsgId);
+            if (existing) {
+              const { senderInboxSeq, ...message } = existing;
+              out.push({ result: { message, senderInboxSeq, deliveries: [], duplicate: true } });
+              continue;
+            }
+          }
+          if (endsTransaction(error)) throw error;
+          out.push({ error });
+        }
+      }
+      return out;
+    });
+  }
+
+  /** One message in the caller's transaction: the seq from the counter row, inboxes, links, read position. */
+  private async sendOne(db: Db, { appId, msg, recipients }: SendRequest): Promise<SendResult> {
+    const now = Date.now();
+    const messageId = randomUUID();
+    const convId = msg.chatType === 1 ? groupConvId(msg.to) : privateConvId(msg.from, msg.to);
+    // The counter row: the lock it takes orders this conversation's sends, and a rollback burns no seq.
+    const seq = (await this.one<{ last_seq: number }>(
+      `INSERT INTO conversations (app_id, conv_id, last_seq, last_message_id, updated_at) VALUES ($1, $2, 1, $3, $4)
+       ON CONFLICT (app_id, conv_id) DO UPDATE SET last_seq = conversations.last_seq + 1, last_message_id = excluded.last_message_id, updated_at = excluded.updated_at
+       RETURNING last_seq`,
+      [appId, convId, messageId, now],
+      db,
+    ))!.last_seq;
+    const unique = [...new Set(recipients)].sort();
+    let deliveries: Array<{ userId: string; inboxSeq: number }> = [];
+    if (unique.length) {
+      // Sorted ids: two sends to overlapping inboxes lock their counters in the same order.
+      deliveries = (
+        await this.all<{ user_id: string; inbox_seq: number }>(
+          'UPDATE users SET inbox_seq = inbox_seq + 1 WHERE app_id = $1 AND user_id = ANY($2) RETURNING user_id, inbox_seq',
+          [appId, unique],
+          db,
+        )
+      ).map((r) => ({ userId: r.user_id, inboxSeq: r.inbox_seq }));
+      await db.query(
+        'INSERT INTO inbox (app_id, user_id, inbox_seq, message_id) SELECT $1, u, s, $4 FROM unnest($2::text[], $3::bigint[]) AS t(u, s)',
+        [appId, deliveries.map((d) => d.userId), deliveries.map((d) => d.inboxSeq), messageId],
+      );
+    }
+    const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
+    const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
+    await db.query(
+      `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now],
+    );
+    if (msg.chatType === 0 && seq === 1) {
+      await db.query(
+        'INSERT INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES ($1, $2, $3, $4), ($1, $4, $3, $2) ON CONFLICT DO NOTHING',
+        [appId, msg.from, convId, msg.to],
+      );
+    }
+    await this.setRead(db, appId, msg.from, convId, seq);
+    const message: StoredMessage = { messageId, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq };
+    return { message, senderInboxSeq, deliveries, duplicate: false };
+  }
+
+  async findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined> {
+    return this.findByClientIdIn(this.pool, appId, from, clientMsgId);
+  }
+
+  private async findByClientIdIn(db: Db, appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined> {
+    const r = await this.one<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.from_id = $2 AND m.client_msg_id = $3`, [appId, from, clientMsgId], db);
+    return r && { ...toMessage(r), senderInboxSeq: r.sender_inbox_seq };
+  }
+
+  async getMessage(appId: string, messageId: string): Promise<StoredMessage | undefined> {
+    const r = await this.one<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.message_id = $2`, [appId, messageId]);
+    return r && toMessage(r);
+  }
+
+  async inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): Promise<StoredMessage[]> {
+    if (limit < 1) return [];
+    const rows = await this.all<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS}, i.inbox_seq FROM inbox i JOIN messages m ON m.app_id = i.app_id AND m.message_id = i.message_id
+       WHERE i.app_id = $1 AND i.user_id = $2 AND i.inbox_seq > $3 ORDER BY i.inbox_seq LIMIT $4`,
+      [appId, userId, afterInboxSeq, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): Promise<StoredMessage[]> {
+    const rows =
+      direction === 'BACK'
+        ? await this.all<MessageRow>(
+            `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4) t ORDER BY seq`,
+            [appId, convId, fromSeq === 0 ? Number.MAX_SAFE_INTEGER : fromSeq, limit],
+          )
+        : await this.all<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq > $3 ORDER BY m.seq LIMIT $4`, [appId, convId, fromSeq, limit]);
+    return rows.map(toMessage);
+  }
+
+  // ------------------------------------------------------------- conversations
+
+  async conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }> {
+    type Head = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string; chat_type: number; id: string };
+    const after = page.after ?? { at: Number.MAX_SAFE_INTEGER, id: '' };
+    // Paged in SQL: the order is (updated_at DESC, id) and the cursor the last item of the page.
+    const heads = await this.all<Head>(
+      `SELECT * FROM (
+         SELECT uc.conv_id, uc.target_id, c.last_seq, c.last_message_id, c.updated_at, COALESCE(u.user_name, uc.target_id) AS name, 0 AS chat_type, '0:' || uc.target_id AS id
+         FROM user_conversations uc JOIN conversations c ON c.app_id = uc.app_id AND c.conv_id = uc.conv_id
+         LEFT JOIN users u ON u.app_id = uc.app_id AND u.user_id = uc.target_id
+         WHERE uc.app_id = $1 AND uc.user_id = $2
+         UNION ALL
+         SELECT 'g:' || g.group_id, g.group_id, c.last_seq, c.last_message_id, c.updated_at, g.name, 1, '1:' || g.group_id
+         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
+         JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
+         WHERE gm.app_id = $1 AND gm.user_id = $2
+       ) t WHERE updated_at < $3 OR (updated_at = $3 AND id COLLATE "C" > $4 COLLATE "C")
+       ORDER BY updated_at DESC, id COLLATE "C" LIMIT $5`,
+      [appId, userId, after.at, after.id, page.limit + 1],
+    );
+    const items: ConversationRecord[] = [];
+    for (const h of heads.slice(0, page.limit)) {
+      const readSeq = (await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, userId, h.conv_id]))?.read_seq ?? 0;
+      const unreadCount = await this.unread(appId, h.conv_id, readSeq, userId);
+      const chatType = h.chat_type as 0 | 1;
+      const peerReadSeq =
+        chatType === 0 ? ((await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, h.target_id, h.conv_id]))?.read_seq ?? 0) : null;
+      items.push({
+        conversationId: h.id,
+        chatType,
+        targetId: h.target_id,
+        name: h.name,
+        lastMessage: h.last_message_id ? ((await this.getMessage(appId, h.last_message_id)) ?? null) : null,
+        lastSeq: h.last_seq,
+        readSeq,
+        peerReadSeq,
+        unreadCount,
+        updatedAt: h.updated_at,
+      });
+    }
+    return { items, hasMore: heads.length > page.limit };
+  }
+
+  private async unread(appId: string, convId: string, readSeq: number, userId: string, db: Db = this.pool): Promise<number> {
+    return Number((await this.one<{ n: string }>('SELECT COUNT(*) AS n FROM messages WHERE app_id = $1 AND conv_id = $2 AND seq > $3 AND from_id <> $4', [appId, convId, readSeq, userId], db))!.n);
+  }
+
+  private async setRead(db: Db, appId: string, userId: string, convId: string, seq: number): Promise<void> {
+    await db.query(
+      `INSERT INTO read_state (app_id, user_id, conv_id, read_seq) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (app_id, user_id, conv_id) DO UPDATE SET read_seq = GREATEST(read_state.read_seq, excluded.read_seq)`,
+      [appId, userId, convId, seq],
+    );
+  }
+
+  async markRead(appId: string, userId: string, convId: string, seq: number | undefined): Promise<{ readSeq: number; unreadCount: number }> {
+    const last = await this.lastSeq(appId, convId);
+    await this.setRead(this.pool, appId, userId, convId, Math.min(seq ?? last, last));
+    const readSeq = (await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, userId, convId]))!.read_seq;
+    return { readSeq, unreadCount: await this.unread(appId, convId, readSeq, userId) };
+  }
+
+  async markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): Promise<void> {
+    if (!marks.length) return;
+    await this.tx(async (db) => {
+      for (const m of marks) await this.setRead(db, appId, userId, m.convId, m.seq);
+    });
+  }
+
+  async lastSeq(appId: string, convId: string): Promise<number> {
+    return (await this.one<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE app_id = $1 AND conv_id = $2', [appId, convId]))?.last_seq ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** A unique-constraint violation (23505) of the named constraint. */
+function isConstraint(err: unknown, name: string): boolean {
+  const e = err as { code?: unknown; constraint?: unknown };
+  return e?.code === '23505' && e.constraint === name;
+}

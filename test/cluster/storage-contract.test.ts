@@ -1,0 +1,160 @@
+/**
+ * One storage contract, run on both storages: SQLite (the embedded default) and PostgreSQL (a
+ * real server started by engines.ts). The same calls must give the same answers, and the group
+ * commit must keep seqs gap-free and once each under concurrent batches.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PostgresStorage } from '../../server/src/storage/postgres';
+import { SqliteStorage } from '../../server/src/storage/sqlite';
+import type { NewMessage, SendRequest, Storage } from '../../server/src/storage/types';
+import { groupConvId, privateConvId } from '../../server/src/storage/types';
+import { startPostgres, type Engine } from './engines';
+
+jest.setTimeout(60_000);
+
+const APP = 'contract-app';
+let counter = 0;
+const cid = () => `c${++counter}`;
+const msg = (from: string, to: string, chatType: 0 | 1, content: string, clientMsgId = cid()): NewMessage => ({ clientMsgId, from, fromName: from.toUpperCase(), to, chatType, msgType: 0, content, data: chatType ? null : { n: counter } });
+const privateSend = (from: string, to: string, content: string, clientMsgId?: string): SendRequest => ({ appId: APP, msg: msg(from, to, 0, content, clientMsgId), recipients: [from, to] });
+const groupSend = (from: string, groupId: string, content: string): SendRequest => ({ appId: APP, msg: msg(from, groupId, 1, content), recipients: [] });
+
+interface Subject {
+  name: string;
+  open(): Promise<Storage>;
+  close(): Promise<void>;
+}
+
+let pg: Engine | undefined;
+let sqliteDir: string | undefined;
+const subjects: Subject[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      sqliteDir = mkdtempSync(path.join(tmpdir(), 'comind-im-contract-'));
+      return new SqliteStorage(sqliteDir);
+    },
+    async close() {
+      if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      pg = await startPostgres();
+      return PostgresStorage.open({ url: pg.url, poolSize: 8 });
+    },
+    async close() {
+      await pg?.stop();
+    },
+  },
+];
+
+describe.each(subjects)('storage contract on $name', (subject) => {
+  let s: Storage;
+  beforeAll(async () => {
+    s = await subject.open();
+    await s.upsertApp(APP, 'contract-secret');
+    for (const u of ['alice', 'bob', 'carol', 'dave']) await s.upsertUser(APP, u, {});
+  });
+  afterAll(async () => {
+    await s?.close();
+    await subject.close();
+  });
+
+  it('apps, the dev app and users (a patch changes only what it names)', async () => {
+    expect(await s.getApp(APP)).toMatchObject({ appId: APP, appSecret: 'contract-secret' });
+    await s.setDevApp(APP);
+    expect((await s.getDevApp())?.appId).toBe(APP);
+    expect(await s.upsertUser(APP, 'erin', { userName: 'Erin', companyName: 'Co' })).toMatchObject({ userId: 'erin', userName: 'Erin', companyName: 'Co', imRole: 'user', valid: true });
+    expect(await s.upsertUser(APP, 'erin', { valid: false })).toMatchObject({ userName: 'Erin', companyName: 'Co', valid: false });
+    expect(await s.missingUsers(APP, ['alice', 'nobody', 'erin'])).toEqual(['nobody']);
+    expect(await s.getUser(APP, 'nobody')).toBeUndefined();
+  });
+
+  it('private sends: seqs per conversation, inbox positions per user, idempotent by clientMsgId', async () => {
+    const [a, b] = await s.sendMessages([privateSend('alice', 'bob', 'one'), privateSend('bob', 'alice', 'two', 'dup-1')]);
+    expect(a!.result).toMatchObject({ duplicate: false, message: { seq: 1, content: 'one', from: 'alice', data: { n: expect.any(Number) } } });
+    expect(b!.result!.message.seq).toBe(2);
+    expect(a!.result!.deliveries.map((d) => d.userId).sort()).toEqual(['alice', 'bob']);
+    const again = await s.sendMessages([privateSend('bob', 'alice', 'two', 'dup-1')]);
+    expect(again[0]!.result).toMatchObject({ duplicate: true, deliveries: [], message: { messageId: b!.result!.message.messageId } });
+    expect(await s.latestInboxSeq(APP, 'bob')).toBe(2);
+    expect((await s.inboxAfter(APP, 'bob', 0, 10)).map((m) => [m.inboxSeq, m.content])).toEqual([[1, 'one'], [2, 'two']]);
+    expect((await s.inboxAfter(APP, 'bob', 1, 10)).map((m) => m.content)).toEqual(['two']);
+    expect(await s.findByClientId(APP, 'bob', 'dup-1')).toMatchObject({ content: 'two', senderInboxSeq: 2 });
+    expect((await s.getMessage(APP, a!.result!.message.messageId))?.content).toBe('one');
+    const conv = privateConvId('alice', 'bob');
+    expect(await s.lastSeq(APP, conv)).toBe(2);
+    expect((await s.history(APP, conv, 'BACK', 0, 1)).map((m) => m.seq)).toEqual([2]);
+    expect((await s.history(APP, conv, 'FORWARD', 0, 10)).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it('groups: members with their joined seq, read diffusion (no inbox rows), paging of the list, dismissal', async () => {
+    const g = await s.createGroup(APP, { groupId: 'g-contract', name: 'G', description: 'd', ownerId: 'alice' }, ['bob']);
+    expect(g).toMatchObject({ groupId: 'g-contract', ownerId: 'alice', memberCount: 2 });
+    expect(await s.isMember(APP, 'g-contract', 'bob')).toBe(true);
+    expect((await s.memberIds(APP, 'g-contract')).sort()).toEqual(['alice', 'bob']);
+    expect((await s.members(APP, 'g-contract'))[0]).toMatchObject({ userId: 'alice', role: 'owner' });
+    const before = await s.latestInboxSeq(APP, 'bob');
+    const sent = await s.sendMessages([groupSend('alice', 'g-contract', 'hello'), groupSend('bob', 'g-contract', 'hi')]);
+    expect(sent.map((o) => [o.result!.message.seq, o.result!.senderInboxSeq, o.result!.deliveries.length])).toEqual([[1, 0, 0], [2, 0, 0]]);
+    expect(await s.latestInboxSeq(APP, 'bob')).toBe(before);
+    expect(await s.addMembers(APP, 'g-contract', ['carol', 'bob'])).toEqual(['carol']);
+    expect(await s.joinedSeq(APP, 'g-contract', 'carol')).toBe(2);
+    expect(await s.joinedSeq(APP, 'g-contract', 'dave')).toBeUndefined();
+    expect(await s.groupStates(APP, 'carol', '', 10)).toEqual([{ groupId: 'g-contract', lastSeq: 2, joinedSeq: 2 }]);
+    await s.createGroup(APP, { groupId: 'g-second', name: 'G2', description: '', ownerId: 'carol' }, []);
+    const p1 = await s.listGroupsOf(APP, 'carol', { limit: 1 });
+    expect(p1).toMatchObject({ hasMore: true, items: [{ groupId: 'g-second' }] });
+    const p2 = await s.listGroupsOf(APP, 'carol', { limit: 1, after: { at: p1.items[0]!.createdAt, id: p1.items[0]!.groupId } });
+    expect(p2).toMatchObject({ hasMore: false, items: [{ groupId: 'g-contract' }] });
+    expect(await s.removeMember(APP, 'g-contract', 'alice')).toBe(false); // the owner stays
+    expect(await s.removeMember(APP, 'g-contract', 'carol')).toBe(true);
+    await s.dismissGroup(APP, 'g-second');
+    expect(await s.getGroup(APP, 'g-second')).toBeUndefined();
+    expect(await s.groupIdTaken(APP, 'g-second')).toBe(true);
+  });
+
+  it('conversations: most recent first, paged, with read positions and unread counts', async () => {
+    await s.sendMessages([privateSend('carol', 'dave', 'c1')]);
+    await new Promise((r) => setTimeout(r, 5));
+    await s.sendMessages([privateSend('dave', 'carol', 'd1'), privateSend('dave', 'carol', 'd2')]);
+    const page = await s.conversations(APP, 'carol', { limit: 10 });
+    const mine = page.items.filter((c) => c.targetId === 'dave');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ conversationId: '0:dave', chatType: 0, lastSeq: 3, readSeq: 1, unreadCount: 2, peerReadSeq: 3, lastMessage: { content: 'd2' } });
+    // Alice has a private conversation and a group: one per page.
+    const all = await s.conversations(APP, 'alice', { limit: 10 });
+    expect(all.items.map((c) => c.conversationId).sort()).toEqual(['0:bob', '1:g-contract']);
+    const one = await s.conversations(APP, 'alice', { limit: 1 });
+    expect(one.hasMore).toBe(true);
+    const rest = await s.conversations(APP, 'alice', { limit: 10, after: { at: one.items[0]!.updatedAt, id: one.items[0]!.conversationId } });
+    expect(rest.hasMore).toBe(false);
+    expect([...one.items, ...rest.items].map((c) => c.conversationId)).toEqual(all.items.map((c) => c.conversationId));
+    expect(all.items.find((c) => c.chatType === 1)).toMatchObject({ targetId: 'g-contract', name: 'G', lastSeq: 2, peerReadSeq: null });
+    const conv = privateConvId('carol', 'dave');
+    expect(await s.markRead(APP, 'carol', conv, 2)).toEqual({ readSeq: 2, unreadCount: 1 });
+    expect(await s.markRead(APP, 'carol', conv, 1)).toEqual({ readSeq: 2, unreadCount: 1 }); // never backwards
+    await s.markReadMany(APP, 'carol', [{ convId: conv, seq: 3 }, { convId: groupConvId('g-contract'), seq: 2 }]);
+    expect(await s.markRead(APP, 'carol', conv, undefined)).toEqual({ readSeq: 3, unreadCount: 0 });
+  });
+
+  it('the group commit: concurrent batches into one conversation give seqs 1..N once each, in each batch in order', async () => {
+    await s.createGroup(APP, { groupId: 'g-hot', name: 'Hot', description: '', ownerId: 'alice' }, ['bob', 'carol']);
+    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 5 }, (_, i) => groupSend(['alice', 'bob', 'carol'][(b + i) % 3]!, 'g-hot', `b${b}-${i}`)));
+    const results = await Promise.all(batches.map((batch) => s.sendMessages(batch)));
+    const seqs = results.flat().map((o) => o.result!.message.seq);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    for (const r of results) {
+      const inBatch = r.map((o) => o.result!.message.seq);
+      expect(inBatch).toEqual([...inBatch].sort((x, y) => x - y));
+    }
+    expect(await s.lastSeq(APP, groupConvId('g-hot'))).toBe(40);
+    // A repeated clientMsgId inside one batch: the second is the first, stored once.
+    const twice = await s.sendMessages([privateSend('alice', 'dave', 'x', 'same-id'), privateSend('alice', 'dave', 'x', 'same-id')]);
+    expect(twice[1]!.result).toMatchObject({ duplicate: true, message: { messageId: twice[0]!.result!.message.messageId } });
+  });
+});
