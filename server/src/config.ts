@@ -30,6 +30,8 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** Connections of this node's PostgreSQL pool. */
   dbPoolSize: number;
+  /** redis://… : the Socket.IO Redis Streams adapter, so nodes deliver to each other's sockets. */
+  redisUrl?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -89,6 +91,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   replyMaxBytes: 'IM_REPLY_MAX_BYTES',
   databaseUrl: 'IM_DATABASE_URL',
   dbPoolSize: 'IM_DB_POOL_SIZE',
+  redisUrl: 'IM_REDIS_URL',
 };
 
 /**
@@ -124,6 +127,9 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('groupMaxMembers'), c.groupMaxMembers, 2, 1_000_000);
   intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
   intRule(n('dbPoolSize'), c.dbPoolSize, 1, 1000);
+  if (c.redisUrl !== undefined && (typeof c.redisUrl !== 'string' || !/^rediss?:\/\/\S+$/.test(c.redisUrl))) {
+    throw new ConfigError(`${n('redisUrl')} must be a redis://host:port URL`);
+  }
   if (c.databaseUrl !== undefined && (typeof c.databaseUrl !== 'string' || !/^postgres(ql)?:\/\/\S+$/.test(c.databaseUrl))) {
     throw new ConfigError(`${n('databaseUrl')} must be a postgres://user:password@host:port/database URL`);
   }

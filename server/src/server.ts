@@ -109,6 +109,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     replyMaxBytes: config.replyMaxBytes,
     connectTimeoutMs: options.socketConnectTimeoutMs,
+    redisUrl: config.redisUrl,
     log,
   });
   const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway);

@@ -8,7 +8,7 @@ import { createWebAdapter } from '../../adapters/web';
 import { ImClient } from '../../src/client';
 import type { ImMessage } from '../../src/core/protocol';
 import { call, closeAll, connect, http, startServer, tokenFor, type TestServer } from '../server/helpers';
-import { startPostgres, type Engine } from './engines';
+import { startPostgres, startRedis, type Engine } from './engines';
 
 jest.setTimeout(60_000);
 
@@ -81,4 +81,57 @@ it('sends into one conversation through both nodes at once get seqs 1..N once ea
   expect(retry.data).toMatchObject({ messageId: acks[0]!.data.messageId, seq: acks[0]!.data.seq });
   const history = await http(n2, 'GET', '/api/private/pg-ben/messages?limitSize=100', undefined, tA);
   expect(history.body.data).toHaveLength(30);
+});
+
+describe('three nodes on PostgreSQL and Redis', () => {
+  let redis: Engine;
+  let cluster: TestServer[];
+  const APP3 = { devAppId: 'rd-app', devAppSecret: 'rd-app-secret-0123456789' };
+  beforeAll(async () => {
+    redis = await startRedis();
+    cluster = [];
+    for (let i = 0; i < 3; i++) cluster.push(await startServer({ ...APP3, databaseUrl: pg.url, dbPoolSize: 5, redisUrl: redis.url }));
+  });
+  afterAll(async () => {
+    for (const n of cluster ?? []) await n.stop();
+    await redis?.stop();
+  });
+
+  it('users on different nodes chat live, privately and in a group, each message once', async () => {
+    const [n1, n2, n3] = cluster as [TestServer, TestServer, TestServer];
+    const tokens = [await tokenFor(n1, 'rd-a'), await tokenFor(n2, 'rd-b'), await tokenFor(n3, 'rd-c')];
+    const [a, b, c] = [client(n1), client(n2), client(n3)];
+    const bGot: ImMessage[] = [];
+    const cGot: ImMessage[] = [];
+    b.on('imchat', (m) => bGot.push(m));
+    c.on('imchat', (m) => cGot.push(m));
+    try {
+      await ready(a, tokens[0]!);
+      await ready(b, tokens[1]!);
+      await ready(c, tokens[2]!);
+      const group = await a.createGroup({ name: 'Three nodes', userIdList: ['rd-b', 'rd-c'] });
+      const p = await a.sendPrivateMessage({ recipientId: 'rd-b', content: 'live across nodes' });
+      const g = await a.sendGroupMessage({ groupId: group.id, content: 'to everyone' });
+      const deadline = Date.now() + 5000;
+      while ((bGot.length < 2 || cGot.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bGot.map((m) => m.messageId)).toEqual([p.messageId, g.messageId]);
+      expect(cGot.map((m) => m.messageId)).toEqual([g.messageId]);
+    } finally {
+      a.destroy();
+      b.destroy();
+      c.destroy();
+    }
+  });
+
+  it('disabling a user through one node kicks their socket on another', async () => {
+    const [n1, n2] = cluster as [TestServer, TestServer];
+    const t = await tokenFor(n2, 'rd-kicked');
+    const s = await connect(n2, t);
+    const kicked = new Promise<{ reason: string }>((resolve) => s.once('kicked', resolve));
+    const disconnected = new Promise((resolve) => s.once('disconnect', resolve));
+    expect((await http(n1, 'POST', '/api/users', { appId: APP3.devAppId, appSecret: APP3.devAppSecret, userId: 'rd-kicked', valid: false })).body.code).toBe(0);
+    await expect(kicked).resolves.toEqual({ reason: 'user_disabled' });
+    await disconnected;
+  });
 });

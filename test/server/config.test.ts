@@ -54,6 +54,7 @@ describe('configFromEnv', () => {
         IM_REPLY_MAX_BYTES: '500000',
         IM_DATABASE_URL: 'postgres://im@db.internal:5432/im',
         IM_DB_POOL_SIZE: '20',
+        IM_REDIS_URL: 'redis://cache.internal:6379',
       }),
     ).toEqual({
       apiPort: 8000,
@@ -76,6 +77,7 @@ describe('configFromEnv', () => {
       replyMaxBytes: 500000,
       databaseUrl: 'postgres://im@db.internal:5432/im',
       dbPoolSize: 20,
+      redisUrl: 'redis://cache.internal:6379',
     });
   });
 

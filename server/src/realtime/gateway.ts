@@ -1,5 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
@@ -23,6 +25,8 @@ export interface GatewayOptions {
   replyMaxBytes: number;
   /** ms a handshake has to reach the namespace (default 10 s). */
   connectTimeoutMs?: number;
+  /** Redis for the Socket.IO adapter: emits, kicks and fan-out reach the sockets of every node. */
+  redisUrl?: string;
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
 }
 
@@ -122,6 +126,7 @@ export class Gateway implements Notifier {
   /** Group messages waiting for (the rest of) their live emit, oldest first. */
   private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string; rooms: string[] | undefined; next: number }> = [];
   private fanOutScheduled = false;
+  private redis: Redis | undefined;
   /** Engine.IO sessions per address, and those of them not yet in the namespace. */
   private readonly sessions: AddressCounter;
   private readonly pending = new AddressCounter(0);
@@ -151,6 +156,13 @@ export class Gateway implements Notifier {
 
   attach(httpServer: HttpServer, service: ImService): void {
     this.service = service;
+    if (this.opts.redisUrl) {
+      // Its own client, offline queue on (the adapter's read loop needs it), reconnecting fast:
+      // a Redis restart delays live packets, and clients catch up from the database anyway.
+      this.redis = new Redis(this.opts.redisUrl, { retryStrategy: (n) => Math.min(50 * n, 500), maxRetriesPerRequest: null, lazyConnect: false });
+      this.redis.on('error', (err) => this.opts.log('warn', 'redis', err));
+      this.io.adapter(createAdapter(this.redis, { maxLen: 100_000 }));
+    }
     this.io.attach(httpServer);
     this.attached = true;
     this.io.engine.on('connection', (conn: { remoteAddress?: string; once(e: string, f: () => void): void }) => {
@@ -233,6 +245,7 @@ export class Gateway implements Notifier {
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
+    this.redis?.disconnect();
   }
 
   private state(socket: Socket): SocketState {
@@ -454,7 +467,8 @@ export class Gateway implements Notifier {
       // recipients are skipped before building and encoding a packet nobody would receive.
       const rooms = this.io.sockets.adapter.rooms;
       for (const d of result.deliveries) {
-        if (!rooms.has(room(s.appId, d.userId))) continue;
+        // Alone, offline recipients are skipped before encoding; with Redis the others are on other nodes.
+        if (!this.redis && !rooms.has(room(s.appId, d.userId))) continue;
         const payload = { ...result.message, inboxSeq: d.inboxSeq };
         if (d.userId === s.userId) socket.to(room(s.appId, d.userId)).emit('imchat', payload);
         else this.io.to(room(s.appId, d.userId)).emit('imchat', payload);
@@ -488,7 +502,8 @@ export class Gateway implements Notifier {
         job.rooms = [];
         for (const id of job.members) {
           const r = room(job.appId, id);
-          if (adapterRooms.has(r)) job.rooms.push(r);
+          // Alone, only online members; with Redis the members online on other nodes too.
+          if (this.redis || adapterRooms.has(r)) job.rooms.push(r);
         }
         budget -= Math.ceil(job.members.length / 20); // the lookup has its cost too
       }
@@ -509,20 +524,11 @@ export class Gateway implements Notifier {
    * the sockets of other nodes are reached too.
    */
   private kickRoom(userRoom: string, reason: string, keep?: string): void {
-    const target = keep ? this.io.in(userRoom).except(keep) : this.io.in(userRoom);
-    target.emit('kicked', { reason });
-    // Let the notice go out before the close frame; the sockets are the room's at this moment,
-    // so a socket that joins meanwhile (the one that caused the kick) is not closed.
-    const closing = this.io.in(userRoom).fetchSockets();
-    setImmediate(() => {
-      closing.then(
-        (sockets) => {
-          for (const s of sockets) if (s.id !== keep) s.disconnect(true);
-        },
-        // With a cluster adapter a node may not answer in time; its sockets get the notice.
-        (err: unknown) => this.opts.log('warn', `closing the sockets of ${userRoom} failed`, err),
-      );
-    });
+    const target = () => (keep ? this.io.in(userRoom).except(keep) : this.io.in(userRoom));
+    target().emit('kicked', { reason });
+    // Let the notice go out before the close frame. A broadcast, not fetchSockets(): a remote
+    // socket's data (its timers) is not something to send over Redis.
+    setImmediate(() => target().disconnectSockets(true));
   }
 
   private scheduleTokenTimers(socket: Socket, expiresAt: number, issuedAt: number): void {
