@@ -150,15 +150,15 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** A Redis of its own: no persistence, loopback only. */
-export async function startRedis(): Promise<Engine> {
+/** A Redis of its own: no persistence, loopback only. `port` to come back on the same one. */
+export async function startRedis(port?: number): Promise<Engine> {
   const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-redis-'));
-  const port = await freePort();
-  const child = spawn(binary('redis-server'), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'], {
+  const p = port ?? (await freePort());
+  const child = spawn(binary('redis-server'), ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'], {
     stdio: 'ignore',
   });
-  await waitFor(() => listening(port), 10_000, 'redis-server');
-  return spawned(child, dir, port, 'redis');
+  await waitFor(() => listening(p), 10_000, 'redis-server');
+  return spawned(child, dir, p, 'redis');
 }
 
 /** HAProxy in the foreground with `config` (its `{{...}}` placeholders filled from `vars`). */

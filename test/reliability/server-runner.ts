@@ -21,6 +21,8 @@ export interface RunnerOptions {
   appSecret: string;
   rateLimit?: number;
   rateBurst?: number;
+  /** More IM_* settings for the child process (a cluster's IM_DATABASE_URL, IM_REDIS_URL). */
+  env?: Record<string, string>;
 }
 
 export class ServerRunner {
@@ -101,6 +103,7 @@ export class ServerRunner {
         IM_HTTP_RATE_LIMIT: String(LOAD_LIMITS.httpRateLimit),
         IM_HTTP_AUTH_RATE_LIMIT: String(LOAD_LIMITS.httpAuthRateLimit),
         IM_MAX_CONNECTIONS_PER_IP: String(LOAD_LIMITS.maxConnectionsPerIp),
+        ...this.opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -419,7 +419,24 @@ export class PostgresStorage implements Storage {
 
   // ------------------------------------------------------------- messages
 
+  /**
+   * The group commit. Batches of different nodes lock conversation counters and inbox counters
+   * in their own order, so two can deadlock: PostgreSQL then aborts one, nothing of it is stored,
+   * and it is run again (its order within itself unchanged).
+   */
   async sendMessages(items: SendRequest[]): Promise<SendOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendBatch(items);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private async sendBatch(items: SendRequest[]): Promise<SendOutcome[]> {
     return this.tx(async (db) => {
       const out: SendOutcome[] = [];
       for (const item of items) {
