@@ -7,8 +7,10 @@
 import { createWebAdapter } from '../../adapters/web';
 import { ImClient } from '../../src/client';
 import type { ImMessage } from '../../src/core/protocol';
-import { call, closeAll, connect, http, startServer, tokenFor, type TestServer } from '../server/helpers';
-import { startPostgres, startRedis, type Engine } from './engines';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { call, closeAll, collect, connect, http, startServer, tokenFor, type TestServer } from '../server/helpers';
+import { freePort, startHaproxy, startPostgres, startRedis, type Engine } from './engines';
 
 jest.setTimeout(60_000);
 
@@ -121,6 +123,38 @@ describe('three nodes on PostgreSQL and Redis', () => {
       a.destroy();
       b.destroy();
       c.destroy();
+    }
+  });
+
+  it('through HAProxy (deploy/haproxy.cfg), a long-polling client chats with a user on a node', async () => {
+    const vars: Record<string, number> = { API_PORT: await freePort(), SOCKET_PORT: await freePort() };
+    cluster.forEach((n, i) => {
+      vars[`NODE${i + 1}_API`] = Number(new URL(n.apiUrl).port);
+      vars[`NODE${i + 1}_SOCKET`] = Number(new URL(n.socketUrl).port);
+    });
+    const proxy = await startHaproxy(readFileSync(path.join(__dirname, '../../deploy/haproxy.cfg'), 'utf8'), vars, 'API_PORT');
+    const [n1] = cluster as [TestServer];
+    const tPoll = await tokenFor(n1, 'rd-poll');
+    const tWs = await tokenFor(n1, 'rd-ws');
+    // socket.io-client's long-polling transport, through the proxy's Socket.IO port.
+    // withCredentials: the client keeps and sends the proxy's IM_NODE cookie (stickiness).
+    const polling = connect({ socketUrl: `http://127.0.0.1:${vars.SOCKET_PORT}` }, tPoll, { transports: ['polling'], withCredentials: true });
+    const ws = await connect(n1, tWs);
+    try {
+      const sp = await polling;
+      const toPoll = collect<ImMessage>(sp, 'imchat');
+      const toWs = collect<ImMessage>(ws, 'imchat');
+      for (let i = 0; i < 5; i++) {
+        expect((await call(sp, 'chat:send', { clientMsgId: `poll-${i}`, chatType: 0, to: 'rd-ws', content: `poll ${i}` })).code).toBe(0);
+        expect((await call(ws, 'chat:send', { clientMsgId: `ws-${i}`, chatType: 0, to: 'rd-poll', content: `ws ${i}` })).code).toBe(0);
+      }
+      const deadline = Date.now() + 5000;
+      while ((toPoll.length < 5 || toWs.length < 5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(toWs.map((m) => m.content)).toEqual([0, 1, 2, 3, 4].map((i) => `poll ${i}`));
+      expect(toPoll.map((m) => m.content)).toEqual([0, 1, 2, 3, 4].map((i) => `ws ${i}`));
+      expect((sp as unknown as { io: { engine: { transport: { name: string } } } }).io.engine.transport.name).toBe('polling');
+    } finally {
+      await proxy.stop();
     }
   });
 
