@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
 import { endsTransaction } from './errors';
+import { MESSAGE_COLUMNS, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
   AppRecord,
   ConversationRecord,
@@ -122,43 +123,6 @@ const parseTypes = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as never))) as typeof types.getTypeParser,
 };
 
-const MESSAGE_COLUMNS =
-  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
-
-interface MessageRow {
-  message_id: string;
-  client_msg_id: string;
-  from_id: string;
-  from_name: string;
-  to_id: string;
-  content: string;
-  chat_type: number;
-  msg_type: number;
-  timestamp: number;
-  data: string | null;
-  seq: number;
-  sender_inbox_seq: number;
-  inbox_seq?: number;
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  const m: StoredMessage = {
-    messageId: r.message_id,
-    clientMsgId: r.client_msg_id,
-    from: r.from_id,
-    fromName: r.from_name,
-    to: r.to_id,
-    content: r.content,
-    chatType: r.chat_type as 0 | 1,
-    msgType: r.msg_type,
-    timestamp: r.timestamp,
-    data: r.data === null ? null : (JSON.parse(r.data) as unknown),
-    seq: r.seq,
-  };
-  if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
-  return m;
-}
-
 function toUser(r: Record<string, unknown>): UserRecord {
   return {
     userId: r.user_id as string,
@@ -169,17 +133,6 @@ function toUser(r: Record<string, unknown>): UserRecord {
     valid: r.valid as boolean,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
-  };
-}
-
-function toGroup(r: Record<string, unknown>): GroupRecord {
-  return {
-    groupId: r.group_id as string,
-    name: r.name as string,
-    description: r.description as string,
-    ownerId: r.owner_id as string,
-    memberCount: Number(r.member_count),
-    createdAt: r.created_at as number,
   };
 }
 
@@ -340,7 +293,7 @@ export class PostgresStorage implements Storage {
   }
 
   async getGroup(appId: string, groupId: string): Promise<GroupRecord | undefined> {
-    const r = await this.one(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.app_id = $1 AND g.group_id = $2 AND g.dismissed_at IS NULL`, [appId, groupId]);
+    const r = await this.one<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.app_id = $1 AND g.group_id = $2 AND g.dismissed_at IS NULL`, [appId, groupId]);
     return r && toGroup(r);
   }
 
@@ -350,7 +303,7 @@ export class PostgresStorage implements Storage {
 
   async listGroupsOf(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: GroupRecord[]; hasMore: boolean }> {
     const after = page.after ?? { at: Number.MAX_SAFE_INTEGER, id: '' };
-    const rows = await this.all(
+    const rows = await this.all<GroupRow>(
       `SELECT ${GROUP_COLUMNS} FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id
        WHERE gm.app_id = $1 AND gm.user_id = $2 AND g.dismissed_at IS NULL AND (g.created_at < $3 OR (g.created_at = $3 AND g.group_id > $4))
        ORDER BY g.created_at DESC, g.group_id LIMIT $5`,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { endsTransaction } from './errors';
+import { MESSAGE_COLUMNS, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
   AppRecord,
   ConversationRecord,
@@ -190,22 +191,6 @@ export function migrate(db: Database.Database, target = MIGRATIONS.length): void
   }
 }
 
-interface MessageRow {
-  message_id: string;
-  client_msg_id: string;
-  from_id: string;
-  from_name: string;
-  to_id: string;
-  content: string;
-  chat_type: number;
-  msg_type: number;
-  timestamp: number;
-  data: string | null;
-  seq: number;
-  sender_inbox_seq: number;
-  inbox_seq?: number;
-}
-
 interface UserRow {
   user_id: string;
   user_name: string;
@@ -215,33 +200,6 @@ interface UserRow {
   valid: number;
   created_at: number;
   updated_at: number;
-}
-
-interface GroupRow {
-  group_id: string;
-  name: string;
-  description: string;
-  owner_id: string;
-  created_at: number;
-  member_count: number;
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  const m: StoredMessage = {
-    messageId: r.message_id,
-    clientMsgId: r.client_msg_id,
-    from: r.from_id,
-    fromName: r.from_name,
-    to: r.to_id,
-    content: r.content,
-    chatType: r.chat_type as 0 | 1,
-    msgType: r.msg_type,
-    timestamp: r.timestamp,
-    data: r.data === null ? null : (JSON.parse(r.data) as unknown),
-    seq: r.seq,
-  };
-  if (r.inbox_seq !== undefined) m.inboxSeq = r.inbox_seq;
-  return m;
 }
 
 const USER_CACHE_MAX = 50_000;
@@ -263,22 +221,8 @@ function toUser(r: UserRow): UserRecord {
   };
 }
 
-function toGroup(r: GroupRow): GroupRecord {
-  return {
-    groupId: r.group_id,
-    name: r.name,
-    description: r.description,
-    ownerId: r.owner_id,
-    memberCount: r.member_count,
-    createdAt: r.created_at,
-  };
-}
-
 /** SQL: the message (@conv, @seq) directly follows the recipient's open run. */
 const CONTINUES_RUN = '(run_conv = @conv AND run_conv_seq + (inbox_seq - run_start) = @seq - 1)';
-
-const MESSAGE_COLUMNS =
-  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
 
 /**
  * The SQLite database itself, synchronous (better-sqlite3): one file in `dataDir` (or ':memory:'),

@@ -1,0 +1,61 @@
+import type { GroupRecord, StoredMessage } from './types';
+
+/** The columns of a message row, as both storages select them (table alias `m`). */
+export const MESSAGE_COLUMNS =
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
+
+/** A message row of either storage (same schema; `data` is stored as JSON text). */
+export interface MessageRow {
+  message_id: string;
+  client_msg_id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  content: string;
+  chat_type: number;
+  msg_type: number;
+  timestamp: number;
+  data: string | null;
+  seq: number;
+  sender_inbox_seq: number;
+  inbox_seq?: number | null;
+}
+
+export interface GroupRow {
+  group_id: string;
+  name: string;
+  description: string;
+  owner_id: string;
+  created_at: number;
+  /** PostgreSQL's COUNT(*) arrives as a string. */
+  member_count: number | string;
+}
+
+export function toMessage(r: MessageRow): StoredMessage {
+  const m: StoredMessage = {
+    messageId: r.message_id,
+    clientMsgId: r.client_msg_id,
+    from: r.from_id,
+    fromName: r.from_name,
+    to: r.to_id,
+    content: r.content,
+    chatType: r.chat_type as 0 | 1,
+    msgType: r.msg_type,
+    timestamp: r.timestamp,
+    data: r.data === null ? null : (JSON.parse(r.data) as unknown),
+    seq: r.seq,
+  };
+  if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
+  return m;
+}
+
+export function toGroup(r: GroupRow): GroupRecord {
+  return {
+    groupId: r.group_id,
+    name: r.name,
+    description: r.description,
+    ownerId: r.owner_id,
+    memberCount: Number(r.member_count),
+    createdAt: r.created_at,
+  };
+}
