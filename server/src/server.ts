@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './config';
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
+import { limitsRedisClient } from './realtime/redis-user-limits';
+import type { Redis } from 'ioredis';
 import { ImService } from './service';
 import { PostgresStorage } from './storage/postgres';
 import { SqliteStorage } from './storage/sqlite';
@@ -67,6 +69,25 @@ async function ensureDevApp(storage: Storage, config: ServerConfig): Promise<{ a
   return { appId, appSecret };
 }
 
+/** A node waits this long for Redis at start; after it, it starts with per-node limits until Redis is up. */
+const REDIS_START_WAIT_MS = 5_000;
+
+function whenReady(redis: Redis, ms: number, log: (level: 'warn', msg: string) => void): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      log('warn', `redis not ready after ${ms} ms: limits are per node until it is`);
+      done();
+    }, ms);
+    redis.once('ready', done);
+  });
+}
+
 function listen(server: HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -101,7 +122,9 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
     if (options.logger || level === 'error') console[level](`[comind-im-server] ${msg}`, err ?? '');
   };
+  const limitsRedis = config.redisUrl ? limitsRedisClient(config.redisUrl, log) : undefined;
   const gateway = new Gateway({
+    limitsRedis,
     sessionPolicy: config.sessionPolicy,
     rateLimit: config.rateLimit,
     rateBurst: config.rateBurst,
@@ -126,6 +149,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     httpRateLimit: config.httpRateLimit,
     httpAuthRateLimit: config.httpAuthRateLimit,
     replyMaxBytes: config.replyMaxBytes,
+    limitsRedis,
   });
   let socketHttp: HttpServer | undefined;
   let started = false;
@@ -145,6 +169,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       if (started) throw new Error('server already started');
       started = true;
       if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+      if (limitsRedis) await whenReady(limitsRedis, REDIS_START_WAIT_MS, log);
       devApp = await ensureDevApp(storage, config);
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       await api.listen({ port: config.apiPort, host: config.host });
@@ -175,6 +200,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
         await gateway.close();
         await api.close().catch(() => undefined);
       }
+      limitsRedis?.disconnect();
       await opened?.close();
     },
   };

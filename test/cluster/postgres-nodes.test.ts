@@ -169,3 +169,101 @@ describe('three nodes on PostgreSQL and Redis', () => {
     await disconnected;
   });
 });
+
+describe('per-user limits shared through Redis by two nodes', () => {
+  let redis: Engine;
+  let pair: TestServer[];
+  const APPL = { devAppId: 'lim-app', devAppSecret: 'lim-app-secret-0123456789' };
+  const LIMITS = { rateLimit: 1, rateBurst: 10, maxSocketsPerUser: 2, httpRateLimit: 4 };
+  beforeAll(async () => {
+    redis = await startRedis();
+    pair = [];
+    for (let i = 0; i < 2; i++) pair.push(await startServer({ ...APPL, ...LIMITS, databaseUrl: pg.url, dbPoolSize: 3, redisUrl: redis.url }));
+  });
+  afterAll(async () => {
+    for (const n of pair ?? []) await n.stop();
+    await redis?.stop();
+  });
+
+  it('the socket cap counts the user\'s sockets on every node', async () => {
+    const [n1, n2] = pair as [TestServer, TestServer];
+    const t = await tokenFor(n1, 'lim-sockets');
+    const first = await connect(n1, t);
+    const second = await connect(n2, t);
+    // Two sockets, one on each node: a third is refused by either node.
+    const third = await connect(n1, t).then(
+      (s) => (s.close(), null),
+      (e: Error & { data?: { code: number; message: string } }) => e,
+    );
+    expect(third?.data).toMatchObject({ code: 42900, message: expect.stringContaining('too many connections') });
+    second.close();
+    // The place the closed socket held is free again, across nodes.
+    const deadline = Date.now() + 3000;
+    let again: Awaited<ReturnType<typeof connect>> | undefined;
+    while (!again && Date.now() < deadline) again = await connect(n1, t).catch(async () => (await new Promise((r) => setTimeout(r, 50)), undefined));
+    expect(again?.connected).toBe(true);
+    first.close();
+    again?.close();
+  });
+
+  it('one rate bucket per user, whichever node the events arrive on', async () => {
+    const [n1, n2] = pair as [TestServer, TestServer];
+    const t = await tokenFor(n1, 'lim-rate');
+    const s1 = await connect(n1, t);
+    const s2 = await connect(n2, t);
+    try {
+      const codes: number[] = [];
+      // 14 events, 7 through each node, within ~1 s: a burst of 10 plus ~1 refilled, not 14.
+      for (let i = 0; i < 7; i++) {
+        codes.push((await call(s1, 'heartbeat', {})).code);
+        codes.push((await call(s2, 'heartbeat', {})).code);
+      }
+      const accepted = codes.filter((c) => c === 0).length;
+      expect(accepted).toBeGreaterThanOrEqual(10);
+      expect(accepted).toBeLessThanOrEqual(12);
+      expect(codes.filter((c) => c !== 0).every((c) => c === 42900)).toBe(true);
+    } finally {
+      s1.close();
+      s2.close();
+    }
+  });
+
+  it('the HTTP per-user limit is shared too', async () => {
+    const [n1, n2] = pair as [TestServer, TestServer];
+    const t = await tokenFor(n1, 'lim-http');
+    const statuses: number[] = [];
+    for (const n of [n1, n2, n1, n2, n1, n2]) statuses.push((await http(n, 'GET', '/api/users/lim-http', undefined, t)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+
+  it('while Redis is down each node limits on its own and keeps answering; shared again once it is back', async () => {
+    const [n1] = pair as [TestServer];
+    const t = await tokenFor(n1, 'lim-outage');
+    const s = await connect(n1, t);
+    const port = Number(new URL(redis.url).port);
+    try {
+      await redis.stop();
+      const during = await call(s, 'heartbeat', {});
+      expect(during.code).toBe(0);
+      redis = await startRedis(port);
+      const deadline = Date.now() + 5000;
+      // A bucket key appears in the new Redis once a check goes through it again.
+      const { Redis: Client } = await import('ioredis');
+      const probe = new Client(redis.url, { lazyConnect: true });
+      await probe.connect();
+      try {
+        let keys: string[] = [];
+        while (!keys.length && Date.now() < deadline) {
+          expect((await call(s, 'heartbeat', {})).code).toBe(0);
+          keys = await probe.keys('im:rate:*lim-outage');
+          if (!keys.length) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(keys).toHaveLength(1);
+      } finally {
+        probe.disconnect();
+      }
+    } finally {
+      s.close();
+    }
+  });
+});

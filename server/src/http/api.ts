@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   httpAuthRateLimit: number;
   /** Bytes of messages in one history reply. */
   replyMaxBytes: number;
+  /** Counts the rate limits in Redis, shared by every node (per node without). */
+  limitsRedis?: Redis;
 }
 
 const MINUTE_MS = 60_000;
@@ -83,6 +86,9 @@ function errorEnvelope(err: Error & { validation?: unknown; statusCode?: number;
 
 /** The HTTP API of docs/protocol.md section 5, on fastify with JSON-schema validation. */
 export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance {
+  // With Redis the counts are shared by every node; if Redis fails a request is let through
+  // (skipOnError) rather than refused: the socket limits still apply per node meanwhile.
+  const shared = opts.limitsRedis ? { redis: opts.limitsRedis, nameSpace: 'im:http:', skipOnError: true } : {};
   const app = Fastify({
     logger: opts.logger,
     serverFactory: (handler) => {
@@ -156,7 +162,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
 
   // The app-secret endpoints, limited per client address: guessing a secret is slow here.
   void app.register(async (scope) => {
-    await scope.register(rateLimit, { max: opts.httpAuthRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/token and /api/users') });
+    await scope.register(rateLimit, { ...shared, max: opts.httpAuthRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/token and /api/users') });
     scope.post<{ Body: S.TokenBody }>('/api/token', { schema: { body: S.TokenBody } }, async (req) => {
       const b = req.body;
       return ok(await service.issueToken(b.appId, b.appSecret, b.userId, b.userName));
@@ -171,6 +177,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   // Everything a user does, limited per user (after the token check) across these routes.
   void app.register(async (scope) => {
     await scope.register(rateLimit, {
+      ...shared,
       max: opts.httpRateLimit,
       timeWindow: MINUTE_MS,
       hook: 'preHandler',

@@ -9,8 +9,8 @@ import type { Caller, ImService, Notifier, PreparedSend } from '../service';
 import { AddressCounter } from '../net/connection-guard';
 import { endsTransaction } from '../storage/errors';
 import type { SendResult } from '../storage/types';
-import type { TokenBucket } from './rate-limit';
-import { UserLimits } from './user-limits';
+import { LocalUserLimits, type RateBucket, type UserLimits } from './user-limits';
+import { RedisUserLimits } from './redis-user-limits';
 
 export interface GatewayOptions {
   sessionPolicy: 'multi' | 'kick';
@@ -28,13 +28,15 @@ export interface GatewayOptions {
   /** Redis for the Socket.IO adapter: emits, kicks and fan-out reach the sockets of every node. */
   redisUrl?: string;
   log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+  /** Shares the per-user limits with the other nodes (see limitsRedisClient); per node without. */
+  limitsRedis?: Redis;
 }
 
 interface SocketState extends Caller {
   tokenExpiresAt?: number;
   tokenIssuedAt?: number;
   /** The user's bucket, shared by all of the user's sockets. */
-  bucket: TokenBucket;
+  bucket: RateBucket;
   timers: Array<ReturnType<typeof setTimeout>>;
   userName: string;
 }
@@ -132,7 +134,9 @@ export class Gateway implements Notifier {
   private readonly pending = new AddressCounter(0);
 
   constructor(private readonly opts: GatewayOptions) {
-    this.limits = new UserLimits(opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser);
+    this.limits = opts.limitsRedis
+      ? new RedisUserLimits(opts.limitsRedis, opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser, opts.log)
+      : new LocalUserLimits(opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser);
     this.sessions = new AddressCounter(opts.maxConnectionsPerIp);
     this.io = new Server({
       allowEIO3: true,
@@ -194,7 +198,7 @@ export class Gateway implements Notifier {
         const claims = await service.verifyToken(Array.isArray(token) ? token[0] : token);
         const user = await service.activeUser(claims.app, claims.sub);
         const key = room(claims.app, claims.sub);
-        if (!this.limits.admit(key)) {
+        if (!(await this.limits.admit(key, socket.id))) {
           throw new ApiError(Code.RATE_LIMITED, `too many connections: user ${claims.sub} already has ${this.opts.maxSocketsPerUser} (IM_MAX_SOCKETS_PER_USER); close another device's connection first`);
         }
         // Also on the transport's close: a client gone during this check never gets 'disconnect'.
@@ -202,12 +206,17 @@ export class Gateway implements Notifier {
         const release = () => {
           if (released) return;
           released = true;
-          this.limits.release(key);
+          this.limits.release(key, socket.id);
           // One Engine.IO connection can carry many namespace connects: leave no listener behind.
           socket.conn.off('close', release);
         };
         socket.once('disconnect', release);
         socket.conn.once('close', release);
+        // Gone while the checks above awaited: its close has already fired, so count it out now.
+        if (socket.conn.readyState === 'closing' || socket.conn.readyState === 'closed') {
+          release();
+          throw new ApiError(Code.INVALID_ARGUMENT, 'connection closed during the handshake');
+        }
         const state: SocketState = {
           appId: claims.app,
           userId: claims.sub,
@@ -308,7 +317,7 @@ export class Gateway implements Notifier {
     // Many receipts in one packet: clients coalesce automatic delivery receipts (protocol 6.7).
     this.handle(socket, 'receipts', validators.receipts, async (p) => {
       // The event took one token; each further id costs one more, as if sent one by one.
-      const wait = p.messageIds.length > 1 ? s.bucket.take(p.messageIds.length - 1) : 0;
+      const wait = p.messageIds.length > 1 ? await s.bucket.take(p.messageIds.length - 1) : 0;
       if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: ${p.messageIds.length} receipts count as ${p.messageIds.length} events; retry after ${wait} ms`);
       const accepted: string[] = [];
       const refused: Array<{ messageId: string; code: number; message: string }> = [];
@@ -365,7 +374,7 @@ export class Gateway implements Notifier {
       try {
         if (this.shuttingDown) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: reconnect and retry');
         const s = this.state(socket);
-        const wait = s.bucket.take();
+        const wait = await s.bucket.take();
         if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: retry after ${wait} ms`);
         if (validate && hasPoisonedKey(payload)) {
           throw new ApiError(Code.INVALID_ARGUMENT, `${event}: keys named __proto__ (or constructor holding prototype) are not allowed`);

@@ -3,17 +3,32 @@ import { TokenBucket } from './rate-limit';
 /** How long a user's bucket outlives their last socket: reconnecting must not refill the burst. */
 const KEEP_IDLE_MS = 60_000;
 
+/** A user's event budget, shared by all of their sockets. */
+export interface RateBucket {
+  /** Takes `n` tokens; resolves 0 when allowed, else the ms until they are available (nothing taken). */
+  take(n?: number): Promise<number>;
+  /** Charges `n` tokens for work already done (see TokenBucket.charge). */
+  charge(n: number): void;
+}
+
+/** Per-user limits: a socket cap and one rate bucket, over all of the user's sockets. */
+export interface UserLimits {
+  /** Counts socket `socketId` of `user` in; false (nothing counted) when the user is at the cap. */
+  admit(user: string, socketId: string): Promise<boolean>;
+  release(user: string, socketId: string): void;
+  bucket(user: string): RateBucket;
+  close(): void;
+}
+
 interface UserEntry {
   bucket: TokenBucket;
-  sockets: number;
+  rateBucket: RateBucket;
+  sockets: Set<string>;
   idleSince: number;
 }
 
-/**
- * Limits per user, across all of that user's sockets on this node: one token bucket for the
- * events they send, and a cap on how many sockets they hold. (Across nodes this moves to Redis.)
- */
-export class UserLimits {
+/** The limits of one node, in memory: what a single process (or a node whose Redis is down) enforces. */
+export class LocalUserLimits implements UserLimits {
   private readonly users = new Map<string, UserEntry>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
@@ -26,23 +41,30 @@ export class UserLimits {
     this.sweeper.unref();
   }
 
-  /** Counts a new socket of `user` in; false (nothing counted) when the user is at the cap. */
-  admit(user: string): boolean {
+  admit(user: string, socketId: string): Promise<boolean> {
+    return Promise.resolve(this.admitNow(user, socketId));
+  }
+
+  admitNow(user: string, socketId: string): boolean {
     const entry = this.entry(user);
-    if (entry.sockets >= this.maxSockets) return false;
-    entry.sockets++;
+    if (entry.sockets.has(socketId)) return true;
+    if (entry.sockets.size >= this.maxSockets) return false;
+    entry.sockets.add(socketId);
     return true;
   }
 
-  release(user: string): void {
+  release(user: string, socketId: string): void {
     const entry = this.users.get(user);
-    if (!entry) return;
-    entry.sockets = Math.max(0, entry.sockets - 1);
-    if (entry.sockets === 0) entry.idleSince = Date.now();
+    if (!entry?.sockets.delete(socketId)) return;
+    if (entry.sockets.size === 0) entry.idleSince = Date.now();
   }
 
-  /** The user's shared bucket. */
-  bucket(user: string): TokenBucket {
+  bucket(user: string): RateBucket {
+    return this.entry(user).rateBucket;
+  }
+
+  /** The bucket itself, for callers that need an answer in the same tick. */
+  tokenBucket(user: string): TokenBucket {
     return this.entry(user).bucket;
   }
 
@@ -53,7 +75,9 @@ export class UserLimits {
   private entry(user: string): UserEntry {
     let entry = this.users.get(user);
     if (!entry) {
-      entry = { bucket: new TokenBucket(this.rate, this.burst), sockets: 0, idleSince: Date.now() };
+      const bucket = new TokenBucket(this.rate, this.burst);
+      const rateBucket: RateBucket = { take: (n = 1) => Promise.resolve(bucket.take(n)), charge: (n) => bucket.charge(n) };
+      entry = { bucket, rateBucket, sockets: new Set(), idleSince: Date.now() };
       this.users.set(user, entry);
     }
     return entry;
@@ -61,6 +85,6 @@ export class UserLimits {
 
   private sweep(): void {
     const cutoff = Date.now() - KEEP_IDLE_MS;
-    for (const [user, e] of this.users) if (e.sockets === 0 && e.idleSince < cutoff) this.users.delete(user);
+    for (const [user, e] of this.users) if (e.sockets.size === 0 && e.idleSince < cutoff) this.users.delete(user);
   }
 }
