@@ -47,6 +47,10 @@ if (mode !== 'relay') {
     httpAuthRateLimit: 100_000_000,
     devAppId: process.env.BENCH_APP_ID,
     devAppSecret: process.env.BENCH_APP_SECRET,
+    // The cluster suite: PostgreSQL (and Redis across nodes) instead of SQLite.
+    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    redisUrl: process.env.BENCH_REDIS_URL || undefined,
+    dbPoolSize: process.env.BENCH_DATABASE_URL ? 10 : undefined,
   });
   const started = await im.start();
   info.apiUrl = started.apiUrl;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
-import { LIMITS, dataDepth, groupConvId, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
+import { LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
 
@@ -35,6 +35,7 @@ function checkText(field: string, value: string | undefined): void {
   if (value !== undefined && hasUnpairedSurrogate(value)) {
     throw new ApiError(Code.INVALID_ARGUMENT, `${field}: must be valid Unicode text (it contains an unpaired surrogate)`);
   }
+  if (value !== undefined && hasNul(value)) throw new ApiError(Code.INVALID_ARGUMENT, `${field}: must not contain U+0000 (NUL)`);
 }
 
 export interface ServiceSettings {
@@ -284,12 +285,14 @@ export class ImService {
     // and live copy would differ from history and sync, and an idempotent resend after a lost ack
     // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
     if (hasUnpairedSurrogate(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
+    if (hasNul(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must not contain U+0000 (NUL), which no storage keeps byte-exact');
     const data = input.data === undefined ? null : input.data;
     if (data !== null) {
       if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
       if (hasBinary(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: binary values are not allowed; upload the bytes as a file and send its URL');
       // Depth first: serialising a pathologically deep value could exhaust the stack.
       if (dataDepth(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
+      if (dataHasNul(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: keys and strings must not contain U+0000 (NUL)');
       if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
     }
     const sender = await this.activeUser(caller.appId, caller.userId);

@@ -1,5 +1,5 @@
 import { ImError } from './errors';
-import { dataDepth, hasUnpairedSurrogate, hasVisibleText, utf8Bytes } from '../../server/src/protocol/limits';
+import { dataDepth, dataHasNul, hasNul, hasUnpairedSurrogate, hasVisibleText, utf8Bytes } from '../../server/src/protocol/limits';
 import { Limits } from './protocol';
 
 export { hasVisibleText, hasUnpairedSurrogate, utf8Bytes };
@@ -58,6 +58,7 @@ export function requireContent(method: string, value: unknown, msgType: number):
   if (hasUnpairedSurrogate(value)) {
     throw invalid(method, '"content" contains an unpaired surrogate (half of an emoji or other character); send valid Unicode text.');
   }
+  if (hasNul(value)) throw invalid(method, '"content" contains U+0000 (NUL), which the server refuses; remove it.');
   const size = utf8Bytes(value);
   if (size > Limits.CONTENT_BYTES) {
     throw new ImError(
@@ -77,6 +78,7 @@ export function requireData(method: string, value: unknown): unknown {
   }
   // Depth before serialising: a pathologically deep value would exhaust the stack in JSON.stringify.
   if (dataDepth(value) > Limits.DATA_DEPTH) throw invalid(method, `"data" is nested deeper than ${Limits.DATA_DEPTH} levels.`);
+  if (dataHasNul(value)) throw invalid(method, '"data" has a key or string with U+0000 (NUL), which the server refuses.');
   let json: string;
   try {
     json = JSON.stringify(value);

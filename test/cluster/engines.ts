@@ -90,9 +90,10 @@ async function stopPid(pid: number, ms = 10_000): Promise<void> {
 
 /**
  * A PostgreSQL cluster of its own: initdb in a temp dir, trust auth on 127.0.0.1 only, fsync off
- * (a test database, not a durable one), started with pg_ctl and stopped by its postmaster PID.
+ * unless `durable` (a test database, not a durable one), started with pg_ctl and stopped by its
+ * postmaster PID.
  */
-export async function startPostgres(opts: { maxConnections?: number } = {}): Promise<Engine> {
+export async function startPostgres(opts: { maxConnections?: number; durable?: boolean } = {}): Promise<Engine> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL not found under /usr/lib/postgresql: apt-get install -y postgresql');
   const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-pg-'));
@@ -109,9 +110,8 @@ export async function startPostgres(opts: { maxConnections?: number } = {}): Pro
     '-c listen_addresses=127.0.0.1',
     `-c unix_socket_directories=${dir}`,
     `-c max_connections=${opts.maxConnections ?? 100}`,
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    // Benchmarks keep PostgreSQL's durable defaults, to compare with SQLite's WAL honestly.
+    ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
   await pgTool(bin, 'pg_ctl', ['-D', data, '-o', settings, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start']);
   const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -269,7 +269,7 @@ const rows: Array<[group: string, build: () => Row[]]> = [
       '{{constructor.constructor("alert(1)")()}}',
       "'; DROP TABLE messages; --",
       '&lt;b&gt; &amp; &#x3C;',
-      '\u202eevil\u202c 😀 你好 \u0000 tab\tnewline\n\r',
+      '\u202eevil\u202c 😀 你好 \u0001 tab\tnewline\n\r',
     ].map((content) => ({
       threat: `content stays data, byte-exact everywhere: ${JSON.stringify(content).slice(0, 40)}`,
       run: async () => {
@@ -317,6 +317,21 @@ const rows: Array<[group: string, build: () => Row[]]> = [
         return [codes, history.some((m: { clientMsgId: string }) => m.clientMsgId === id), paired.code];
       },
       expected: [[40000, 40000, 40000], false, 0],
+    },
+    {
+      // PostgreSQL's text and jsonb cannot hold U+0000: refused on every storage alike, nothing stored.
+      threat: 'U+0000 in content, in data or in a name is refused with 40000 and nothing is stored',
+      run: async () => {
+        const id = cid();
+        const codes = [];
+        for (const payload of [{ content: 'a\u0000b' }, { content: 'ok', data: { note: 'x\u0000' } }, { content: 'ok', data: { ['k\u0000']: 1 } }]) {
+          codes.push((await call(alice, 'chat:send', { clientMsgId: id, chatType: 0, to: ids.bob, ...payload })).code);
+        }
+        const history = (await http(server, 'GET', `/api/private/${ids.alice}/messages?limitSize=100`, undefined, T.bob)).body.data;
+        const group = await http(server, 'POST', '/api/groups', { name: 'nul\u0000name' }, T.alice);
+        return [codes, history.some((m: { clientMsgId: string }) => m.clientMsgId === id), group.body.code];
+      },
+      expected: [[40000, 40000, 40000], false, 40000],
     },
     {
       threat: 'HTML in userName and group name is returned as data',

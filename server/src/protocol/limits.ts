@@ -48,6 +48,25 @@ export function hasUnpairedSurrogate(text: string): boolean {
   return false;
 }
 
+/**
+ * U+0000 is refused in every stored text (content, data's keys and strings, names): PostgreSQL's
+ * text and jsonb cannot hold it and XML (so XMPP) forbids it, so one rule keeps both storages and
+ * any bridge byte-exact, instead of one engine storing what another refuses.
+ */
+export function hasNul(text: string): boolean {
+  return text.indexOf('\u0000') !== -1;
+}
+
+/** True when a string or key anywhere in `value` holds U+0000 (stops past LIMITS.DATA_DEPTH). */
+export function dataHasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return hasNul(value);
+  if (value === null || typeof value !== 'object' || depth > LIMITS.DATA_DEPTH) return false;
+  for (const key of Object.keys(value as Record<string, unknown>)) {
+    if (hasNul(key) || dataHasNul((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
 /** UTF-8 length without TextEncoder. */
 export function utf8Bytes(text: string): number {
   let bytes = 0;
