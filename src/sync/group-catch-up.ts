@@ -22,6 +22,8 @@ interface GroupPage {
 /** Groups caught up at once after a reconnect: a few round trips in flight, not thousands. */
 const PARALLEL_GROUP_SYNCS = 4;
 const PAGE = 200;
+/** Pulls in a row that may end with a gap before one is skipped as unfillable. */
+const MAX_GAP_ROUNDS = 5;
 
 export interface GroupHooks {
   /** True when `m` is a pending send of this device (its ack was lost); it is settled by this. */
@@ -167,18 +169,28 @@ export class GroupCatchUp {
 
   private async pull(groupId: string): Promise<boolean> {
     try {
-      for (;;) {
+      for (let round = 1; ; round++) {
+        let barrier = 0;
+        for (;;) {
+          const seq = this.groups.get(groupId);
+          const payload = seq?.position === undefined ? { groupId, limit: PAGE } : { groupId, afterSeq: seq.position, limit: PAGE };
+          barrier = seq?.highestPending ?? 0;
+          const page = await this.conn.rpc.patiently<GroupPage>(SocketEvent.GROUP_SYNC, payload, 'group sync');
+          // Below the join (left and added again): start again from the join.
+          const target = seq && (seq.position ?? 0) >= page.joinedSeq ? seq : this.track(groupId, page.joinedSeq);
+          for (const m of page.messages) target.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
+          if (!page.hasMore || !page.messages.length) break;
+        }
+        // Group seqs have no holes: a gap a complete pull cannot fill is skipped, but only one that
+        // was there before the pull's read; a live message that came meanwhile may be newer than it.
         const seq = this.groups.get(groupId);
-        const payload = seq?.position === undefined ? { groupId, limit: PAGE } : { groupId, afterSeq: seq.position, limit: PAGE };
-        const page = await this.conn.rpc.patiently<GroupPage>(SocketEvent.GROUP_SYNC, payload, 'group sync');
-        // Below the join (left and added again): start again from the join.
-        const target = seq && (seq.position ?? 0) >= page.joinedSeq ? seq : this.track(groupId, page.joinedSeq);
-        for (const m of page.messages) target.accept({ inboxSeq: m.seq, message: this.hooks.claim(m) ? null : m });
-        if (!page.hasMore || !page.messages.length) break;
+        if (!seq?.hasGap || seq.skipGapBefore(barrier)) break;
+        if (round >= MAX_GAP_ROUNDS) {
+          this.ctx.log.warn(`group ${groupId}: gap not filled by complete pulls; skipping ahead`);
+          seq.skipGap();
+          break;
+        }
       }
-      // Group seqs have no gaps: one left after a complete pull can never fill.
-      const seq = this.groups.get(groupId);
-      if (seq?.hasGap) seq.skipGap();
       this.save();
       return true;
     } catch (err) {

@@ -55,6 +55,32 @@ export class InboxSequencer {
     return this.pending.size > 0;
   }
 
+  /**
+   * The highest buffered seq (0 with none). Taken just before a sync request: every entry at or
+   * below it was committed before that request's read, and so was everything numbered below it.
+   */
+  get highestPending(): number {
+    let max = 0;
+    for (const seq of this.pending.keys()) if (seq > max) max = seq;
+    return max;
+  }
+
+  /**
+   * After a complete sync whose last request was sent with `barrier` = highestPending: a gap
+   * before an entry that was already buffered then can never fill (numbering has no holes and
+   * commit order is seq order), so the cursor moves past it. A gap before an entry that arrived
+   * live while the request was out may still fill: the read may predate it. Returns false then,
+   * and the caller syncs again.
+   */
+  skipGapBefore(barrier: number): boolean {
+    if (!this.pending.size) return true;
+    const oldest = Math.min(...this.pending.keys());
+    if (oldest > barrier) return false;
+    this.cursor = oldest - 1;
+    this.drain();
+    return !this.pending.size || this.skipGapBefore(barrier);
+  }
+
   /** Moves the cursor to just before the oldest buffered entry and delivers from there. */
   skipGap(): void {
     if (!this.pending.size) return;

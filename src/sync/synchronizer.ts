@@ -6,6 +6,8 @@ import { GroupCatchUp } from './group-catch-up';
 import { InboxSequencer } from './inbox-sequencer';
 
 const SYNC_PAGE = 200;
+/** Syncs in a row that may end with a gap before one is skipped as unfillable. */
+const MAX_GAP_ROUNDS = 5;
 
 /** What catch-up needs from the modules around it. */
 export interface SyncHooks {
@@ -125,19 +127,26 @@ export class Synchronizer {
 
   private async pull(): Promise<boolean> {
     try {
+      let rounds = 0;
       do {
         this.syncAgain = false;
+        let barrier = 0;
         for (;;) {
           const after = this.inbox.position ?? 0;
+          barrier = this.inbox.highestPending;
           const page = await this.conn.rpc.patiently<SyncResult>(SocketEvent.SYNC, { afterInboxSeq: after, limit: SYNC_PAGE }, 'sync');
           for (const m of page.messages) this.accept(m);
           if (!page.hasMore || !page.messages.length) break;
         }
-        // The server numbers inboxes without gaps, so a gap left after a complete sync can never
-        // fill; skipping it keeps delivery live instead of stalling behind it forever.
-        if (this.inbox.hasGap) {
-          this.ctx.log.warn('inbox gap not filled by a complete sync; skipping ahead');
-          this.inbox.skipGap();
+        // The server numbers inboxes without gaps, so a gap a complete sync cannot fill is skipped
+        // (delivery stays live), but only one that was there before the sync's read: a message
+        // that arrived live meanwhile may be newer than that read (skipGapBefore).
+        if (this.inbox.hasGap && !this.inbox.skipGapBefore(barrier)) {
+          if (++rounds < MAX_GAP_ROUNDS) this.syncAgain = true;
+          else {
+            this.ctx.log.warn('inbox gap not filled by complete syncs; skipping ahead');
+            this.inbox.skipGap();
+          }
         }
       } while (this.syncAgain);
       return true;

@@ -19,6 +19,28 @@ describe('InboxSequencer', () => {
     expect(s.position).toBe(3);
   });
 
+  it('skips a gap only before an entry that was buffered when the sync was sent (skipGapBefore)', () => {
+    const out: number[] = [];
+    const s = new InboxSequencer((m) => out.push(m.inboxSeq!));
+    s.reset(8);
+    // A sync is sent with nothing buffered; while it is out, 10 arrives live. The sync's read may
+    // predate 9's commit, so the gap before 10 may still fill: not skipped.
+    const barrier = s.highestPending;
+    expect(barrier).toBe(0);
+    s.accept({ inboxSeq: 10, message: msg(10) });
+    expect(s.skipGapBefore(barrier)).toBe(false);
+    expect(out).toEqual([]);
+    // The next sync is sent with 10 buffered: if 9 is still missing after it, 9 does not exist.
+    const second = s.highestPending;
+    expect(second).toBe(10);
+    s.accept({ inboxSeq: 12, message: msg(12) }); // live again, during the second sync
+    expect(s.skipGapBefore(second)).toBe(false); // 10 delivered, the gap before 12 may still fill
+    expect(out).toEqual([10]);
+    s.accept({ inboxSeq: 11, message: msg(11) });
+    expect(out).toEqual([10, 11, 12]);
+    expect(s.skipGapBefore(0)).toBe(true);
+  });
+
   it('drops duplicates at or below the cursor', () => {
     const out: number[] = [];
     const s = new InboxSequencer((m) => out.push(m.inboxSeq!));

@@ -116,6 +116,75 @@ export const PG_MIGRATIONS: string[] = [
     PRIMARY KEY (app_id, user_id, conv_id)
   );
   `,
+  // A group commit in one round trip: each send of the batch in its own subtransaction (the
+  // EXCEPTION block), so a refused one fails alone, as a savepoint per send did with five to seven
+  // round trips each. Deadlocks and cancellations are raised, so the whole batch is tried again.
+  `
+  CREATE FUNCTION im_send_batch(p_now bigint, p_batch jsonb)
+  RETURNS TABLE (o_outcome text, o_seq bigint, o_sender_inbox_seq bigint, o_deliveries jsonb, o_code text, o_message text)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    item jsonb;
+    v_seq bigint;
+    v_sender bigint;
+    v_deliveries jsonb;
+    v_constraint text;
+  BEGIN
+    FOR item IN SELECT value FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS t(value, n) ORDER BY n LOOP
+      BEGIN
+        -- The counter row: its lock orders this conversation's sends, and a rollback burns no seq.
+        INSERT INTO conversations AS c (app_id, conv_id, last_seq, last_message_id, updated_at)
+          VALUES (item->>'app', item->>'conv', 1, item->>'id', p_now)
+          ON CONFLICT (app_id, conv_id) DO UPDATE
+            SET last_seq = c.last_seq + 1, last_message_id = excluded.last_message_id, updated_at = excluded.updated_at
+          RETURNING c.last_seq INTO v_seq;
+        v_sender := 0;
+        v_deliveries := '[]'::jsonb;
+        IF jsonb_array_length(item->'recipients') > 0 THEN
+          -- Inbox counters locked in id order: two sends to overlapping inboxes cannot deadlock here.
+          PERFORM 1 FROM users u
+            WHERE u.app_id = item->>'app' AND u.user_id IN (SELECT jsonb_array_elements_text(item->'recipients'))
+            ORDER BY u.user_id FOR UPDATE;
+          WITH bumped AS (
+            UPDATE users u SET inbox_seq = u.inbox_seq + 1
+            WHERE u.app_id = item->>'app' AND u.user_id IN (SELECT jsonb_array_elements_text(item->'recipients'))
+            RETURNING u.user_id, u.inbox_seq
+          ), stored AS (
+            INSERT INTO inbox (app_id, user_id, inbox_seq, message_id)
+            SELECT item->>'app', b.user_id, b.inbox_seq, item->>'id' FROM bumped b
+          )
+          SELECT COALESCE(jsonb_agg(jsonb_build_object('userId', b.user_id, 'inboxSeq', b.inbox_seq)), '[]'::jsonb),
+                 COALESCE(MAX(b.inbox_seq) FILTER (WHERE b.user_id = item->>'from'), 0)
+            INTO v_deliveries, v_sender
+            FROM bumped b;
+        END IF;
+        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp)
+          VALUES (item->>'app', item->>'id', item->>'conv', v_seq, item->>'client', item->>'from', item->>'fromName', item->>'to',
+                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now);
+        IF (item->>'chat')::integer = 0 AND v_seq = 1 THEN
+          INSERT INTO user_conversations (app_id, user_id, conv_id, target_id)
+            VALUES (item->>'app', item->>'from', item->>'conv', item->>'to'), (item->>'app', item->>'to', item->>'conv', item->>'from')
+            ON CONFLICT DO NOTHING;
+        END IF;
+        INSERT INTO read_state AS r (app_id, user_id, conv_id, read_seq) VALUES (item->>'app', item->>'from', item->>'conv', v_seq)
+          ON CONFLICT (app_id, user_id, conv_id) DO UPDATE SET read_seq = GREATEST(r.read_seq, excluded.read_seq);
+        o_outcome := 'stored'; o_seq := v_seq; o_sender_inbox_seq := v_sender; o_deliveries := v_deliveries; o_code := NULL; o_message := NULL;
+        RETURN NEXT;
+      EXCEPTION
+        WHEN deadlock_detected OR serialization_failure OR query_canceled OR admin_shutdown THEN RAISE;
+        WHEN unique_violation THEN
+          GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+          o_outcome := CASE WHEN v_constraint = 'messages_client_msg_id' THEN 'duplicate' ELSE 'error' END;
+          o_seq := NULL; o_sender_inbox_seq := NULL; o_deliveries := NULL; o_code := SQLSTATE; o_message := SQLERRM;
+          RETURN NEXT;
+        WHEN OTHERS THEN
+          o_outcome := 'error'; o_seq := NULL; o_sender_inbox_seq := NULL; o_deliveries := NULL; o_code := SQLSTATE; o_message := SQLERRM;
+          RETURN NEXT;
+      END;
+    END LOOP;
+  END
+  $fn$;
+  `,
 ];
 
 /** bigint columns as numbers: seqs and times stay far below 2^53. */
@@ -390,77 +459,52 @@ export class PostgresStorage implements Storage {
   }
 
   private async sendBatch(items: SendRequest[]): Promise<SendOutcome[]> {
+    if (!items.length) return [];
+    const now = Date.now();
+    const batch = items.map(({ appId, msg, recipients }) => ({
+      app: appId,
+      id: randomUUID(),
+      conv: msg.chatType === 1 ? groupConvId(msg.to) : privateConvId(msg.from, msg.to),
+      client: msg.clientMsgId,
+      from: msg.from,
+      fromName: msg.fromName,
+      to: msg.to,
+      chat: msg.chatType,
+      type: msg.msgType,
+      content: msg.content,
+      data: msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data),
+      recipients: [...new Set(recipients)].sort(),
+    }));
     return this.tx(async (db) => {
+      const rows = await this.all<{ o_outcome: string; o_seq: number; o_sender_inbox_seq: number; o_deliveries: Array<{ userId: string; inboxSeq: number }>; o_code: string; o_message: string }>(
+        'SELECT * FROM im_send_batch($1, $2::jsonb)',
+        [now, JSON.stringify(batch)],
+        db,
+      );
       const out: SendOutcome[] = [];
-      for (const item of items) {
-        await db.query('SAVEPOINT send');
-        try {
-          out.push({ result: await this.sendOne(db, item) });
-          await db.query('RELEASE SAVEPOINT send');
-        } catch (error) {
-          await db.query('ROLLBACK TO SAVEPOINT send');
-          if (isConstraint(error, 'messages_client_msg_id')) {
-            // A repeat of a stored clientMsgId: the answer is the stored message.
-            const existing = await this.findByClientIdIn(db, item.appId, item.msg.from, item.msg.clientMsgId);
-            if (existing) {
-              const { senderInboxSeq, ...message } = existing;
-              out.push({ result: { message, senderInboxSeq, deliveries: [], duplicate: true } });
-              continue;
-            }
-          }
-          if (endsTransaction(error)) throw error;
-          out.push({ error });
+      for (let i = 0; i < items.length; i++) {
+        const row = rows[i];
+        const { msg, appId } = items[i]!;
+        const b = batch[i]!;
+        if (row?.o_outcome === 'stored') {
+          const message: StoredMessage = { messageId: b.id, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq: row.o_seq };
+          out.push({ result: { message, senderInboxSeq: row.o_sender_inbox_seq, deliveries: row.o_deliveries, duplicate: false } });
+          continue;
         }
+        if (row?.o_outcome === 'duplicate') {
+          // A repeat of a stored clientMsgId (a concurrent retry): the answer is the stored message.
+          const existing = await this.findByClientIdIn(db, appId, msg.from, msg.clientMsgId);
+          if (existing) {
+            const { senderInboxSeq, ...message } = existing;
+            out.push({ result: { message, senderInboxSeq, deliveries: [], duplicate: true } });
+            continue;
+          }
+        }
+        const error = Object.assign(new Error(row ? `storing the message failed: ${row.o_message}` : 'storing the message failed: no outcome'), { code: row?.o_code, severity: 'ERROR' });
+        out.push({ error });
       }
       return out;
     });
-  }
-
-  /** One message in the caller's transaction: the seq from the counter row, inboxes, links, read position. */
-  private async sendOne(db: Db, { appId, msg, recipients }: SendRequest): Promise<SendResult> {
-    const now = Date.now();
-    const messageId = randomUUID();
-    const convId = msg.chatType === 1 ? groupConvId(msg.to) : privateConvId(msg.from, msg.to);
-    // The counter row: the lock it takes orders this conversation's sends, and a rollback burns no seq.
-    const seq = (await this.one<{ last_seq: number }>(
-      `INSERT INTO conversations (app_id, conv_id, last_seq, last_message_id, updated_at) VALUES ($1, $2, 1, $3, $4)
-       ON CONFLICT (app_id, conv_id) DO UPDATE SET last_seq = conversations.last_seq + 1, last_message_id = excluded.last_message_id, updated_at = excluded.updated_at
-       RETURNING last_seq`,
-      [appId, convId, messageId, now],
-      db,
-    ))!.last_seq;
-    const unique = [...new Set(recipients)].sort();
-    let deliveries: Array<{ userId: string; inboxSeq: number }> = [];
-    if (unique.length) {
-      // Sorted ids: two sends to overlapping inboxes lock their counters in the same order.
-      deliveries = (
-        await this.all<{ user_id: string; inbox_seq: number }>(
-          'UPDATE users SET inbox_seq = inbox_seq + 1 WHERE app_id = $1 AND user_id = ANY($2) RETURNING user_id, inbox_seq',
-          [appId, unique],
-          db,
-        )
-      ).map((r) => ({ userId: r.user_id, inboxSeq: r.inbox_seq }));
-      await db.query(
-        'INSERT INTO inbox (app_id, user_id, inbox_seq, message_id) SELECT $1, u, s, $4 FROM unnest($2::text[], $3::bigint[]) AS t(u, s)',
-        [appId, deliveries.map((d) => d.userId), deliveries.map((d) => d.inboxSeq), messageId],
-      );
-    }
-    const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
-    const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
-    await db.query(
-      `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now],
-    );
-    if (msg.chatType === 0 && seq === 1) {
-      await db.query(
-        'INSERT INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES ($1, $2, $3, $4), ($1, $4, $3, $2) ON CONFLICT DO NOTHING',
-        [appId, msg.from, convId, msg.to],
-      );
-    }
-    await this.setRead(db, appId, msg.from, convId, seq);
-    const message: StoredMessage = { messageId, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq };
-    return { message, senderInboxSeq, deliveries, duplicate: false };
   }
 
   async findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined> {
