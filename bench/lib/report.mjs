@@ -58,6 +58,16 @@ export function summaryRows(r) {
   if (rc && !rc.error) {
     rows.push([`Reconnect (weapp, delay ${rc.reconnectionDelay / 1000} s): network back → first caught-up message`, ms(rc.msToFirstMessage, 1), `weapp.socket.io reconnects after ${ms(rc.baselineMsToConnect, 0)}`, x(rc.ratio), `< 1 s: ${verdict(rc.msToFirstMessage < 1000)}`]);
   } else if (rc?.error) rows.push(['Reconnect', 'failed', '', '', '']);
+  const cl = r.cluster;
+  if (cl && !cl.error && !cl.skipped) {
+    const base = cl.runs.sqlite1;
+    for (const k of ['pg1', 'pg2', 'pg3']) {
+      const v = cl.runs[k];
+      if (!v) continue;
+      rows.push([`Cluster: ${k.slice(2)} node(s) on PostgreSQL + Redis, ${cl.pairs} pairs across nodes, throughput; CPU per message (nodes + PostgreSQL)`, `${n(v.perSec)} msg/s; ${n(v.nodeCpuUsPerMsg + v.postgresCpuUsPerMsg)} µs`, `one SQLite process ${n(base.perSec)} msg/s; ${n(base.nodeCpuUsPerMsg)} µs`, x(v.throughputRatio), '']);
+    }
+  } else if (cl?.error) rows.push(['Cluster', 'failed', '', '', '']);
+  else if (cl?.skipped) rows.push([`Cluster: not measured (${cl.skipped})`, '', '', '', '']);
   const m = r.memory;
   if (m && !m.error) {
     rows.push([`Client heap per 10,000 kept messages, ImClient (web)`, `${n(m.variants.web.mbPer10k, 2)} MB`, `raw socket.io-client ${n(m.variants.raw.mbPer10k, 2)} MB`, x(m.variants.web.ratio), '']);
@@ -144,6 +154,13 @@ function details(r) {
     }
     out.push(mdTable(['connections', 'server', 'all connected', 'per s', 'connect p50', 'connect p99', 'server RSS / conn', 'server heap / conn', 'server RSS', 'client heap / conn'], rows), '');
     for (const note of c.notes ?? []) out.push(`Note: ${note}.`, '');
+  }
+  const cl = r.cluster;
+  if (cl && !cl.error && !cl.skipped) {
+    out.push(`#### Cluster (${n(cl.messages)} messages per configuration from ${cl.pairs} sender/recipient pairs on different nodes, ${cl.window} in flight per sender; durable PostgreSQL (fsync on) and Redis on this machine; ${cl.cores} cores shared by everything)`, '');
+    const names = { sqlite1: 'one process, SQLite (baseline)', pg1NoRedis: '1 node, PostgreSQL, no Redis', pg1: '1 node, PostgreSQL + Redis', pg2: '2 nodes, PostgreSQL + Redis', pg3: '3 nodes, PostgreSQL + Redis' };
+    out.push(mdTable(['configuration', 'msg/s', 'ratio', 'latency under load p50 / p99', 'latency alone p50 / p99', 'node CPU µs/msg', 'PostgreSQL CPU µs/msg', 'Redis CPU µs/msg'], Object.entries(cl.runs).map(([k, v]) => [names[k] ?? k, n(v.perSec), x(v.throughputRatio), `${ms(v.loadedLatency.p50, 1)} / ${ms(v.loadedLatency.p99, 1)}`, `${ms(v.idleLatency.p50, 2)} / ${ms(v.idleLatency.p99, 2)}`, n(v.nodeCpuUsPerMsg), n(v.postgresCpuUsPerMsg), n(v.redisCpuUsPerMsg)])), '');
+    for (const note of cl.notes ?? []) out.push(`Note: ${note}`, '');
   }
   const rc = r.reconnect;
   if (rc && !rc.error) {

@@ -58,6 +58,8 @@ export function limitsRedisClient(url: string, log: (level: 'warn', msg: string,
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
+    connectTimeout: COMMAND_TIMEOUT_MS,
     commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (n) => Math.min(50 * n, 1000),
   });
@@ -81,7 +83,7 @@ export class RedisUserLimits implements UserLimits {
   private readonly local: LocalUserLimits;
   /** Sockets this node admitted through Redis, to renew: socket id → user. */
   private readonly mine = new Map<string, string>();
-  private readonly buckets = new Map<string, { bucket: RateBucket; tail: Promise<unknown>; used: number }>();
+  private readonly buckets = new Map<string, { bucket: RateBucket; used: number }>();
   private readonly renewer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -126,16 +128,13 @@ export class RedisUserLimits implements UserLimits {
   bucket(user: string): RateBucket {
     let entry = this.buckets.get(user);
     if (!entry) {
-      const e = { tail: Promise.resolve() as Promise<unknown>, used: Date.now() } as { bucket: RateBucket; tail: Promise<unknown>; used: number };
-      // One user's checks on this node run one after another, so a fallback answer never
-      // overtakes an earlier check still in flight: events keep their arrival order.
-      const run = (n: number, force: boolean): Promise<number> => {
-        e.used = Date.now();
-        const result = e.tail.then(() => this.take(user, n, force));
-        e.tail = result.catch(() => undefined);
-        return result;
+      // No chaining: one connection answers in order, so checks resolve in the order they were
+      // made, and the checks of one turn leave in one write (auto-pipelining).
+      const e = { used: Date.now() } as { bucket: RateBucket; used: number };
+      e.bucket = {
+        take: (n = 1) => ((e.used = Date.now()), this.take(user, n, false)),
+        charge: (n) => void (n > 0 ? this.take(user, n, true) : undefined),
       };
-      e.bucket = { take: (n = 1) => run(n, false), charge: (n) => void (n > 0 ? run(n, true) : undefined) };
       entry = e;
       this.buckets.set(user, entry);
       if (this.buckets.size > 10_000) this.sweepBuckets();

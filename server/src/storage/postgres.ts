@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
+import { createHash, randomUUID } from 'node:crypto';
+import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { endsTransaction } from './errors';
 import { MESSAGE_COLUMNS, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
@@ -210,6 +210,22 @@ const GROUP_COLUMNS = `g.group_id, g.name, g.description, g.owner_id, g.created_
 
 type Db = Pick<PoolClient, 'query'>;
 
+const statementNames = new Map<string, string>();
+
+/**
+ * A named (prepared) statement: each connection parses and plans it once, then only binds and
+ * runs it, which the per-message reads and the send batch do thousands of times a second. The
+ * name is derived from the text, so one text always has one name.
+ */
+function prepared(text: string, values: unknown[]): QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `im_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}
+
 export interface PostgresOptions {
   /** postgres://user@host:port/db */
   url: string;
@@ -280,11 +296,11 @@ export class PostgresStorage implements Storage {
   }
 
   private async one<T = Record<string, unknown>>(sql: string, params: unknown[] = [], db: Db = this.pool): Promise<T | undefined> {
-    return (await db.query(sql, params)).rows[0] as T | undefined;
+    return (await db.query(prepared(sql, params))).rows[0] as T | undefined;
   }
 
   private async all<T = Record<string, unknown>>(sql: string, params: unknown[] = [], db: Db = this.pool): Promise<T[]> {
-    return (await db.query(sql, params)).rows as T[];
+    return (await db.query(prepared(sql, params))).rows as T[];
   }
 
   // ------------------------------------------------------------- apps
