@@ -32,6 +32,26 @@ export interface ServerConfig {
   dbPoolSize: number;
   /** redis://… : the Socket.IO Redis Streams adapter, so nodes deliver to each other's sockets. */
   redisUrl?: string;
+  /** Where uploaded files go: `disk` (under dataDir/files) or `s3` (any S3-compatible service). */
+  fileDriver: 'disk' | 's3';
+  /** Bytes of one upload, any kind (a file message's limit). */
+  uploadMaxBytes: number;
+  uploadMaxImageBytes: number;
+  uploadMaxAudioBytes: number;
+  uploadMaxVideoBytes: number;
+  /** Seconds an upload may take (the other API requests have httpRequestTimeout). */
+  uploadTimeout: number;
+  /** Seconds a signed download URL lives; messages get fresh ones whenever they are delivered or read. */
+  fileUrlTtl: number;
+  /** https://… : makes download URLs absolute (behind a proxy); without it they are paths on the API server. */
+  publicUrl?: string;
+  s3Endpoint?: string;
+  s3Region: string;
+  s3Bucket?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  /** Key prefix inside the bucket. */
+  s3Prefix: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -52,6 +72,15 @@ export const DEFAULT_CONFIG: ServerConfig = {
   groupMaxMembers: 10_000,
   replyMaxBytes: 1_000_000,
   dbPoolSize: 10,
+  fileDriver: 'disk',
+  uploadMaxBytes: 50 * 1024 * 1024,
+  uploadMaxImageBytes: 20 * 1024 * 1024,
+  uploadMaxAudioBytes: 10 * 1024 * 1024,
+  uploadMaxVideoBytes: 50 * 1024 * 1024,
+  uploadTimeout: 300,
+  fileUrlTtl: 86400,
+  s3Region: 'us-east-1',
+  s3Prefix: '',
 };
 
 export { ID_PATTERN } from './protocol';
@@ -92,6 +121,20 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   databaseUrl: 'IM_DATABASE_URL',
   dbPoolSize: 'IM_DB_POOL_SIZE',
   redisUrl: 'IM_REDIS_URL',
+  fileDriver: 'IM_FILE_DRIVER',
+  uploadMaxBytes: 'IM_UPLOAD_MAX_BYTES',
+  uploadMaxImageBytes: 'IM_UPLOAD_MAX_IMAGE_BYTES',
+  uploadMaxAudioBytes: 'IM_UPLOAD_MAX_AUDIO_BYTES',
+  uploadMaxVideoBytes: 'IM_UPLOAD_MAX_VIDEO_BYTES',
+  uploadTimeout: 'IM_UPLOAD_TIMEOUT',
+  fileUrlTtl: 'IM_FILE_URL_TTL',
+  publicUrl: 'IM_PUBLIC_URL',
+  s3Endpoint: 'IM_S3_ENDPOINT',
+  s3Region: 'IM_S3_REGION',
+  s3Bucket: 'IM_S3_BUCKET',
+  s3AccessKeyId: 'IM_S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'IM_S3_SECRET_ACCESS_KEY',
+  s3Prefix: 'IM_S3_PREFIX',
 };
 
 /**
@@ -133,6 +176,24 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   if (c.databaseUrl !== undefined && (typeof c.databaseUrl !== 'string' || !/^postgres(ql)?:\/\/\S+$/.test(c.databaseUrl))) {
     throw new ConfigError(`${n('databaseUrl')} must be a postgres://user:password@host:port/database URL`);
   }
+  if (c.fileDriver !== 'disk' && c.fileDriver !== 's3') throw new ConfigError(`${n('fileDriver')} must be "disk" or "s3", got ${JSON.stringify(c.fileDriver)}`);
+  intRule(n('uploadMaxBytes'), c.uploadMaxBytes, 1024, 4 * 1024 * 1024 * 1024);
+  intRule(n('uploadMaxImageBytes'), c.uploadMaxImageBytes, 1024, 4 * 1024 * 1024 * 1024);
+  intRule(n('uploadMaxAudioBytes'), c.uploadMaxAudioBytes, 1024, 4 * 1024 * 1024 * 1024);
+  intRule(n('uploadMaxVideoBytes'), c.uploadMaxVideoBytes, 1024, 4 * 1024 * 1024 * 1024);
+  intRule(n('uploadTimeout'), c.uploadTimeout, 1, 86400);
+  intRule(n('fileUrlTtl'), c.fileUrlTtl, 60, 30 * 86400);
+  if (c.publicUrl !== undefined && (typeof c.publicUrl !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(c.publicUrl))) {
+    throw new ConfigError(`${n('publicUrl')} must be an http(s):// URL such as https://im.example.com`);
+  }
+  if (c.fileDriver === 's3') {
+    for (const k of ['s3Bucket', 's3AccessKeyId', 's3SecretAccessKey'] as const) {
+      if (typeof c[k] !== 'string' || c[k] === '') throw new ConfigError(`${n(k)} is needed with ${n('fileDriver')}=s3`);
+    }
+    if (c.s3Endpoint !== undefined && (typeof c.s3Endpoint !== 'string' || !/^https?:\/\/\S+$/.test(c.s3Endpoint))) {
+      throw new ConfigError(`${n('s3Endpoint')} must be an http(s):// URL (e.g. https://cos.ap-shanghai.myqcloud.com)`);
+    }
+  }
   if (c.devAppId !== undefined && (typeof c.devAppId !== 'string' || !ID_PATTERN.test(c.devAppId))) {
     throw new ConfigError(`${n('devAppId')} must be 1-64 characters from A-Z a-z 0-9 _ - . @, got ${JSON.stringify(c.devAppId)}`);
   }
@@ -157,6 +218,12 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'groupMaxMembers',
   'replyMaxBytes',
   'dbPoolSize',
+  'uploadMaxBytes',
+  'uploadMaxImageBytes',
+  'uploadMaxAudioBytes',
+  'uploadMaxVideoBytes',
+  'uploadTimeout',
+  'fileUrlTtl',
 ]);
 
 /** Reads IM_* variables; unset or empty ones take the default. Throws ConfigError naming the variable. */

@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DiskStore } from './files/file-store';
+import { FileService } from './files/file-service';
+import { S3Store } from './files/s3-store';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from './net/connection-guard';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +94,18 @@ function whenReady(redis: Redis, ms: number, log: (level: 'warn', msg: string) =
   });
 }
 
+/**
+ * Where uploads live on disk: `<dataDir>/files`, and `<dataDir>/tmp` for uploads in progress (the
+ * same disk, so storing one is a rename). An in-memory database gets a temp dir, removed at stop.
+ */
+function fileArea(config: ServerConfig): { files: string; tmp: string; owned?: string } {
+  if (config.dataDir === ':memory:') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-files-'));
+    return { files: path.join(dir, 'files'), tmp: path.join(dir, 'tmp'), owned: dir };
+  }
+  return { files: path.join(config.dataDir, 'files'), tmp: path.join(config.dataDir, 'tmp') };
+}
+
 function listen(server: HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -135,7 +153,17 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     redisUrl: config.redisUrl,
     log,
   });
-  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway);
+  const media = fileArea(config);
+  const files = new FileService(storage, {
+    store: config.fileDriver === 's3'
+      ? new S3Store({ endpoint: config.s3Endpoint, region: config.s3Region, bucket: config.s3Bucket!, accessKeyId: config.s3AccessKeyId!, secretAccessKey: config.s3SecretAccessKey!, prefix: config.s3Prefix })
+      : new DiskStore(media.files),
+    tmpDir: media.tmp,
+    limits: { maxBytes: config.uploadMaxBytes, image: config.uploadMaxImageBytes, audio: config.uploadMaxAudioBytes, video: config.uploadMaxVideoBytes },
+    urlTtlSeconds: config.fileUrlTtl,
+    publicUrl: config.publicUrl?.replace(/\/+$/, '') ?? '',
+  });
+  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway, files);
   let shuttingDown = false;
   const singlePort = options.singlePort ?? (config.socketPort === config.apiPort && config.apiPort !== 0);
   const requestTimeoutMs = config.httpRequestTimeout * 1000;
@@ -150,6 +178,8 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     httpAuthRateLimit: config.httpAuthRateLimit,
     replyMaxBytes: config.replyMaxBytes,
     limitsRedis,
+    files,
+    uploadTimeoutMs: config.uploadTimeout * 1000,
   });
   let socketHttp: HttpServer | undefined;
   let started = false;
@@ -170,6 +200,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       started = true;
       if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize });
       if (limitsRedis) await whenReady(limitsRedis, REDIS_START_WAIT_MS, log);
+      mkdirSync(media.tmp, { recursive: true });
       devApp = await ensureDevApp(storage, config);
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       await api.listen({ port: config.apiPort, host: config.host });
@@ -201,6 +232,8 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
         await api.close().catch(() => undefined);
       }
       limitsRedis?.disconnect();
+      await files.close().catch(() => undefined);
+      if (media.owned) rmSync(media.owned, { recursive: true, force: true });
       await opened?.close();
     },
   };

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { FileService } from './files/file-service';
 import { LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
@@ -106,7 +107,14 @@ export class ImService {
     readonly storage: Storage,
     private readonly settings: ServiceSettings,
     private readonly notifier: Notifier,
+    /** Media: checks fileIds on send, signs URLs on the way out (none in unit setups). */
+    private readonly files?: FileService,
   ) {}
+
+  /** Messages as they leave the server: media fields get fresh signed URLs. */
+  private present<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
+    return this.files ? this.files.present(appId, messages) : Promise.resolve(messages);
+  }
 
   /** Checks a token (signature, app, lifetime cap); the claims are all the server trusts. */
   async verifyToken(token: unknown): Promise<TokenClaims> {
@@ -305,10 +313,12 @@ export class ImService {
       if (message.content !== input.content || message.chatType !== input.chatType || message.to !== input.to || message.msgType !== msgType) {
         throw new ApiError(Code.CONFLICT, `clientMsgId ${input.clientMsgId} was already used for a different message`);
       }
-      return { stored: { message, senderInboxSeq, deliveries: [], duplicate: true } };
+      return { appId: caller.appId, stored: { message, senderInboxSeq, deliveries: [], duplicate: true } };
     }
 
-    const msg = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data };
+    // A media message's file: the sender's own upload; its size, type and name from the record.
+    const media = this.files ? await this.files.attach(caller.appId, caller.userId, msgType, data) : data;
+    const msg = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data: media };
     if (input.chatType === 1) {
       await this.memberGroup(caller, input.to);
       // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
@@ -324,6 +334,21 @@ export class ImService {
    * order of their seqs). Rejects, storing nothing, when the transaction as a whole failed.
    */
   async commitSends(prepared: PreparedSend[]): Promise<SendOutcome[]> {
+    const outcomes = await this.commitStored(prepared);
+    if (!this.files) return outcomes;
+    // What is acked and emitted carries fresh URLs; the batch's app is each send's own.
+    return Promise.all(
+      outcomes.map(async (o, i): Promise<SendOutcome> => {
+        if (!o.result) return o;
+        const p = prepared[i]!;
+        const appId = p.request ? p.request.appId : p.appId;
+        const [message] = await this.present(appId, [o.result.message]);
+        return { result: { ...o.result, message: message! } };
+      }),
+    );
+  }
+
+  private async commitStored(prepared: PreparedSend[]): Promise<SendOutcome[]> {
     const requests = prepared.flatMap((p) => (p.request ? [p.request] : []));
     const stored = requests.length ? await this.storage.sendMessages(requests) : [];
     let next = 0;
@@ -352,7 +377,7 @@ export class ImService {
   async sync(caller: Caller, afterInboxSeq: number, limit: number, maxBytes: number): Promise<{ messages: StoredMessage[]; hasMore: boolean; latestInboxSeq: number; bytes: number }> {
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
     const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.inboxAfter(caller.appId, caller.userId, after ?? afterInboxSeq, n), (m) => m.inboxSeq ?? 0);
-    return { ...page, latestInboxSeq: await this.storage.latestInboxSeq(caller.appId, caller.userId) };
+    return { ...page, messages: await this.present(caller.appId, page.messages), latestInboxSeq: await this.storage.latestInboxSeq(caller.appId, caller.userId) };
   }
 
   /** The caller's groups (by id, after `after`) with their newest seq and the caller's joined seq. */
@@ -374,7 +399,7 @@ export class ImService {
     // Never before the join: what was sent while the caller was not a member is not theirs to catch up.
     const from = Math.max(afterSeq ?? joinedSeq, joinedSeq);
     const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
-    return { ...page, lastSeq: await this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
+    return { ...page, messages: await this.present(caller.appId, page.messages), lastSeq: await this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
   }
 
   async groupHistory(caller: Caller, groupId: string, q: HistoryQuery, maxBytes: number): Promise<StoredMessage[]> {
@@ -390,7 +415,7 @@ export class ImService {
   private async historyPage(caller: Caller, convId: string, q: HistoryQuery, maxBytes: number): Promise<StoredMessage[]> {
     const rows = await this.storage.history(caller.appId, convId, q.syncType, q.msgSeqId, Math.min(q.limitSize, LIMITS.HISTORY_MAX));
     // BACK pages are oldest first and end next to the cursor; FORWARD pages start there.
-    return withinBytes(rows, maxBytes, q.syncType === 'BACK').messages;
+    return this.present(caller.appId, withinBytes(rows, maxBytes, q.syncType === 'BACK').messages);
   }
 
   /** Validates a receipt; returns the original sender and what to tell them. */
@@ -435,7 +460,10 @@ export class ImService {
   async conversations(caller: Caller, q: ListQuery): Promise<ListPage<ConversationRecord>> {
     const page = await this.storage.conversations(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
     const last = page.items[page.items.length - 1];
-    return { items: page.items, nextCursor: page.hasMore && last ? writeCursor(last.updatedAt, last.conversationId) : null };
+    const shown = await this.present(caller.appId, page.items.flatMap((c) => (c.lastMessage ? [c.lastMessage] : [])));
+    let k = 0;
+    const items = page.items.map((c) => (c.lastMessage ? { ...c, lastMessage: shown[k++]! } : c));
+    return { items, nextCursor: page.hasMore && last ? writeCursor(last.updatedAt, last.conversationId) : null };
   }
 
   async markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
@@ -451,7 +479,7 @@ export class ImService {
 
 /** A checked send: either found stored already, or a request for the group commit. */
 export type PreparedSend =
-  | { stored: SendResult; request?: undefined; members?: undefined }
+  | { stored: SendResult; appId: string; request?: undefined; members?: undefined }
   | { stored?: undefined; request: SendRequest; members?: readonly string[] };
 
 export interface ListQuery {

@@ -1,6 +1,9 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
+import type { Socket } from 'node:net';
+import type { FileService } from '../files/file-service';
+import { downloadRoutes, uploadRoutes } from './files';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
@@ -26,9 +29,21 @@ export interface ApiOptions {
   replyMaxBytes: number;
   /** Counts the rate limits in Redis, shared by every node (per node without). */
   limitsRedis?: Redis;
+  /** Uploads and signed downloads (docs/media.md). */
+  files: FileService;
+  /** ms an upload (POST /api/files) may take; every other request has requestTimeoutMs. */
+  uploadTimeoutMs: number;
 }
 
 const MINUTE_MS = 60_000;
+
+/** Answers 408 on the raw socket and closes it: the request never finished arriving. */
+function timedOut(socket: Socket): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(fail(new ApiError(Code.INVALID_ARGUMENT, 'bad request: request timed out')));
+  if (socket.writable) socket.write(`HTTP/1.1 408 Request Timeout\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
+}
 
 /** @fastify/rate-limit's answer, as our envelope (the error handler turns it into a 429). */
 function limited(what: string) {
@@ -93,7 +108,10 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     logger: opts.logger,
     serverFactory: (handler) => {
       const server = createServer(guardedServerOptions, handler);
-      guardHttpServer(server, { maxConnectionsPerIp: opts.maxConnectionsPerIp, requestTimeoutMs: opts.requestTimeoutMs, idleTimeoutMs: opts.idleTimeoutMs });
+      // Node's timeout is the longest a request may take (an upload); the others are held to
+      // requestTimeoutMs by the hook below.
+      const longest = Math.max(opts.requestTimeoutMs, opts.uploadTimeoutMs);
+      guardHttpServer(server, { maxConnectionsPerIp: opts.maxConnectionsPerIp, requestTimeoutMs: longest, headersTimeoutMs: opts.requestTimeoutMs, idleTimeoutMs: opts.idleTimeoutMs });
       return server;
     },
     bodyLimit: 256 * 1024,
@@ -142,6 +160,16 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   app.addHook('onRequest', async () => {
     if (opts.isShuttingDown()) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: retry shortly');
   });
+  // A request other than an upload must have arrived whole within requestTimeoutMs (slow-body
+  // clients), as Node's own timeout did before uploads needed a longer one.
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST' && req.url.split('?')[0] === '/api/files') return;
+    const timer = setTimeout(() => timedOut(req.raw.socket), opts.requestTimeoutMs);
+    timer.unref();
+    (req as unknown as { bodyTimer?: ReturnType<typeof setTimeout> }).bodyTimer = timer;
+  });
+  app.addHook('preValidation', async (req) => clearTimeout((req as unknown as { bodyTimer?: ReturnType<typeof setTimeout> }).bodyTimer));
+  app.addHook('onResponse', async (req) => clearTimeout((req as unknown as { bodyTimer?: ReturnType<typeof setTimeout> }).bodyTimer));
 
   app.decorateRequest('caller', null);
   // Runs before body/params validation: a request without a valid token learns nothing else.
@@ -159,6 +187,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   const authed = { onRequest: authenticate };
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
+  downloadRoutes(app, opts.files);
 
   // The app-secret endpoints, limited per client address: guessing a secret is slow here.
   void app.register(async (scope) => {
@@ -231,6 +260,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     scope.get<{ Querystring: S.ListQuery }>('/api/conversations', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
       ok(await listReply(req.query, (q) => service.conversations(who(req), q))),
     );
+    await uploadRoutes(scope, opts.files, authenticate);
     scope.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
       ok(await service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
     );

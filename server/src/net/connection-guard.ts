@@ -45,6 +45,8 @@ export interface HttpGuardOptions {
    * is served, or a waiting long-poll would be cut.
    */
   idleTimeoutMs: number;
+  /** ms the headers may take (default: the request timeout, at most 60 s). */
+  headersTimeoutMs?: number;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface HttpGuardOptions {
 export function guardHttpServer(server: HttpServer, opts: HttpGuardOptions): void {
   server.requestTimeout = opts.requestTimeoutMs;
   // Headers must arrive within the request timeout too (Node's default would be 60 s).
-  server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);
+  server.headersTimeout = Math.min(opts.headersTimeoutMs ?? opts.requestTimeoutMs, opts.requestTimeoutMs, 60_000);
   server.timeout = opts.idleTimeoutMs;
   const open = new AddressCounter(opts.maxConnectionsPerIp);
   server.on('connection', (socket: Socket) => {

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { endsTransaction } from './errors';
-import { MESSAGE_COLUMNS, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
+import { MESSAGE_COLUMNS, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
   AppRecord,
   ConversationRecord,
+  FileRecord,
   GroupRecord,
   GroupState,
   ListCursor,
@@ -184,6 +185,22 @@ export const PG_MIGRATIONS: string[] = [
     END LOOP;
   END
   $fn$;
+  `,
+  `
+  CREATE TABLE files (
+    app_id text NOT NULL,
+    file_id text NOT NULL,
+    owner_id text NOT NULL,
+    kind text NOT NULL,
+    mime text NOT NULL,
+    size bigint NOT NULL,
+    name text NOT NULL,
+    width integer,
+    height integer,
+    thumb_mime text,
+    created_at bigint NOT NULL,
+    PRIMARY KEY (app_id, file_id)
+  );
   `,
 ];
 
@@ -626,6 +643,19 @@ export class PostgresStorage implements Storage {
     await this.tx(async (db) => {
       for (const m of marks) await this.setRead(db, appId, userId, m.convId, m.seq);
     });
+  }
+
+  async createFile(appId: string, f: FileRecord): Promise<void> {
+    await this.pool.query(
+      prepared('INSERT INTO files (app_id, file_id, owner_id, kind, mime, size, name, width, height, thumb_mime, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [
+        appId, f.fileId, f.ownerId, f.kind, f.mime, f.size, f.name, f.width ?? null, f.height ?? null, f.thumbMime ?? null, f.createdAt,
+      ]),
+    );
+  }
+
+  async getFile(appId: string, fileId: string): Promise<FileRecord | undefined> {
+    const r = await this.one('SELECT * FROM files WHERE app_id = $1 AND file_id = $2', [appId, fileId]);
+    return r && toFile(r);
   }
 
   async lastSeq(appId: string, convId: string): Promise<number> {

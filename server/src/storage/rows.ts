@@ -1,4 +1,4 @@
-import type { GroupRecord, StoredMessage } from './types';
+import type { FileRecord, GroupRecord, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
@@ -58,4 +58,21 @@ export function toGroup(r: GroupRow): GroupRecord {
     memberCount: Number(r.member_count),
     createdAt: r.created_at,
   };
+}
+
+/** A files row (either engine; bigint and integer columns read as numbers). */
+export function toFile(r: Record<string, unknown>): FileRecord {
+  const f: FileRecord = {
+    fileId: r.file_id as string,
+    ownerId: r.owner_id as string,
+    kind: r.kind as FileRecord['kind'],
+    mime: r.mime as string,
+    size: Number(r.size),
+    name: r.name as string,
+    createdAt: Number(r.created_at),
+  };
+  if (r.width !== null && r.width !== undefined) f.width = Number(r.width);
+  if (r.height !== null && r.height !== undefined) f.height = Number(r.height);
+  if (typeof r.thumb_mime === 'string') f.thumbMime = r.thumb_mime;
+  return f;
 }

@@ -17,9 +17,11 @@ import type {
   SendResult,
   Storage,
   StoredMessage,
+  FileRecord,
   UserPatch,
   UserRecord,
 } from './types';
+import { toFile } from './rows';
 import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
 
@@ -172,6 +174,23 @@ export const MIGRATIONS: Migration[] = [
   ALTER TABLE group_members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0;
   UPDATE group_members SET joined_seq = COALESCE(
     (SELECT c.last_seq FROM conversations c WHERE c.app_id = group_members.app_id AND c.conv_id = 'g:' || group_members.group_id), 0);
+  `,
+  // 4: uploaded files (images, voice, video, files); their bytes are in the file store.
+  `
+  CREATE TABLE files (
+    app_id TEXT NOT NULL,
+    file_id TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    thumb_mime TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, file_id)
+  );
   `,
 ];
 
@@ -702,6 +721,17 @@ export class SqliteDatabase {
     return (this.stmt.lastSeq!.get(appId, convId) as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
 
+  createFile(appId: string, f: FileRecord): void {
+    this.db
+      .prepare('INSERT INTO files (app_id, file_id, owner_id, kind, mime, size, name, width, height, thumb_mime, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(appId, f.fileId, f.ownerId, f.kind, f.mime, f.size, f.name, f.width ?? null, f.height ?? null, f.thumbMime ?? null, f.createdAt);
+  }
+
+  getFile(appId: string, fileId: string): FileRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM files WHERE app_id = ? AND file_id = ?').get(appId, fileId) as Record<string, unknown> | undefined;
+    return r && toFile(r);
+  }
+
   close(): void {
     if (this.db.open) {
       this.checkpointer?.stop();
@@ -763,6 +793,8 @@ export class SqliteStorage implements Storage {
   markRead = this.wrap((d, appId: string, userId: string, convId: string, seq: number | undefined) => d.markRead(appId, userId, convId, seq));
   markReadMany = this.wrap((d, appId: string, userId: string, marks: Array<{ convId: string; seq: number }>) => d.markReadMany(appId, userId, marks));
   lastSeq = this.wrap((d, appId: string, convId: string) => d.lastSeq(appId, convId));
+  createFile = this.wrap((d, appId: string, file: FileRecord) => d.createFile(appId, file));
+  getFile = this.wrap((d, appId: string, fileId: string) => d.getFile(appId, fileId));
 
   async close(): Promise<void> {
     this.sqlite.close();

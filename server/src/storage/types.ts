@@ -102,6 +102,23 @@ export interface ConversationRecord {
 }
 
 /** One send of a group commit: the message and whose inboxes it goes into. */
+/** An uploaded file: the bytes are in the file store (disk or S3), this is what the database knows. */
+export interface FileRecord {
+  fileId: string;
+  ownerId: string;
+  /** image, audio, video or file. */
+  kind: 'image' | 'audio' | 'video' | 'file';
+  /** Sniffed from the bytes. */
+  mime: string;
+  size: number;
+  name: string;
+  width?: number;
+  height?: number;
+  /** The thumbnail's type, when there is one (images). */
+  thumbMime?: string;
+  createdAt: number;
+}
+
 export interface SendRequest {
   appId: string;
   msg: NewMessage;
@@ -169,6 +186,9 @@ export interface Storage {
   /** Several read positions of one user in one commit (a packet of read receipts). */
   markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): Promise<void>;
   lastSeq(appId: string, convId: string): Promise<number>;
+  /** Records an upload once its bytes are stored. */
+  createFile(appId: string, file: FileRecord): Promise<void>;
+  getFile(appId: string, fileId: string): Promise<FileRecord | undefined>;
 
   close(): Promise<void>;
 }
