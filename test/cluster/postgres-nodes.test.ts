@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { call, closeAll, collect, connect, http, startServer, tokenFor, type TestServer } from '../server/helpers';
 import { freePort, startHaproxy, startPostgres, startRedis, type Engine } from './engines';
+import { png } from '../media/fixtures';
+import { startS3, s3Options, type S3Server } from '../media/s3';
+import { download, upload } from '../media/upload';
 
 jest.setTimeout(60_000);
 
@@ -89,14 +92,35 @@ describe('three nodes on PostgreSQL and Redis', () => {
   let redis: Engine;
   let cluster: TestServer[];
   const APP3 = { devAppId: 'rd-app', devAppSecret: 'rd-app-secret-0123456789' };
+  let s3: S3Server;
   beforeAll(async () => {
     redis = await startRedis();
+    s3 = await startS3();
     cluster = [];
-    for (let i = 0; i < 3; i++) cluster.push(await startServer({ ...APP3, databaseUrl: pg.url, dbPoolSize: 5, redisUrl: redis.url }));
+    for (let i = 0; i < 3; i++) cluster.push(await startServer({ ...APP3, databaseUrl: pg.url, dbPoolSize: 5, redisUrl: redis.url, ...s3Options(s3) }));
   });
   afterAll(async () => {
     for (const n of cluster ?? []) await n.stop();
     await redis?.stop();
+    await s3?.stop();
+  });
+
+  it('an image uploaded through one node is sent and downloaded through another (s3 driver)', async () => {
+    const [n1, n2, n3] = cluster as [TestServer, TestServer, TestServer];
+    const ta = await tokenFor(n1, 'rd-media-a');
+    const tb = await tokenFor(n2, 'rd-media-b');
+    const up = (await upload(n1, ta, await png(640, 480), { filename: 'across.png' })).body.data;
+    const a = await connect(n3, ta);
+    const b = await connect(n2, tb);
+    const got = collect<ImMessage>(b, 'imchat');
+    expect((await call(a, 'chat:send', { clientMsgId: 'rd-media-1', chatType: 0, to: 'rd-media-b', content: '', msgType: 1, data: { fileId: up.fileId } })).code).toBe(0);
+    const deadline = Date.now() + 5000;
+    while (!got.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const url = (got[0]!.data as { url: string; thumbnailUrl: string }).url;
+    const served = await download(n2, url);
+    expect(served.status).toBe(200);
+    expect(served.bytes.length).toBe(up.size);
+    expect((await download(n1, (got[0]!.data as { thumbnailUrl: string }).thumbnailUrl)).status).toBe(200);
   });
 
   it('users on different nodes chat live, privately and in a group, each message once', async () => {

@@ -95,8 +95,8 @@ describe('uploads', () => {
     expect((await upload(server, undefined, pdf())).body.code).toBe(40100);
     expect((await http(server, 'POST', '/api/files', { a: 1 }, alice)).body.code).toBe(40000);
     const form = new FormData();
-    form.append('file', new Blob([pdf()]), 'a.pdf');
-    form.append('file', new Blob([pdf()]), 'b.pdf');
+    form.append('file', new Blob([new Uint8Array(pdf())]), 'a.pdf');
+    form.append('file', new Blob([new Uint8Array(pdf())]), 'b.pdf');
     const two = await fetch(`${server.apiUrl}/api/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice}` } });
     expect(((await two.json()) as { code: number }).code).toBe(40000);
     // A multipart body without its closing boundary, then the client goes.

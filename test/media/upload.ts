@@ -7,7 +7,7 @@ export async function upload(
 ): Promise<{ status: number; body: any }> {
   const form = new FormData();
   if (opts.kind) form.append('kind', opts.kind);
-  form.append(opts.field ?? 'file', new Blob([bytes], { type: opts.type ?? 'application/octet-stream' }), opts.filename ?? 'upload.bin');
+  form.append(opts.field ?? 'file', new Blob([new Uint8Array(bytes)], { type: opts.type ?? 'application/octet-stream' }), opts.filename ?? 'upload.bin');
   const res = await fetch(`${server.apiUrl}/api/files`, { method: 'POST', body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: await res.json() };
 }

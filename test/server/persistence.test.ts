@@ -12,6 +12,8 @@ import { buildApi } from '../../server/src/http/api';
 import { Gateway } from '../../server/src/realtime/gateway';
 import { ImService } from '../../server/src/service';
 import { SqliteStorage } from '../../server/src/storage/sqlite';
+import { DiskStore } from '../../server/src/files/file-store';
+import { FileService } from '../../server/src/files/file-service';
 import { call, cid, closeAll, closeClients, connect, http, nextEvent, startServer as startTestServer, tokenFor, uniqueUser } from './helpers';
 
 describe('persistence', () => {
@@ -159,6 +161,7 @@ describe('shutting down', () => {
   it('once shutdown begins: events are answered 50300, new sockets are refused 50300, HTTP answers 503', async () => {
     // The parts of the server wired by hand, so the shutdown phase can be held open and observed.
     const storage = new SqliteStorage(':memory:');
+    const filesDir = mkdtempSync(path.join(tmpdir(), 'comind-im-files-'));
     storage.upsertApp('app', 'app-secret-1');
     storage.upsertUser('app', 'alice', {});
     storage.upsertUser('app', 'bob', {});
@@ -170,6 +173,8 @@ describe('shutting down', () => {
       logger: false,
       isShuttingDown: () => shuttingDown,
       requestTimeoutMs: d.httpRequestTimeout * 1000,
+      uploadTimeoutMs: d.uploadTimeout * 1000,
+      files: new FileService(storage, { store: new DiskStore(filesDir), tmpDir: filesDir, limits: { maxBytes: 1e6, image: 1e6, audio: 1e6, video: 1e6 }, urlTtlSeconds: 3600, publicUrl: '' }),
       idleTimeoutMs: d.httpRequestTimeout * 1000,
       maxConnectionsPerIp: 0,
       httpRateLimit: d.httpRateLimit,
@@ -202,6 +207,7 @@ describe('shutting down', () => {
       await gateway.close();
       await api.close();
       storage.close();
+      rmSync(filesDir, { recursive: true, force: true });
     }
   });
 });
