@@ -12,13 +12,14 @@
  *   WebSocket transport, and network/visibility come from `window`/`document`.
  */
 import { io as socketIo } from 'socket.io-client';
-import type { AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe } from '../src/adapter';
+import type { AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe, UploadRequest } from '../src/adapter';
 import { Cleanups } from './shared/cleanups';
 import { onBrowserNetworkChange, onPageVisibilityChange } from './shared/dom-hooks';
 import { normaliseHeaders, parseBody, transportError } from './shared/http';
 import { isThenable } from './shared/promise';
+import { unsupportedSource, xhrUpload } from './shared/upload';
 import { createSocketTaskTransport } from './weapp/socket-task-transport';
-import type { WxApi } from './weapp/wx-types';
+import type { WxApi, WxUploadTask } from './weapp/wx-types';
 
 /** socket.io-client's `io()` shape; weapp.socket.io exports exactly this. */
 export type IoFactory = (url: string, options: Record<string, unknown>) => SocketLike;
@@ -109,6 +110,25 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
       }
     });
 
+  /** Bytes to upload: written to a file under USER_DATA_PATH first (uploadFile takes paths only). */
+  const fs = () => {
+    const m = typeof api.getFileSystemManager === 'function' ? api.getFileSystemManager() : undefined;
+    if (!m) throw unsupportedSource(`${name}: no getFileSystemManager to write the bytes to a file; pass a temp file path`);
+    return m;
+  };
+  const writeTemp = (bytes: Uint8Array): Promise<string> => {
+    const path = `${api.env?.USER_DATA_PATH ?? 'wxfile://usr'}/im-upload-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return call<unknown>((cb) => fs().writeFile({ filePath: path, data, ...cb })).then(() => path);
+  };
+  const removeTemp = (path: string) => {
+    try {
+      fs().unlink({ filePath: path, success: () => undefined, fail: () => undefined });
+    } catch {
+      /* best effort: the platform clears USER_DATA_PATH files of a removed app */
+    }
+  };
+
   const storage: KeyValueStorage = {
     getItem: (key) =>
       new Promise((resolve) => {
@@ -164,6 +184,48 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
         });
       } finally {
         release();
+      }
+    },
+
+    async uploadFile(req: UploadRequest): Promise<HttpResponse> {
+      const src = req.source;
+      // In an H5 build a File/Blob goes the browser's way; a path (a blob: URL) through the API.
+      if (src.kind === 'blob') {
+        if (target === 'h5') return xhrUpload(req, src.blob);
+        throw unsupportedSource(`${name}: pass a temp file path (from chooseMedia, chooseMessageFile or RecorderManager), not a Blob`);
+      }
+      if (typeof api.uploadFile !== 'function') throw unsupportedSource(`${name}: this platform has no uploadFile`);
+      let filePath = src.kind === 'path' ? src.path : '';
+      let written: string | undefined;
+      if (src.kind === 'bytes') written = filePath = await writeTemp(src.bytes);
+      await acquire();
+      try {
+        return await new Promise<HttpResponse>((resolve, reject) => {
+          const task = silence(
+            api.uploadFile!({
+              url: req.url,
+              filePath,
+              name: 'file',
+              header: req.headers,
+              formData: req.fields,
+              timeout: req.timeout,
+              // The body arrives as a string: parsed here like a request's.
+              success: (res) => resolve({ status: res.statusCode, headers: normaliseHeaders(res.header), data: parseBody(res.data) }),
+              fail: (err) => {
+                const msg = err?.errMsg ?? 'uploadFile:fail';
+                reject(transportError(msg, /timeout|time out|超时/i.test(msg), err));
+              },
+            }),
+          ) as WxUploadTask | undefined;
+          const onProgress = req.onProgress;
+          if (onProgress && task) {
+            const listen = typeof task.onProgressUpdate === 'function' ? task.onProgressUpdate : typeof task.progress === 'function' ? task.progress : undefined;
+            listen?.call(task, (p) => onProgress(p.totalBytesSent, p.totalBytesExpectedToSend));
+          }
+        });
+      } finally {
+        release();
+        if (written) removeTemp(written);
       }
     },
 

@@ -68,6 +68,34 @@ export interface HttpTransportError extends Error {
   timeout?: boolean;
 }
 
+/** A browser `File`/`Blob`, typed by what the adapters use of it (no DOM types in the contract). */
+export interface BlobLike {
+  readonly size: number;
+  readonly type?: string;
+  slice(start?: number, end?: number, contentType?: string): unknown;
+}
+
+/**
+ * The file of an upload, as the core hands it over after normalising what the app passed:
+ * a path (a mini-program temp path such as `wxfile://…` or `http://tmp/…`, or a file path in
+ * Node), a browser File/Blob, or bytes.
+ */
+export type UploadSource = { kind: 'path'; path: string } | { kind: 'blob'; blob: BlobLike } | { kind: 'bytes'; bytes: Uint8Array };
+
+export interface UploadRequest {
+  url: string;
+  source: UploadSource;
+  /** The multipart part's name is always "file"; this is its filename. */
+  fileName: string;
+  /** Further multipart fields. */
+  fields: Record<string, string>;
+  headers: Record<string, string>;
+  /** ms; the adapter rejects with a timeout error after it. */
+  timeout: number;
+  /** Bytes sent so far and in all (`total` 0 when the platform does not say). */
+  onProgress?: (loaded: number, total: number) => void;
+}
+
 /** String key-value storage that persists across app launches where the platform allows. */
 export interface KeyValueStorage {
   getItem(key: string): Promise<string | null>;
@@ -83,6 +111,12 @@ export interface ImAdapter {
   readonly name: string;
   createSocket(url: string, options: SocketOptions): SocketLike;
   request(req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * A multipart upload (`wx.uploadFile` and its kin, XMLHttpRequest or fetch with FormData). The
+   * response is parsed like `request`'s. Rejects with an HttpTransportError when no response came,
+   * and with `unsupported: true` for a source this platform cannot read.
+   */
+  uploadFile?(req: UploadRequest): Promise<HttpResponse>;
   storage: KeyValueStorage;
   /** Calls back with `true` when the device comes back online, `false` when it goes offline. */
   onNetworkChange?(listener: (online: boolean) => void): Unsubscribe;

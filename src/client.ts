@@ -22,6 +22,7 @@ import { Conversations } from './features/conversations';
 import { Features, type FeatureContext } from './features/feature';
 import { Groups } from './features/groups';
 import { History, type HistoryQuery } from './features/history';
+import { Media, resolveMessageUrls, type UploadedFile, type UploadParams } from './features/media';
 import { Receipts } from './features/receipts';
 import { Users } from './features/users';
 import { ApiClient } from './http/api-client';
@@ -51,6 +52,18 @@ interface FeatureSet {
   users: Users;
   history: History;
   conversations: Conversations;
+  media: Media;
+}
+
+/** Who a media message goes to: one user, or a group. */
+export type MediaTarget = { recipientId: string; groupId?: undefined } | { groupId: string; recipientId?: undefined };
+export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string };
+
+/** Private or group, from which of recipientId / groupId is given. */
+function mediaChatType(method: string, params: unknown): 0 | 1 {
+  const p = requireObject(method, params, '{ recipientId | groupId, file }');
+  if (p.groupId !== undefined && p.recipientId !== undefined) throw invalid(method, 'give "recipientId" or "groupId", not both.');
+  return p.groupId !== undefined ? ChatType.GROUP : ChatType.PRIVATE;
 }
 
 /**
@@ -96,7 +109,9 @@ export class ImClient {
       background: () => this.messenger.persistPending(),
     });
     const keys = new StorageKeys(() => this.connection.session, () => this.auth.user());
-    this.messenger = new Messenger(ctx, this.connection, keys, () => this.sync.ready, (m) => this.sync.acceptOwn(m));
+    const api = new ApiClient(ctx, this.auth, () => this.assertAlive());
+    const present = (m: ImMessage) => resolveMessageUrls(m, api.base());
+    this.messenger = new Messenger(ctx, this.connection, keys, () => this.sync.ready, (m) => this.sync.acceptOwn(m), present);
     this.sync = new Synchronizer(ctx, this.connection, {
       restore: () => this.messenger.restore(),
       claim: (m) => this.messenger.claim(m, this.connection.session?.userId),
@@ -106,12 +121,13 @@ export class ImClient {
         ctx.events.emit('ready', session);
       },
       delivered: (m) => features.message(m),
+      present,
     });
     router.route(SocketEvent.IMCHAT, (m) => this.sync.onLive(m));
     const fc: FeatureContext = {
       ctx,
       rpc: this.connection.rpc,
-      api: new ApiClient(ctx, this.auth, () => this.assertAlive()),
+      api,
       keys,
       session: () => this.connection.session,
       route: (event, handler) => router.route(event, handler),
@@ -122,6 +138,7 @@ export class ImClient {
       users: features.add(new Users(fc, this.auth)),
       history: features.add(new History(fc)),
       conversations: features.add(new Conversations(fc)),
+      media: features.add(new Media(fc, (method, chatType, params, target) => this.messenger.send(method, chatType, params, target), (method) => this.messenger.assertCanSend(method))),
     };
   }
 
@@ -265,6 +282,37 @@ export class ImClient {
   async sendGroupMessage(params: SendParams & { groupId: string }): Promise<ImMessage> {
     this.assertAlive();
     return this.messenger.send('sendGroupMessage', ChatType.GROUP, params, 'groupId');
+  }
+
+  // ---------------------------------------------------------------- media (docs/media.md)
+
+  /** Uploads a file for a message the app builds itself. */
+  uploadFile(params: UploadParams): Promise<UploadedFile> {
+    return this.f.media.upload(params);
+  }
+
+  /** An image (msgType 1): uploaded (EXIF stripped, thumbnail made by the server), then sent. */
+  async sendImageMessage(params: MediaSendParams): Promise<ImMessage> {
+    this.assertAlive();
+    return this.f.media.image(params, mediaChatType('sendImageMessage', params));
+  }
+
+  /** Any file (msgType 2). */
+  async sendFileMessage(params: MediaSendParams): Promise<ImMessage> {
+    this.assertAlive();
+    return this.f.media.file(params, mediaChatType('sendFileMessage', params));
+  }
+
+  /** A voice note (msgType 3); `duration` in seconds, as RecorderManager's onStop reports it (÷ 1000). */
+  async sendAudioMessage(params: MediaSendParams & { duration: number }): Promise<ImMessage> {
+    this.assertAlive();
+    return this.f.media.audio(params, mediaChatType('sendAudioMessage', params));
+  }
+
+  /** A video (msgType 4); size and length default to what a chooseMedia item says, its thumbnail becomes the cover. */
+  async sendVideoMessage(params: MediaSendParams & { duration?: number; width?: number; height?: number }): Promise<ImMessage> {
+    this.assertAlive();
+    return this.f.media.video(params, mediaChatType('sendVideoMessage', params));
   }
 
   /** Tells the sender their message was read. Returns false when not connected (nothing is sent). */

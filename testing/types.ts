@@ -182,6 +182,17 @@ export interface Wx {
 
   request<T = unknown>(options: RequestOptions<T>): RequestTask;
 
+  /** Multipart POST of a local file over real HTTP; the response body arrives as a string. */
+  uploadFile(options: UploadFileOptions): UploadTask;
+  /** GET to a temp file (`http://tmp/…`), or to `filePath` under USER_DATA_PATH. */
+  downloadFile(options: DownloadFileOptions): DownloadTask;
+  getImageInfo(options: { src: string } & WxCallbacks<WxResult & { width: number; height: number; type: string; path: string; orientation: string }>): MaybePromise<WxResult>;
+  getFileSystemManager(): FileSystemManager;
+  /** Returns what the test picked with `runtime.pickFiles()`; with nothing picked it fails "cancel", as when the user backs out. */
+  chooseMedia(options: { count?: number; mediaType?: string[]; sourceType?: string[] } & WxCallbacks<WxResult & { tempFiles: ChosenMedia[]; type: string }>): MaybePromise<WxResult>;
+  chooseMessageFile(options: { count?: number; type?: string } & WxCallbacks<WxResult & { tempFiles: ChosenFile[] }>): MaybePromise<WxResult>;
+  readonly env: { USER_DATA_PATH: string };
+
   setStorageSync(key: string, data: unknown): void;
   getStorageSync<T = any>(key: string): T;
   removeStorageSync(key: string): void;
@@ -220,6 +231,67 @@ export interface Wx {
   ): MaybePromise<ModalResult>;
   nextTick(callback: () => void): void;
 }
+
+export interface UploadFileOptions extends WxCallbacks<WxResult & { data: string; statusCode: number; header: Record<string, string> }> {
+  url: string;
+  filePath: string;
+  name: string;
+  header?: Record<string, string>;
+  formData?: Record<string, unknown>;
+  timeout?: number;
+}
+
+export interface UploadTask {
+  onProgressUpdate(listener: (res: { progress: number; totalBytesSent: number; totalBytesExpectedToSend: number }) => void): void;
+  offProgressUpdate(listener?: (res: { progress: number; totalBytesSent: number; totalBytesExpectedToSend: number }) => void): void;
+  abort(): void;
+}
+
+export interface DownloadFileOptions extends WxCallbacks<WxResult & { tempFilePath: string; filePath?: string; statusCode: number }> {
+  url: string;
+  header?: Record<string, string>;
+  timeout?: number;
+  filePath?: string;
+}
+
+export interface DownloadTask {
+  onProgressUpdate(listener: (res: { progress: number; totalBytesWritten: number; totalBytesExpectedToWrite: number }) => void): void;
+  offProgressUpdate(listener?: (res: { progress: number; totalBytesWritten: number; totalBytesExpectedToWrite: number }) => void): void;
+  abort(): void;
+}
+
+export interface ChosenMedia {
+  tempFilePath: string;
+  size: number;
+  fileType: 'image' | 'video';
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
+export interface ChosenFile {
+  path: string;
+  size: number;
+  name: string;
+  type: string;
+  time: number;
+}
+
+/** The calls of wx.getFileSystemManager() the runtime implements, over the real files behind the paths. */
+export interface FileSystemManager {
+  readFile(options: { filePath: string; encoding?: string } & WxCallbacks<WxResult & { data: string | ArrayBuffer }>): MaybePromise<WxResult>;
+  readFileSync(filePath: string, encoding?: string): string | ArrayBuffer;
+  writeFile(options: { filePath: string; data: string | ArrayBuffer; encoding?: string } & WxCallbacks): MaybePromise<WxResult>;
+  writeFileSync(filePath: string, data: string | ArrayBuffer, encoding?: string): void;
+  unlink(options: { filePath: string } & WxCallbacks): MaybePromise<WxResult>;
+  unlinkSync(filePath: string): void;
+  access(options: { path: string } & WxCallbacks): MaybePromise<WxResult>;
+  accessSync(path: string): void;
+  getFileInfo(options: { filePath: string } & WxCallbacks<WxResult & { size: number }>): MaybePromise<WxResult>;
+}
+
+/** A file for the next chooseMedia / chooseMessageFile: a path on disk, or bytes with a name (and what chooseMedia would say of a video). */
+export type PickedFile = string | { bytes: Uint8Array; name: string; duration?: number; width?: number; height?: number };
 
 export interface ModalResult extends WxResult {
   confirm: boolean;
@@ -340,6 +412,10 @@ export interface WxRuntime {
   closeAllSockets(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
   /** A copy of storage, suitable for `createWxRuntime({ storage })` to simulate a relaunch. */
   exportStorage(): Record<string, unknown>;
+  /** Queue what the user "chooses" in the next chooseMedia / chooseMessageFile calls (copied to temp paths then). */
+  pickFiles(...files: PickedFile[]): void;
+  /** The file on disk behind a virtual path (`http://tmp/…`, `wxfile://usr/…`) of this phone. */
+  realPath(virtualPath: string): string | undefined;
   /** showToast/showLoading/showModal calls, oldest first. */
   readonly uiCalls: readonly UiCall[];
   /**

@@ -8,6 +8,7 @@ import https from 'node:https';
 import { Listeners, ok, respond, Scheduler } from './internal';
 import { RequestManager } from './request';
 import { ERRNO_INTERRUPTED, SocketManager } from './socket-task';
+import { WxFiles, USER_DATA_PATH } from './files';
 import { WxStorage } from './storage';
 import type {
   AccountInfo,
@@ -111,6 +112,7 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     networkBlocked,
   });
   const storage = new WxStorage(options.storage);
+  const files = new WxFiles({ scheduler, agents, referer, userAgent, defaultTimeout: options.networkTimeout?.request ?? DEFAULT_TIMEOUT, networkBlocked });
 
   const networkListeners = new Listeners<[NetworkStatus]>(scheduler, 'onNetworkStatusChange');
   const showListeners = new Listeners<[LaunchOptions]>(scheduler, 'onAppShow');
@@ -138,6 +140,15 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     closeSocket: (o) => sockets.closeSocket(o),
 
     request: (o) => requests.request(o as never),
+
+    // The file module types its options loosely (it checks them itself); the Wx types are the public shapes.
+    uploadFile: (o) => files.uploadFile(o as never),
+    downloadFile: (o) => files.downloadFile(o as never),
+    getImageInfo: (o) => files.getImageInfo(o as never) as never,
+    getFileSystemManager: () => files.fileSystemManager() as never,
+    chooseMedia: (o) => files.chooseMedia(o as never) as never,
+    chooseMessageFile: (o) => files.chooseMessageFile(o as never) as never,
+    env: { USER_DATA_PATH },
 
     setStorageSync: (key, data) => {
       syncStorage(storage.set('setStorageSync', key, data));
@@ -216,6 +227,10 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     get uiCalls() {
       return uiCalls;
     },
+    pickFiles(...picked) {
+      files.pick(picked);
+    },
+    realPath: (virtual) => files.real(virtual),
     get destroyed() {
       return destroyed;
     },
@@ -272,6 +287,7 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
       cancelCutTimer();
       sockets.destroy();
       requests.destroy();
+      files.destroy();
       networkListeners.clear();
       showListeners.clear();
       hideListeners.clear();

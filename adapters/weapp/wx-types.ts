@@ -16,6 +16,19 @@ export interface WxRequestTask {
   abort(): void;
 }
 
+/** What wx.uploadFile returns (uni: with a callback; Taro: a promise with the same methods). */
+export interface WxUploadTask {
+  onProgressUpdate?(cb: (res: { progress: number; totalBytesSent: number; totalBytesExpectedToSend: number }) => void): void;
+  /** Taro's older name for onProgressUpdate. */
+  progress?(cb: (res: { progress: number; totalBytesSent: number; totalBytesExpectedToSend: number }) => void): void;
+  abort?(): void;
+}
+
+export interface WxFileSystemManager {
+  writeFile(opts: { filePath: string; data: ArrayBuffer | string; encoding?: string } & WxCallbacks<unknown>): void;
+  unlink(opts: { filePath: string } & WxCallbacks<unknown>): void;
+}
+
 export interface WxApi {
   request(opts: {
     url: string;
@@ -30,6 +43,16 @@ export interface WxApi {
   getStorage(opts: { key: string } & WxCallbacks<{ data: unknown }>): void;
   setStorage(opts: { key: string; data: unknown } & WxCallbacks<unknown>): void;
   removeStorage(opts: { key: string } & WxCallbacks<unknown>): void;
+  uploadFile?(opts: {
+    url: string;
+    filePath: string;
+    name: string;
+    header?: Record<string, string>;
+    formData?: Record<string, string>;
+    timeout?: number;
+  } & WxCallbacks<{ data: unknown; statusCode: number; header?: Record<string, unknown> }>): WxUploadTask | undefined;
+  getFileSystemManager?(): WxFileSystemManager;
+  env?: { USER_DATA_PATH?: string };
   onNetworkStatusChange?(cb: (res: { isConnected: boolean; networkType?: string }) => void): void;
   offNetworkStatusChange?(cb: (res: { isConnected: boolean; networkType?: string }) => void): void;
   onAppShow?(cb: (res?: unknown) => void): void;

@@ -1,9 +1,11 @@
 import { io } from 'socket.io-client';
-import type { AdapterCandidate, AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike } from '../../src/adapter';
+import type { AdapterCandidate, AppState, BlobLike, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, UploadRequest } from '../../src/adapter';
 import { Cleanups } from '../shared/cleanups';
 import { onBrowserNetworkChange, onPageVisibilityChange } from '../shared/dom-hooks';
 import { normaliseHeaders, parseBody, transportError } from '../shared/http';
 import { memoryStorage } from '../shared/storage';
+import { xhrUpload } from '../shared/upload';
+import { blobFromPath, fetchUpload } from './node-upload';
 
 export interface WebAdapterOptions {
   /** Defaults to localStorage in browsers, memory in Node. Pass your own to persist in Node. */
@@ -70,6 +72,15 @@ export function createWebAdapter(options: WebAdapterOptions = {}): ImAdapter {
       } finally {
         clearTimeout(timer);
       }
+    },
+
+    async uploadFile(req: UploadRequest): Promise<HttpResponse> {
+      const src = req.source;
+      const blob = src.kind === 'blob' ? src.blob : src.kind === 'bytes' ? (new Blob([src.bytes as Uint8Array<ArrayBuffer>]) as BlobLike) : await blobFromPath(src.path);
+      // A page has XMLHttpRequest (upload progress); Node streams the body through fetch.
+      if (typeof XMLHttpRequest === 'function' && !options.fetch) return xhrUpload(req, blob);
+      if (!fetchImpl) throw transportError('no fetch() on this platform; pass createWebAdapter({ fetch })', false);
+      return fetchUpload(fetchImpl, req, blob);
     },
 
     onNetworkChange: (listener) => onBrowserNetworkChange(cleanups, listener),

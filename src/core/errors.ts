@@ -23,6 +23,7 @@ export type ImErrorCode =
   | 'E_KICKED'
   | 'E_DESTROYED'
   | 'E_NO_ADAPTER'
+  | 'E_UNSUPPORTED'
   | 'E_SERVER';
 
 export class ImError extends Error {

@@ -21,6 +21,8 @@ export interface ImClientOptions {
   sendTimeout?: number;
   /** HTTP API request timeout, ms. */
   requestTimeout?: number;
+  /** A file upload (uploadFile and the media sends) must finish within this time, ms. */
+  uploadTimeout?: number;
   /** Returns a fresh token from your backend; used on connect, on expiry and on `tokenWillExpire`. */
   tokenProvider?: () => Promise<string> | string;
   /** Send delivery receipts (status 1) for private messages automatically. */
@@ -42,6 +44,7 @@ export interface ResolvedOptions {
   pingTimeout: number;
   sendTimeout: number;
   requestTimeout: number;
+  uploadTimeout: number;
   tokenProvider?: () => Promise<string> | string;
   autoDeliveryReceipt: boolean;
   logLevel: LogLevel;
@@ -56,6 +59,7 @@ export const DEFAULTS = {
   pingTimeout: 60000,
   sendTimeout: 15000,
   requestTimeout: 15000,
+  uploadTimeout: 120000,
   autoDeliveryReceipt: true,
   logLevel: 'warn' as LogLevel,
 };
@@ -104,6 +108,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     pingTimeout: num(o, 'pingTimeout', 1),
     sendTimeout: num(o, 'sendTimeout', 1),
     requestTimeout: num(o, 'requestTimeout', 1),
+    uploadTimeout: num(o, 'uploadTimeout', 1),
     autoDeliveryReceipt,
     logLevel,
   };

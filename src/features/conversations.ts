@@ -1,6 +1,7 @@
 import { ChatType, type ImConversation, type ListPage } from '../core/protocol';
 import { describe, invalid, optionalInt, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
+import { resolveMessageUrls } from './media';
 import { allPages, allPagesOf, pageQuery } from './paging';
 
 /** `fresh` (newer copies) over `list`, most recent first. */
@@ -19,14 +20,28 @@ export class Conversations implements Feature {
   page(params: unknown): Promise<ListPage<ImConversation>> {
     const m = 'getConversationListPage';
     const p = requireObject(m, params ?? {}, '{ apiServer, limit, cursor }');
-    return this.fc.api.authed(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: pageQuery(m, p) });
+    return this.fc.api.authed<ListPage<ImConversation>>(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: pageQuery(m, p) }).then((page) => {
+      this.shown(m, p.apiServer, page?.items);
+      return page;
+    });
+  }
+
+  /** Last messages' media URLs absolute, against the server they came from. */
+  private shown(method: string, apiServer: unknown, items: ImConversation[] | undefined): void {
+    if (!Array.isArray(items)) return;
+    const base = this.fc.api.serverFor(method, apiServer);
+    for (const c of items) if (c?.lastMessage) resolveMessageUrls(c.lastMessage, base);
   }
 
   /** Every page; the whole list is also kept on the device. */
   async list(params: unknown): Promise<ImConversation[]> {
     const m = 'getConversationList';
     const p = requireObject(m, params ?? {}, '{ apiServer }');
-    const fetchPage = (cursor: string | undefined) => this.fc.api.authed<ListPage<ImConversation>>(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: { limit: 100, cursor } });
+    const fetchPage = (cursor: string | undefined) =>
+      this.fc.api.authed<ListPage<ImConversation>>(m, p.apiServer, { method: 'GET', path: '/api/conversations', query: { limit: 100, cursor } }).then((page) => {
+        this.shown(m, p.apiServer, page?.items);
+        return page;
+      });
     const pages = await allPages<ImConversation>(fetchPage);
     // Pages follow activity, so a conversation that got a message while later pages were read
     // moved to the front, behind the cursor: the first page again brings it back.

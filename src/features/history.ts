@@ -2,6 +2,7 @@ import type { ImMessage } from '../core/protocol';
 import { describe, invalid, optionalInt, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
 import { groupPath } from './groups';
+import { resolveMessageUrls } from './media';
 
 export interface HistoryQuery {
   apiServer?: string;
@@ -30,13 +31,21 @@ export class History implements Feature {
   group(params: unknown): Promise<ImMessage[]> {
     const m = 'getGroupHistoryMessages';
     const p = requireObject(m, params, '{ apiServer, groupId, limitSize, msgSeqId, syncType }');
-    return this.fc.api.authed(m, p.apiServer, { method: 'GET', path: `${groupPath(m, p.groupId)}/messages`, query: historyQuery(m, p) });
+    return this.shown(m, p.apiServer, this.fc.api.authed(m, p.apiServer, { method: 'GET', path: `${groupPath(m, p.groupId)}/messages`, query: historyQuery(m, p) }));
   }
 
   withPeer(params: unknown): Promise<ImMessage[]> {
     const m = 'getPrivateHistoryMessages';
     const p = requireObject(m, params, '{ apiServer, peerId, limitSize, msgSeqId, syncType }');
     const peer = requireId(m, 'peerId', p.peerId);
-    return this.fc.api.authed(m, p.apiServer, { method: 'GET', path: `/api/private/${encodeURIComponent(peer)}/messages`, query: historyQuery(m, p) });
+    return this.shown(m, p.apiServer, this.fc.api.authed(m, p.apiServer, { method: 'GET', path: `/api/private/${encodeURIComponent(peer)}/messages`, query: historyQuery(m, p) }));
+  }
+
+  /** Media URLs absolute, against the server the page came from. */
+  private async shown(method: string, apiServer: unknown, page: Promise<ImMessage[]>): Promise<ImMessage[]> {
+    const messages = await page;
+    const base = this.fc.api.serverFor(method, apiServer);
+    if (Array.isArray(messages)) for (const msg of messages) resolveMessageUrls(msg, base);
+    return messages;
   }
 }

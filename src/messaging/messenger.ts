@@ -24,6 +24,8 @@ export class Messenger {
     private readonly isReady: () => boolean,
     /** The server stored one of our sends: its inbox position is passed. */
     private readonly onAcked: (message: ImMessage) => void,
+    /** A message as the app gets it (media URLs made absolute). */
+    private readonly present: (message: ImMessage) => ImMessage = (m) => m,
   ) {
     this.outbox = new Outbox(
       () => ctx.opts.sendTimeout,
@@ -44,12 +46,17 @@ export class Messenger {
       msgType,
       data: requireData(method, p.data),
     };
-    if (!this.conn.active) {
-      throw new ImError('E_NOT_CONNECTED', `${method}: not connected. Call connect() first (after getToken()).`);
-    }
+    this.assertCanSend(method);
     const result = this.outbox.enqueue(payload);
     if (this.isReady()) this.emitPending();
     return result;
+  }
+
+  /** A send needs a connection that is up or coming back (connect() was called and not undone). */
+  assertCanSend(method: string): void {
+    if (!this.conn.active) {
+      throw new ImError('E_NOT_CONNECTED', `${method}: not connected. Call connect() first (after getToken()).`);
+    }
   }
 
   /** Emits every pending send not already waiting for its ack on this connection, oldest first. */
@@ -68,7 +75,7 @@ export class Messenger {
               return;
             }
             this.onAcked(message);
-            onAck(null, message);
+            onAck(null, this.present(message));
           },
           { requireData: true },
         ),
@@ -79,7 +86,7 @@ export class Messenger {
   /** True (and settled) when `m` is a send of ours still waiting: its ack was lost with the connection. */
   claim(m: ImMessage, me: string | undefined): boolean {
     if (!me || m.from !== me || !this.outbox.has(m.clientMsgId)) return false;
-    this.outbox.answer(m.clientMsgId, null, m);
+    this.outbox.answer(m.clientMsgId, null, this.present(m));
     return true;
   }
 

@@ -19,6 +19,8 @@ export interface SyncHooks {
   caughtUp(session: SessionInfo): void;
   /** A message was handed to the app. */
   delivered(m: ImMessage): void;
+  /** A message as the app gets it (media URLs made absolute). */
+  present?(m: ImMessage): ImMessage;
 }
 
 /**
@@ -169,7 +171,8 @@ export class Synchronizer {
     this.emit(m);
   }
 
-  private emit(m: ImMessage): void {
+  private emit(message: ImMessage): void {
+    const m = this.hooks.present ? this.hooks.present(message) : message;
     this.ctx.events.emit('imchat', m);
     this.ctx.events.emit('message', m);
     this.hooks.delivered(m);

@@ -7,6 +7,13 @@ import { ImClient } from '../../src/client';
 import type { ImAdapter } from '../../src/adapter';
 import type { ImMessage, ImReceipt } from '../../src/core/protocol';
 import { nextEvent, startTestServer, uniqueUser, waitFor, type TestServer } from '../helpers/server';
+import sharp from 'sharp';
+import { mp3, png } from '../media/fixtures';
+
+async function sharpSize(bytes: Buffer): Promise<{ width?: number; height?: number }> {
+  const m = await sharp(bytes).metadata();
+  return { width: m.width, height: m.height };
+}
 
 export interface ContractTarget {
   /** A fresh adapter per client: separate storage, like separate devices. */
@@ -16,6 +23,10 @@ export interface ContractTarget {
   /** Optional: simulate app hide/show; hiding must cut the sockets as the platform does. */
   setAppState?(adapter: ImAdapter, state: 'foreground' | 'background'): void | Promise<void>;
   teardown?(): void | Promise<void>;
+  /** Media: what the app would pass as `file` for these bytes (a chooseMedia item, a path, a Blob …). */
+  pickFile?(adapter: ImAdapter, file: { bytes: Buffer; name: string; as: 'media' | 'file' | 'recording' }): Promise<unknown>;
+  /** Media: fetch a download URL the way the platform does (wx.downloadFile, fetch …). */
+  download?(adapter: ImAdapter, url: string): Promise<Buffer>;
 }
 
 export function runContractSuite(name: string, target: ContractTarget): void {
@@ -230,6 +241,57 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       await ready;
       await waitFor(() => got.length === 1, 5000, 'catch-up');
       expect(got).toEqual(['while hidden']);
+    });
+
+    (target.pickFile && target.download ? it : it.skip)('media: two users exchange an image, a file and a voice note with progress, and each downloads what the other sent', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const gotByB: ImMessage[] = [];
+      const gotByA: ImMessage[] = [];
+      b.client.on('imchat', (m) => gotByB.push(m));
+      a.client.on('imchat', (m) => gotByA.push(m));
+      const photo = await png(900, 600);
+      const progress: number[] = [];
+      const image = await a.client.sendImageMessage({
+        recipientId: b.userId,
+        file: await target.pickFile!(a.adapter, { bytes: photo, name: 'photo.png', as: 'media' }),
+        onProgress: (p) => progress.push(p.percent),
+      });
+      expect(image).toMatchObject({ msgType: 1, from: a.userId, to: b.userId, data: { mime: 'image/png', width: 900, height: 600 } });
+      expect(progress[progress.length - 1]).toBe(100);
+      expect(progress.every((v, i) => i === 0 || v >= progress[i - 1]!)).toBe(true);
+      const doc = Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), Buffer.alloc(20_000, 0x41)]);
+      const file = await b.client.sendFileMessage({ recipientId: a.userId, file: await target.pickFile!(b.adapter, { bytes: doc, name: '报告.pdf', as: 'file' }) });
+      expect(file.data).toMatchObject({ mime: 'application/pdf', size: doc.length, name: '报告.pdf' });
+      const voice = mp3(20);
+      const audio = await b.client.sendAudioMessage({ recipientId: a.userId, file: await target.pickFile!(b.adapter, { bytes: voice, name: 'voice.mp3', as: 'recording' }), duration: 3 });
+      expect(audio.data).toMatchObject({ mime: 'audio/mpeg', duration: 3 });
+      await waitFor(() => gotByB.length === 1 && gotByA.length === 2, 5000, 'the media messages to arrive');
+      // Each downloads what the other sent, with the platform's own download.
+      const imageData = gotByB[0]!.data as { url: string; thumbnailUrl: string };
+      expect(imageData.url).toMatch(/^https?:\/\//);
+      const served = await target.download!(b.adapter, imageData.url);
+      expect(await sharpSize(served)).toEqual({ width: 900, height: 600 });
+      expect(await sharpSize(await target.download!(b.adapter, imageData.thumbnailUrl))).toEqual({ width: 400, height: 267 });
+      const [gotFile, gotVoice] = gotByA.sort((x, y) => x.msgType - y.msgType) as [ImMessage, ImMessage];
+      expect((await target.download!(a.adapter, (gotFile.data as { url: string }).url)).equals(doc)).toBe(true);
+      expect((await target.download!(a.adapter, (gotVoice.data as { url: string }).url)).equals(voice)).toBe(true);
+      // History has fresh, absolute URLs too.
+      const history = await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 });
+      expect((await target.download!(b.adapter, (history.find((m) => m.msgType === 1)!.data as { url: string }).url)).length).toBe((image.data as { size: number }).size);
+    });
+
+    it('media: a file that is not there, a type that does not match, or no connection: a clear ImError, nothing sent', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      await expect(a.client.sendImageMessage({ recipientId: b.userId, file: 42 as never })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      if (target.pickFile) {
+        const notImage = await target.pickFile(a.adapter, { bytes: Buffer.from('plain text'), name: 'fake.png', as: 'file' });
+        await expect(a.client.sendImageMessage({ recipientId: b.userId, file: notImage })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('not an accepted image') });
+        a.client.disconnect();
+        await expect(a.client.sendImageMessage({ recipientId: b.userId, file: notImage })).rejects.toMatchObject({ code: 'E_NOT_CONNECTED' });
+      }
+      expect(await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 })).toEqual([]);
     });
 
     it('bad input is refused locally with E_INVALID_ARGUMENT and nothing is sent', async () => {

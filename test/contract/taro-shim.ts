@@ -17,7 +17,7 @@ import type { WxRuntime } from '../../testing';
 type Options = Record<string, unknown> & { success?: (r: unknown) => void; fail?: (e: unknown) => void; complete?: (r: unknown) => void };
 type Chain = { requestParams: Options; proceed(params: Options): Promise<unknown> };
 
-const PROMISE_APIS = new Set(['connectSocket', 'getStorage', 'setStorage', 'removeStorage', 'clearStorage', 'getNetworkType', 'getSystemInfo', 'closeSocket']);
+const PROMISE_APIS = new Set(['uploadFile', 'downloadFile', 'connectSocket', 'getStorage', 'setStorage', 'removeStorage', 'clearStorage', 'getNetworkType', 'getSystemInfo', 'closeSocket']);
 
 export interface TaroShim {
   Taro: any;
@@ -47,6 +47,15 @@ export function createTaroShim(runtime: WxRuntime): TaroShim {
       count(key);
       task = wx[key](obj);
     });
+    // Taro's uploadFile/downloadFile promise: progress(cb) and abort() reach the task.
+    if (key === 'uploadFile' || key === 'downloadFile') {
+      const tp = p as Promise<unknown> & { progress(cb: unknown): unknown; abort(): void };
+      tp.progress = (cb) => {
+        (task as { onProgressUpdate(cb: unknown): void } | null)?.onProgressUpdate(cb);
+        return tp;
+      };
+      tp.abort = () => (task as { abort(): void } | null)?.abort();
+    }
     return p;
   };
 

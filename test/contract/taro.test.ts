@@ -9,6 +9,7 @@ import { ImClient } from '../../src/client';
 import { createWxRuntime, type WxRuntime } from '../../testing';
 import { startTestServer, uniqueUser, type TestServer } from '../helpers/server';
 import { runContractSuite } from './suite';
+import { chooseOnPhone, downloadOnPhone } from './wx-files';
 import { createTaroShim, type TaroShim } from './taro-shim';
 
 const unhandled: unknown[] = [];
@@ -39,6 +40,8 @@ runContractSuite('taro (Taro.connectSocket Promise<SocketTask> + Taro.request, T
     if (state === 'background') runtime.hide({ cutNetworkAfterMs: 50 });
     else runtime.show();
   },
+  pickFile: (adapter, file) => chooseOnPhone(phones.get(adapter)!.runtime, file),
+  download: (adapter, url) => downloadOnPhone(phones.get(adapter)!.runtime, url),
   teardown() {
     for (const { runtime } of phones.values()) runtime.destroy();
     phones.clear();

@@ -8,6 +8,7 @@ import { ImClient } from '../../src/client';
 import { createWxRuntime, type WxRuntime } from '../../testing';
 import { startTestServer, uniqueUser, type TestServer } from '../helpers/server';
 import { runContractSuite } from './suite';
+import { chooseOnPhone, downloadOnPhone } from './wx-files';
 import { createUniShim, type UniShim } from './uniapp-shim';
 
 const phones = new Map<ImAdapter, { runtime: WxRuntime; shim: UniShim }>();
@@ -28,6 +29,8 @@ runContractSuite('uniapp (uni.connectSocket SocketTask + uni.request, uni over t
     if (state === 'background') runtime.hide({ cutNetworkAfterMs: 50 });
     else runtime.show();
   },
+  pickFile: (adapter, file) => chooseOnPhone(phones.get(adapter)!.runtime, file),
+  download: (adapter, url) => downloadOnPhone(phones.get(adapter)!.runtime, url),
   teardown() {
     for (const { runtime } of phones.values()) runtime.destroy();
     phones.clear();

@@ -3,6 +3,7 @@ import type { ImAdapter } from '../../src/adapter';
 import { createWxRuntime } from '../../testing';
 import type { WxRuntime } from '../../testing';
 import { runContractSuite } from './suite';
+import { chooseOnPhone, downloadOnPhone } from './wx-files';
 
 // Each client is a separate simulated phone: its own wx runtime (sockets, storage, network).
 const phones = new Map<ImAdapter, WxRuntime>();
@@ -22,6 +23,8 @@ runContractSuite('weapp (SocketTask transport + wx.request, on the Node wx runti
     if (state === 'background') phone.hide({ cutNetworkAfterMs: 50 });
     else phone.show();
   },
+  pickFile: (adapter, file) => chooseOnPhone(phones.get(adapter)!, file),
+  download: (adapter, url) => downloadOnPhone(phones.get(adapter)!, url),
   teardown() {
     for (const phone of phones.values()) phone.destroy();
     phones.clear();
