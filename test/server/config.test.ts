@@ -27,6 +27,15 @@ describe('configFromEnv', () => {
       groupMaxMembers: 10000,
       replyMaxBytes: 1000000,
       dbPoolSize: 10,
+      fileDriver: 'disk',
+      uploadMaxBytes: 52428800,
+      uploadMaxImageBytes: 20971520,
+      uploadMaxAudioBytes: 10485760,
+      uploadMaxVideoBytes: 52428800,
+      uploadTimeout: 300,
+      fileUrlTtl: 86400,
+      s3Region: 'us-east-1',
+      s3Prefix: '',
     });
     expect(configFromEnv({ IM_API_PORT: '', IM_HOST: '' })).toEqual(DEFAULT_CONFIG);
   });
@@ -55,6 +64,20 @@ describe('configFromEnv', () => {
         IM_DATABASE_URL: 'postgres://im@db.internal:5432/im',
         IM_DB_POOL_SIZE: '20',
         IM_REDIS_URL: 'redis://cache.internal:6379',
+        IM_FILE_DRIVER: 's3',
+        IM_UPLOAD_MAX_BYTES: '1000000',
+        IM_UPLOAD_MAX_IMAGE_BYTES: '500000',
+        IM_UPLOAD_MAX_AUDIO_BYTES: '200000',
+        IM_UPLOAD_MAX_VIDEO_BYTES: '900000',
+        IM_UPLOAD_TIMEOUT: '60',
+        IM_FILE_URL_TTL: '3600',
+        IM_PUBLIC_URL: 'https://im.example.com',
+        IM_S3_ENDPOINT: 'https://cos.ap-shanghai.myqcloud.com',
+        IM_S3_REGION: 'ap-shanghai',
+        IM_S3_BUCKET: 'media-1250000000',
+        IM_S3_ACCESS_KEY_ID: 'AKID',
+        IM_S3_SECRET_ACCESS_KEY: 'secret',
+        IM_S3_PREFIX: 'prod/',
       }),
     ).toEqual({
       apiPort: 8000,
@@ -78,6 +101,20 @@ describe('configFromEnv', () => {
       databaseUrl: 'postgres://im@db.internal:5432/im',
       dbPoolSize: 20,
       redisUrl: 'redis://cache.internal:6379',
+      fileDriver: 's3',
+      uploadMaxBytes: 1000000,
+      uploadMaxImageBytes: 500000,
+      uploadMaxAudioBytes: 200000,
+      uploadMaxVideoBytes: 900000,
+      uploadTimeout: 60,
+      fileUrlTtl: 3600,
+      publicUrl: 'https://im.example.com',
+      s3Endpoint: 'https://cos.ap-shanghai.myqcloud.com',
+      s3Region: 'ap-shanghai',
+      s3Bucket: 'media-1250000000',
+      s3AccessKeyId: 'AKID',
+      s3SecretAccessKey: 'secret',
+      s3Prefix: 'prod/',
     });
   });
 
@@ -95,6 +132,10 @@ describe('configFromEnv', () => {
     ['IM_DEV_APP_ID', 'has space'],
     ['IM_DEV_APP_SECRET', 'short'],
     ['IM_HOST', 'not a host'],
+    ['IM_FILE_DRIVER', 'ftp'],
+    ['IM_UPLOAD_MAX_BYTES', '10'],
+    ['IM_FILE_URL_TTL', '5'],
+    ['IM_PUBLIC_URL', 'im.example.com'],
   ])('%s=%s is a startup error naming the variable', (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(new RegExp(`^${name} must`));
   });

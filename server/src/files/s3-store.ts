@@ -19,6 +19,9 @@ export class S3Store implements FileStore {
   private readonly client: S3Client;
 
   constructor(private readonly opts: S3Options) {
+    // The SDK is pinned (package.json): its warning is about releases after this one needing
+    // Node 22, which says nothing to the people running this server. Their own setting wins.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: opts.region,
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
