@@ -12,12 +12,12 @@
  *   WebSocket transport, and network/visibility come from `window`/`document`.
  */
 import { io as socketIo } from 'socket.io-client';
-import type { AppState, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe, UploadRequest } from '../src/adapter';
+import type { AppState, BlobLike, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe, UploadRequest } from '../src/adapter';
 import { Cleanups } from './shared/cleanups';
 import { onBrowserNetworkChange, onPageVisibilityChange } from './shared/dom-hooks';
 import { normaliseHeaders, parseBody, transportError } from './shared/http';
 import { isThenable } from './shared/promise';
-import { unsupportedSource, xhrUpload } from './shared/upload';
+import { unsupportedSource } from './shared/upload';
 import { createSocketTaskTransport } from './weapp/socket-task-transport';
 import type { WxApi, WxUploadTask } from './weapp/wx-types';
 
@@ -45,6 +45,11 @@ export interface MiniprogramStyleAdapterConfig {
   maxConcurrentRequests?: number;
   /** Defaults to 'miniprogram'. */
   target?: RuntimeTarget;
+  /**
+   * Uploads a File/Blob in an H5 build (uni-app and Taro pass the XMLHttpRequest one); left out of
+   * the WeChat adapter, whose platform has no Blob, to keep the mini-program bundle small.
+   */
+  blobUpload?: (req: UploadRequest, blob: BlobLike) => Promise<HttpResponse>;
 }
 
 /** A promise returned next to the callbacks carries the same failure: observe it so it is not "unhandled". */
@@ -191,8 +196,8 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
       const src = req.source;
       // In an H5 build a File/Blob goes the browser's way; a path (a blob: URL) through the API.
       if (src.kind === 'blob') {
-        if (target === 'h5') return xhrUpload(req, src.blob);
-        throw unsupportedSource(`${name}: pass a temp file path (from chooseMedia, chooseMessageFile or RecorderManager), not a Blob`);
+        if (target === 'h5' && config.blobUpload) return config.blobUpload(req, src.blob);
+        throw unsupportedSource(`${name}: pass a temp file path, not a Blob`);
       }
       if (typeof api.uploadFile !== 'function') throw unsupportedSource(`${name}: this platform has no uploadFile`);
       let filePath = src.kind === 'path' ? src.path : '';

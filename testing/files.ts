@@ -58,6 +58,7 @@ export class WxFiles {
   private picks: PickedFile[] = [];
   private seq = 0;
   private readonly requests = new Set<http.ClientRequest>();
+  private recorder: Record<string, (...a: any[]) => void> | undefined;
 
   constructor(private readonly ctx: FilesContext) {}
 
@@ -287,6 +288,37 @@ export class WxFiles {
       accessSync: (p: string) => void sync(io('accessSync', p, (f) => (statSync(f), {}))),
       getFileInfo: (o: { filePath: string } & WxCallbacks<unknown>) => respond(sch, 'getFileInfo', o, () => io('getFileInfo', o?.filePath, (f) => ({ size: statSync(f).size }))),
     };
+  }
+
+  /**
+   * wx.getRecorderManager(): start() begins a "recording"; stop() ends it with the next picked file
+   * as what was recorded (its `duration`, in seconds, becomes onStop's milliseconds; default 1 s).
+   */
+  recorderManager() {
+    if (this.recorder) return this.recorder;
+    const on = { start: new Set<(r?: unknown) => void>(), stop: new Set<(r: unknown) => void>(), error: new Set<(r: unknown) => void>() };
+    let recording = false;
+    const emit = <T>(set: Set<(r: T) => void>, value: T, api: string) => {
+      for (const fn of set) this.ctx.scheduler.defer(() => this.ctx.scheduler.guard(api, () => fn(value)));
+    };
+    this.recorder = {
+      start: () => {
+        recording = true;
+        emit(on.start, undefined, 'RecorderManager.onStart');
+      },
+      stop: () => {
+        if (!recording) return;
+        recording = false;
+        const chosen = this.take('RecorderManager', 1);
+        if (!chosen.ok) return emit(on.error, { errMsg: 'operateRecorder:fail nothing recorded' }, 'RecorderManager.onError');
+        const f = chosen.value[0]!;
+        emit(on.stop, { tempFilePath: f.path, duration: Math.round(((f.meta as { duration?: number }).duration ?? 1) * 1000), fileSize: f.size }, 'RecorderManager.onStop');
+      },
+      onStart: (fn: (r?: unknown) => void) => void on.start.add(fn),
+      onStop: (fn: (r: unknown) => void) => void on.stop.add(fn),
+      onError: (fn: (r: unknown) => void) => void on.error.add(fn),
+    };
+    return this.recorder;
   }
 
   destroy(): void {

@@ -192,6 +192,12 @@ export interface Wx {
   chooseMedia(options: { count?: number; mediaType?: string[]; sourceType?: string[] } & WxCallbacks<WxResult & { tempFiles: ChosenMedia[]; type: string }>): MaybePromise<WxResult>;
   chooseMessageFile(options: { count?: number; type?: string } & WxCallbacks<WxResult & { tempFiles: ChosenFile[] }>): MaybePromise<WxResult>;
   readonly env: { USER_DATA_PATH: string };
+  /** The phone's recorder: stop() "records" the next file picked with `runtime.pickFiles()`. */
+  getRecorderManager(): RecorderManager;
+  /** Playing is recorded in uiCalls (`InnerAudioContext.play`, with its src). */
+  createInnerAudioContext(): { src: string; play(): void; stop(): void; destroy(): void; onEnded(fn: () => void): void; onError(fn: (e: unknown) => void): void };
+  previewImage(options: { urls: string[]; current?: string } & WxCallbacks): MaybePromise<WxResult>;
+  openDocument(options: { filePath: string; fileType?: string; showMenu?: boolean } & WxCallbacks): MaybePromise<WxResult>;
 
   setStorageSync(key: string, data: unknown): void;
   getStorageSync<T = any>(key: string): T;
@@ -258,6 +264,14 @@ export interface DownloadTask {
   onProgressUpdate(listener: (res: { progress: number; totalBytesWritten: number; totalBytesExpectedToWrite: number }) => void): void;
   offProgressUpdate(listener?: (res: { progress: number; totalBytesWritten: number; totalBytesExpectedToWrite: number }) => void): void;
   abort(): void;
+}
+
+export interface RecorderManager {
+  start(options?: { duration?: number; format?: string }): void;
+  stop(): void;
+  onStart(listener: () => void): void;
+  onStop(listener: (res: { tempFilePath: string; duration: number; fileSize: number }) => void): void;
+  onError(listener: (res: { errMsg: string }) => void): void;
 }
 
 export interface ChosenMedia {
@@ -383,7 +397,7 @@ export interface HideOptions {
 }
 
 export interface UiCall {
-  api: 'showToast' | 'hideToast' | 'showLoading' | 'hideLoading' | 'showModal';
+  api: 'showToast' | 'hideToast' | 'showLoading' | 'hideLoading' | 'showModal' | 'previewImage' | 'openDocument' | 'InnerAudioContext.play';
   options: Record<string, unknown>;
 }
 

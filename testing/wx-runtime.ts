@@ -149,6 +149,14 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     chooseMedia: (o) => files.chooseMedia(o as never) as never,
     chooseMessageFile: (o) => files.chooseMessageFile(o as never) as never,
     env: { USER_DATA_PATH },
+    getRecorderManager: () => files.recorderManager() as never,
+    // Playback and viewers have nothing to show in Node: they are recorded in uiCalls.
+    createInnerAudioContext: () => {
+      const ctx = { src: '', play: () => void uiCalls.push({ api: 'InnerAudioContext.play', options: { src: ctx.src } }), stop: () => undefined, destroy: () => undefined, onEnded: () => undefined, onError: () => undefined };
+      return ctx;
+    },
+    previewImage: (o) => ui('previewImage', o as never, () => ({ errMsg: 'previewImage:ok' })),
+    openDocument: (o) => ui('openDocument', o as never, () => ({ errMsg: 'openDocument:ok' })),
 
     setStorageSync: (key, data) => {
       syncStorage(storage.set('setStorageSync', key, data));

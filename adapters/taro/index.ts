@@ -1,5 +1,6 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
+import { xhrUpload } from '../shared/upload';
 
 /**
  * The slice of Taro's API object (`import Taro from '@tarojs/taro'`) used here. It has the shape
@@ -52,6 +53,7 @@ export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
     api,
     io: options.io,
     maxConcurrentRequests: options.maxConcurrentRequests,
+    blobUpload: xhrUpload,
     target: options.target ?? detectTarget(api),
   });
 }

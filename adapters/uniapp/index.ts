@@ -1,5 +1,6 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
+import { xhrUpload } from '../shared/upload';
 
 /**
  * The slice of uni-app's `uni` used here. It has the shape of `wx`; each async method returns a
@@ -40,6 +41,7 @@ export function createUniappAdapter(options: UniappAdapterOptions = {}): ImAdapt
     api,
     io: options.io,
     maxConcurrentRequests: options.maxConcurrentRequests,
+    blobUpload: xhrUpload,
     target: options.target ?? (looksLikeBrowser() ? 'h5' : 'miniprogram'),
   });
 }

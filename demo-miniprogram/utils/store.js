@@ -317,6 +317,22 @@ class ChatStore extends Emitter {
     });
   }
 
+  /**
+   * An image, video, file or voice note: the SDK uploads it (onProgress with { percent }), then
+   * sends it like text. `extra`: { duration } for voice.
+   */
+  sendMedia(chatType, targetId, kind, file, extra, onProgress) {
+    const target = chatType === 1 ? { groupId: targetId } : { recipientId: targetId };
+    const params = Object.assign({}, target, extra, { file, onProgress });
+    const im = this.im;
+    const sending =
+      kind === 'image' ? im.sendImageMessage(params) : kind === 'video' ? im.sendVideoMessage(params) : kind === 'audio' ? im.sendAudioMessage(params) : im.sendFileMessage(params);
+    return sending.then((m) => {
+      this.onSent(m);
+      return m;
+    });
+  }
+
   onSent(m) {
     const key = conversationKey(m.chatType, m.to);
     let c = this.conversations.find((x) => x.conversationId === key);

@@ -7,11 +7,41 @@
  * simulated phones chat through a real reference server; every screen is a page as the demo
  * renders it on Alice's (or a newcomer's) phone.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { bubbles, launchPhone, openChatWith, sendFromChat, signInAsDemoUser, signInWithForm, sleep, ROOT, type PageHandle, type Phone } from './page-harness';
 import { pageToHtml } from './render-html';
 import { startServerProcess, type ServerProcess } from './server-process';
+
+/** A soft diagonal gradient, as a PNG built by hand (no native image module under jsdom). */
+function gradientPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) row.set([90 + Math.round((x / width) * 120), 140 + Math.round((y / height) * 80), 200], 1 + x * 3);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function mp3Frames(frames: number): Buffer {
+  const b = Buffer.alloc(417 * frames);
+  for (let i = 0; i < frames; i++) b.set([0xff, 0xfb, 0x90, 0x64], i * 417);
+  return b;
+}
 
 const OUT = process.env.SCREENSHOT_HTML_DIR ?? path.join(ROOT, '.tmp/screenshots');
 
@@ -149,6 +179,34 @@ test('screens', async () => {
   await carolChat.input('.composer-input', sentence.repeat(23));
   save('too-long', alice, carolChat);
   await carolChat.input('.composer-input', '');
+
+  // Media: Bob sends a photo, a voice note and a file; Alice has the + panel open.
+  const choose = (phone: Phone, api: 'chooseMedia' | 'chooseMessageFile', file: { bytes: Buffer; name: string; duration?: number }) => {
+    phone.runtime.pickFiles(file);
+    return new Promise<any>((resolve, reject) => (phone.wx as any)[api]({ count: 1, success: (r: any) => resolve(r.tempFiles[0]), fail: reject }));
+  };
+  await bob.store.sendMedia(0, 'alice', 'image', await choose(bob, 'chooseMedia', { bytes: gradientPng(960, 720), name: 'whiteboard.png' }), {}, () => undefined);
+  await bob.store.sendMedia(0, 'alice', 'audio', (await choose(bob, 'chooseMessageFile', { bytes: mp3Frames(40), name: 'voice.mp3' })).path, { duration: 7 }, () => undefined);
+  await bob.store.sendMedia(0, 'alice', 'file', await choose(bob, 'chooseMessageFile', { bytes: Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), Buffer.alloc(183_000, 0x41)]), name: 'Onboarding review.pdf' }), {}, () => undefined);
+  alice.switchTab('/pages/conversations/conversations');
+  const listAgain = await alice.waitForPage('pages/conversations/conversations');
+  await alice.waitFor(() => listAgain.texts('.conv-name').includes('Bob Li'), 'Bob in the list');
+  await listAgain.tap('.conversation', listAgain.texts('.conv-name').indexOf('Bob Li'));
+  const mediaChat = await alice.waitForPage('pages/chat/chat');
+  await alice.waitFor(() => mediaChat.data.messages.some((m: any) => m.kind === 'file'), 'the media bubbles');
+  await mediaChat.tap('.plus-btn');
+  // Chromium draws after the server has stopped: the thumbnails go into the page as data URLs.
+  const inlined = await Promise.all(
+    mediaChat.data.messages.map(async (m: any) => {
+      if (m.kind !== 'image') return m;
+      const got = await new Promise<any>((resolve, reject) => (alice.wx as any).downloadFile({ url: m.thumb, success: resolve, fail: reject }));
+      return { ...m, thumb: `data:image/jpeg;base64,${readFileSync(alice.runtime.realPath(got.tempFilePath)!).toString('base64')}` };
+    }),
+  );
+  mediaChat.instance.setData({ messages: inlined });
+  await sleep(0);
+  save('media', alice, mediaChat);
+  alice.navigateBack();
 
   // A newcomer: the empty states.
   const erin = launchPhone({ server, label: 'erin' });

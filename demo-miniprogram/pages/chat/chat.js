@@ -19,6 +19,36 @@ function bySeq(a, b) {
   return a.seq - b.seq;
 }
 
+const KINDS = { 1: 'image', 2: 'file', 3: 'voice', 4: 'video' };
+
+function sizeText(bytes) {
+  if (!bytes) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** How a message's bubble looks: text, or an image / voice / video / file card. */
+function mediaView(m) {
+  // A send on its way shows what was picked (the local file) until the server's copy is there.
+  const kind = m.kind || KINDS[m.msgType] || 'text';
+  if (kind === 'text') return { kind };
+  const d = m.data || m.preview || {};
+  const ratio = d.width && d.height ? d.height / d.width : 0.75;
+  const width = Math.min(200, d.width || 200);
+  return {
+    kind,
+    url: d.url || '',
+    thumb: d.thumbnailUrl || d.url || '',
+    mediaWidth: width,
+    mediaHeight: Math.round(width * ratio),
+    fileName: d.name || 'File',
+    fileSize: sizeText(d.size),
+    seconds: d.duration ? `${Math.max(1, Math.round(d.duration))}″` : '',
+    voiceWidth: 80 + Math.min(120, Math.round((d.duration || 1) * 6)),
+  };
+}
+
 Page({
   data: {
     title: '',
@@ -38,6 +68,8 @@ Page({
     counter: '',
     tooLong: false,
     canSend: true,
+    panel: false,
+    recording: false,
   },
 
   onLoad(query) {
@@ -96,6 +128,7 @@ Page({
 
   onUnload() {
     this.onHide();
+    if (this.audio) this.audio.destroy();
     (this.offs || []).forEach((off) => off());
     clearTimeout(this.readTimer);
   },
@@ -242,7 +275,8 @@ Page({
         statusText = state === 'read' ? 'Read' : state === 'delivered' ? 'Delivered' : 'Sent';
       }
       const key = m.messageId || m.localId;
-      return {
+      if (state === 'sending' && m.kind) statusText = m.progress < 100 ? `Uploading ${m.progress || 0}%` : 'Sending…';
+      return Object.assign(mediaView(m), {
         key,
         anchor: `m-${key}`,
         mine,
@@ -255,7 +289,7 @@ Page({
         state,
         statusText,
         failed: state === 'failed',
-      };
+      });
     });
     const update = { messages };
     if (anchor) update.scrollInto = anchor;
@@ -327,7 +361,135 @@ Page({
     const entry = this.pending.find((p) => p.localId === key);
     if (!entry || entry.state !== 'failed') return;
     this.pending.splice(this.pending.indexOf(entry), 1);
-    this.enqueue(entry.content, entry.clientMsgId);
+    // A failed upload is uploaded again; a failed send of text goes again under its clientMsgId.
+    if (entry.kind) this.enqueueMedia(entry.kind, entry.file, entry.extra, entry.preview);
+    else this.enqueue(entry.content, entry.clientMsgId);
+  },
+
+  // ---------------------------------------------------------------- media ("+" panel)
+
+  onPlus() {
+    if (!this.data.canSend) return;
+    this.setData({ panel: !this.data.panel });
+  },
+
+  onAlbum() {
+    this.chooseMedia(['album']);
+  },
+
+  onCamera() {
+    this.chooseMedia(['camera']);
+  },
+
+  chooseMedia(sourceType) {
+    wx.chooseMedia({
+      count: 1,
+      mediaType: ['image', 'video'],
+      sourceType,
+      success: (res) => {
+        const item = res.tempFiles[0];
+        const kind = item.fileType === 'video' ? 'video' : 'image';
+        this.setData({ panel: false });
+        this.enqueueMedia(kind, item, {}, { url: item.tempFilePath, width: item.width, height: item.height, size: item.size, duration: item.duration });
+      },
+    });
+  },
+
+  onFile() {
+    wx.chooseMessageFile({
+      count: 1,
+      type: 'all',
+      success: (res) => {
+        const item = res.tempFiles[0];
+        this.setData({ panel: false });
+        this.enqueueMedia('file', item, {}, { name: item.name, size: item.size });
+      },
+    });
+  },
+
+  /** Hold to talk: recording starts on touch and is sent when the finger lifts. */
+  onVoiceStart() {
+    if (!this.recorder) {
+      this.recorder = wx.getRecorderManager();
+      this.recorder.onStop((res) => {
+        this.setData({ recording: false });
+        const duration = Math.max(1, Math.round(res.duration / 1000));
+        this.enqueueMedia('audio', res.tempFilePath, { duration }, { duration, size: res.fileSize });
+      });
+      this.recorder.onError(() => this.setData({ recording: false }));
+    }
+    this.setData({ recording: true });
+    this.recorder.start({ format: 'mp3', duration: 60000 });
+  },
+
+  onVoiceEnd() {
+    if (this.recorder && this.data.recording) this.recorder.stop();
+  },
+
+  enqueueMedia(kind, file, extra, preview) {
+    localIds += 1;
+    const entry = {
+      localId: `local-${localIds}`,
+      from: this.me.userId,
+      fromName: this.me.userName,
+      content: '',
+      timestamp: Date.now(),
+      state: 'sending',
+      error: '',
+      kind: kind === 'audio' ? 'voice' : kind,
+      file,
+      extra,
+      preview,
+      progress: 0,
+    };
+    this.pending.push(entry);
+    this.render(true);
+    this.store
+      .sendMedia(this.chatType, this.targetId, kind, file, extra, (p) => {
+        entry.progress = p.percent;
+        this.render(false);
+      })
+      .then((m) => {
+        this.pending.splice(this.pending.indexOf(entry), 1);
+        this.addConfirmed(m);
+        this.render(true);
+      })
+      .catch((err) => {
+        entry.state = 'failed';
+        entry.error = describeError(err, 'send');
+        this.render(false);
+      });
+  },
+
+  onPreview(e) {
+    const url = e.currentTarget.dataset.url;
+    const urls = this.confirmed.filter((m) => m.msgType === 1 && m.data && m.data.url).map((m) => m.data.url);
+    wx.previewImage({ urls: urls.length ? urls : [url], current: url });
+  },
+
+  onPlayVoice(e) {
+    if (!this.audio) this.audio = wx.createInnerAudioContext();
+    this.audio.stop();
+    this.audio.src = e.currentTarget.dataset.url;
+    this.audio.play();
+  },
+
+  onOpenFile(e) {
+    const url = e.currentTarget.dataset.url;
+    if (!url) return;
+    wx.showLoading({ title: 'Opening…' });
+    wx.downloadFile({
+      url,
+      success: (res) => {
+        wx.hideLoading();
+        if (res.statusCode === 200) wx.openDocument({ filePath: res.tempFilePath, showMenu: true });
+        else wx.showToast({ title: 'Could not open the file', icon: 'none' });
+      },
+      fail: () => {
+        wx.hideLoading();
+        wx.showToast({ title: 'Could not download the file', icon: 'none' });
+      },
+    });
   },
 
   // ---------------------------------------------------------------- navigation
