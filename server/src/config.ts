@@ -41,6 +41,10 @@ export interface ServerConfig {
   uploadMaxVideoBytes: number;
   /** Seconds an upload may take (the other API requests have httpRequestTimeout). */
   uploadTimeout: number;
+  /** Kilobytes per second one user may upload on average (across nodes with Redis). */
+  uploadRate: number;
+  /** Kilobytes one user may upload in a burst. */
+  uploadBurst: number;
   /** Seconds a signed download URL lives; messages get fresh ones whenever they are delivered or read. */
   fileUrlTtl: number;
   /** https://… : makes download URLs absolute (behind a proxy); without it they are paths on the API server. */
@@ -78,6 +82,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   uploadMaxAudioBytes: 10 * 1024 * 1024,
   uploadMaxVideoBytes: 50 * 1024 * 1024,
   uploadTimeout: 300,
+  uploadRate: 1024,
+  uploadBurst: 200 * 1024,
   fileUrlTtl: 86400,
   s3Region: 'us-east-1',
   s3Prefix: '',
@@ -127,6 +133,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   uploadMaxAudioBytes: 'IM_UPLOAD_MAX_AUDIO_BYTES',
   uploadMaxVideoBytes: 'IM_UPLOAD_MAX_VIDEO_BYTES',
   uploadTimeout: 'IM_UPLOAD_TIMEOUT',
+  uploadRate: 'IM_UPLOAD_RATE',
+  uploadBurst: 'IM_UPLOAD_BURST',
   fileUrlTtl: 'IM_FILE_URL_TTL',
   publicUrl: 'IM_PUBLIC_URL',
   s3Endpoint: 'IM_S3_ENDPOINT',
@@ -182,6 +190,8 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('uploadMaxAudioBytes'), c.uploadMaxAudioBytes, 1024, 4 * 1024 * 1024 * 1024);
   intRule(n('uploadMaxVideoBytes'), c.uploadMaxVideoBytes, 1024, 4 * 1024 * 1024 * 1024);
   intRule(n('uploadTimeout'), c.uploadTimeout, 1, 86400);
+  intRule(n('uploadRate'), c.uploadRate, 1, 100_000_000);
+  intRule(n('uploadBurst'), c.uploadBurst, 1, 100_000_000);
   intRule(n('fileUrlTtl'), c.fileUrlTtl, 60, 30 * 86400);
   if (c.publicUrl !== undefined && (typeof c.publicUrl !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(c.publicUrl))) {
     throw new ConfigError(`${n('publicUrl')} must be an http(s):// URL such as https://im.example.com`);
@@ -223,6 +233,8 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'uploadMaxAudioBytes',
   'uploadMaxVideoBytes',
   'uploadTimeout',
+  'uploadRate',
+  'uploadBurst',
   'fileUrlTtl',
 ]);
 

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './config';
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
-import { limitsRedisClient } from './realtime/redis-user-limits';
+import { limitsRedisClient, RedisUserLimits } from './realtime/redis-user-limits';
+import { LocalUserLimits, type RateBucket } from './realtime/user-limits';
 import type { Redis } from 'ioredis';
 import { ImService } from './service';
 import { PostgresStorage } from './storage/postgres';
@@ -94,6 +95,12 @@ function whenReady(redis: Redis, ms: number, log: (level: 'warn', msg: string) =
   });
 }
 
+/** Each user's upload kilobytes: in Redis with IM_REDIS_URL (shared by the nodes), else per node. */
+function uploadBudget(config: ServerConfig, redis: Redis | undefined, log: (level: 'warn', msg: string, err?: unknown) => void): (user: string) => RateBucket {
+  const limits = redis ? new RedisUserLimits(redis, config.uploadRate, config.uploadBurst, 1, log, 'upload') : new LocalUserLimits(config.uploadRate, config.uploadBurst, 1);
+  return (user) => limits.bucket(user);
+}
+
 /**
  * Where uploads live on disk: `<dataDir>/files`, and `<dataDir>/tmp` for uploads in progress (the
  * same disk, so storing one is a rename). An in-memory database gets a temp dir, removed at stop.
@@ -161,6 +168,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     tmpDir: media.tmp,
     limits: { maxBytes: config.uploadMaxBytes, image: config.uploadMaxImageBytes, audio: config.uploadMaxAudioBytes, video: config.uploadMaxVideoBytes },
     urlTtlSeconds: config.fileUrlTtl,
+    budget: uploadBudget(config, limitsRedis, log),
     publicUrl: config.publicUrl?.replace(/\/+$/, '') ?? '',
   });
   const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway, files);

@@ -116,6 +116,20 @@ describe('uploads', () => {
   });
 });
 
+it('each user has an upload budget in bytes (IM_UPLOAD_RATE, IM_UPLOAD_BURST): past it 42900, others unaffected', async () => {
+  const tight = await startServer({ uploadRate: 1, uploadBurst: 10 });
+  const t1 = await tokenFor(tight, 'fa-budget-1');
+  const t2 = await tokenFor(tight, 'fa-budget-2');
+  const eightKb = Buffer.concat([pdf(), Buffer.alloc(8 * 1024, 1)]);
+  expect((await upload(tight, t1, eightKb, { filename: 'a.pdf' })).status).toBe(200);
+  // 10 KB burst: the second starts with 1-2 KB left and is let in, then charged below zero.
+  expect((await upload(tight, t1, eightKb, { filename: 'b.pdf' })).status).toBe(200);
+  const third = await upload(tight, t1, eightKb, { filename: 'c.pdf' });
+  expect(third.status).toBe(429);
+  expect(third.body).toMatchObject({ code: 42900, message: expect.stringContaining('upload budget') });
+  expect((await upload(tight, t2, eightKb, { filename: 'd.pdf' })).status).toBe(200);
+});
+
 describe('downloads', () => {
   let fileUrl: string;
   let bytes: Buffer;

@@ -8,7 +8,7 @@
  * upload shows Retry and goes once the network is back.
  */
 import { crc32, deflateSync } from 'node:zlib';
-import { launchPhone, openChatWith, signInWithForm, sleep, type Phone } from './page-harness';
+import { launchPhone, openChatWith, signInWithForm, sleep, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 jest.setTimeout(30000);
@@ -65,7 +65,7 @@ async function twoPhones() {
   return { a, b, aId, bId };
 }
 
-const settled = (chat: { data: { messages: Array<{ state: string }> } }, n: number) => chat.data.messages.length === n && chat.data.messages.every((m) => m.state !== 'sending' && m.state !== 'failed');
+const settled = (chat: PageHandle, n: number) => chat.data.messages.length === n && chat.data.messages.every((m: { state: string }) => m.state !== 'sending' && m.state !== 'failed');
 
 test('a photo, a file and a voice note from the + panel reach the peer, who opens each', async () => {
   const { a, b, aId, bId } = await twoPhones();
@@ -145,5 +145,5 @@ test('an upload that fails offline shows Retry, with progress shown while it goe
   clearInterval(timer);
   expect(seen.some((s) => /^Uploading \d+%$/.test(s))).toBe(true);
   const history = await a.im.getPrivateHistoryMessages({ peerId: bId, limitSize: 10 });
-  expect(history.filter((m) => m.msgType === 1)).toHaveLength(1);
+  expect(history.filter((m: { msgType: number }) => m.msgType === 1)).toHaveLength(1);
 });

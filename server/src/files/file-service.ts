@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { ApiError } from '../errors';
 import { Code } from '../protocol';
 import type { FileRecord, Storage, StoredMessage } from '../storage/types';
+import type { RateBucket } from '../realtime/user-limits';
 import type { FileStore } from './file-store';
 import { processImage } from './images';
 import { FILE_KINDS, KIND_OF_MSG_TYPE, acceptedTypes, mediaKindOf, type FileKind } from './kinds';
@@ -26,6 +27,8 @@ export interface FileServiceOptions {
   urlTtlSeconds: number;
   /** Prefix for download URLs (IM_PUBLIC_URL); '' gives paths the SDK resolves against apiServer. */
   publicUrl: string;
+  /** Each user's upload budget in kilobytes (IM_UPLOAD_RATE, IM_UPLOAD_BURST); none: unlimited. */
+  budget?: (user: string) => RateBucket;
 }
 
 /** What an upload answers, and what a media message's `data` carries (with fresh URLs). */
@@ -89,6 +92,19 @@ export class FileService {
 
   get maxUploadBytes(): number {
     return this.opts.limits.maxBytes;
+  }
+
+  /**
+   * Before an upload's bytes are read: refused while the user's upload budget is spent. The bytes
+   * are charged once they have arrived (`charge`), refused uploads too: they cost the same.
+   */
+  async admit(appId: string, userId: string): Promise<void> {
+    const wait = this.opts.budget ? await this.opts.budget(`${appId}:${userId}`).take(0) : 0;
+    if (wait > 0) throw new ApiError(Code.RATE_LIMITED, `rate limited: upload budget used up (IM_UPLOAD_RATE); retry in ${Math.ceil(wait / 1000)} s`);
+  }
+
+  charge(appId: string, userId: string, bytes: number): void {
+    if (bytes > 0) this.opts.budget?.(`${appId}:${userId}`).charge(Math.ceil(bytes / 1024));
   }
 
   /** A temp path for an upload in progress; the caller removes it if the upload fails. */

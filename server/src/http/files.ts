@@ -23,9 +23,11 @@ export async function uploadRoutes(scope: FastifyInstance, files: FileService, a
   scope.post<{ Querystring: { kind?: string; name?: string } }>('/api/files', { onRequest: authenticate }, async (req) => {
     if (!req.isMultipart()) throw new ApiError(Code.INVALID_ARGUMENT, 'POST /api/files takes multipart/form-data with the file in a part named "file"');
     const caller = req.caller!;
+    await files.admit(caller.appId, caller.userId);
     const fields: Record<string, string> = {};
     const tmpPath = files.tempPath();
     let got: { size: number; filename: string } | undefined;
+    let received = 0;
     try {
       for await (const part of req.parts()) {
         if (part.type === 'field') {
@@ -42,7 +44,10 @@ export async function uploadRoutes(scope: FastifyInstance, files: FileService, a
           throw new ApiError(Code.INVALID_ARGUMENT, `the file must be in a part named "file", got "${part.fieldname}"`);
         }
         let size = 0;
-        part.file.on('data', (chunk: Buffer) => (size += chunk.length));
+        part.file.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          received += chunk.length;
+        });
         await pipeline(part.file, createWriteStream(tmpPath));
         // Over the limit the stream just ends, marked truncated: the upload is refused, not kept short.
         if (part.file.truncated) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `the file is over ${files.maxUploadBytes} bytes (IM_UPLOAD_MAX_BYTES)`);
@@ -50,9 +55,11 @@ export async function uploadRoutes(scope: FastifyInstance, files: FileService, a
       }
       if (!got) throw new ApiError(Code.INVALID_ARGUMENT, 'no file in the request: send it in a multipart part named "file"');
     } catch (err) {
+      files.charge(caller.appId, caller.userId, received);
       await rm(tmpPath, { force: true }).catch(() => undefined);
       throw err instanceof ApiError ? err : multipartError(err);
     }
+    files.charge(caller.appId, caller.userId, received);
     return ok(await files.accept(caller.appId, caller.userId, { tmpPath, size: got.size, filename: got.filename, kind: req.query.kind ?? fields.kind, name: req.query.name ?? fields.name }));
   });
 }

@@ -92,6 +92,8 @@ export class RedisUserLimits implements UserLimits {
     private readonly burst: number,
     private readonly maxSockets: number,
     private readonly log: (level: 'warn', msg: string, err?: unknown) => void,
+    /** What the bucket counts, in its key (`rate`: events; `upload`: kilobytes uploaded). */
+    private readonly what = 'rate',
   ) {
     this.local = new LocalUserLimits(rate, burst, maxSockets);
     this.redis = redis as Redis & LimitCommands;
@@ -150,7 +152,7 @@ export class RedisUserLimits implements UserLimits {
   private async take(user: string, n: number, force: boolean): Promise<number> {
     if (this.ready()) {
       try {
-        return await this.redis.imTake(bucketKey(user), this.rate, this.burst, n, force ? '1' : '0');
+        return await this.redis.imTake(`im:${this.what}:${user}`, this.rate, this.burst, n, force ? '1' : '0');
       } catch (err) {
         this.log('warn', 'redis rate limit unavailable, limiting on this node', err);
       }
@@ -187,5 +189,4 @@ export class RedisUserLimits implements UserLimits {
   }
 }
 
-const bucketKey = (user: string) => `im:rate:${user}`;
 const socketsKey = (user: string) => `im:sockets:${user}`;
