@@ -45,6 +45,8 @@ export interface ServerConfig {
   uploadRate: number;
   /** Kilobytes one user may upload in a burst. */
   uploadBurst: number;
+  /** Seconds an upload may wait to be put into a message before it is deleted. */
+  uploadOrphanTtl: number;
   /** Seconds a signed download URL lives; messages get fresh ones whenever they are delivered or read. */
   fileUrlTtl: number;
   /** https://… : makes download URLs absolute (behind a proxy); without it they are paths on the API server. */
@@ -84,6 +86,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   uploadTimeout: 300,
   uploadRate: 1024,
   uploadBurst: 200 * 1024,
+  uploadOrphanTtl: 86400,
   fileUrlTtl: 86400,
   s3Region: 'us-east-1',
   s3Prefix: '',
@@ -135,6 +138,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   uploadTimeout: 'IM_UPLOAD_TIMEOUT',
   uploadRate: 'IM_UPLOAD_RATE',
   uploadBurst: 'IM_UPLOAD_BURST',
+  uploadOrphanTtl: 'IM_UPLOAD_ORPHAN_TTL',
   fileUrlTtl: 'IM_FILE_URL_TTL',
   publicUrl: 'IM_PUBLIC_URL',
   s3Endpoint: 'IM_S3_ENDPOINT',
@@ -192,6 +196,7 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('uploadTimeout'), c.uploadTimeout, 1, 86400);
   intRule(n('uploadRate'), c.uploadRate, 1, 100_000_000);
   intRule(n('uploadBurst'), c.uploadBurst, 1, 100_000_000);
+  intRule(n('uploadOrphanTtl'), c.uploadOrphanTtl, 60, 365 * 86400);
   intRule(n('fileUrlTtl'), c.fileUrlTtl, 60, 30 * 86400);
   if (c.publicUrl !== undefined && (typeof c.publicUrl !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(c.publicUrl))) {
     throw new ConfigError(`${n('publicUrl')} must be an http(s):// URL such as https://im.example.com`);
@@ -235,6 +240,7 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'uploadTimeout',
   'uploadRate',
   'uploadBurst',
+  'uploadOrphanTtl',
   'fileUrlTtl',
 ]);
 

@@ -44,6 +44,8 @@ export interface ImServer {
   readonly devApp: { appId: string; appSecret: string };
   readonly storage: Storage;
   readonly service: ImService;
+  /** Uploads, media fields and signed downloads (docs/media.md). */
+  readonly files: FileService;
   start(): Promise<StartedServer>;
   /** Graceful: refuse new work, close sockets and HTTP, then close the database. */
   stop(): Promise<void>;
@@ -190,6 +192,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     uploadTimeoutMs: config.uploadTimeout * 1000,
   });
   let socketHttp: HttpServer | undefined;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
   let started = false;
   let stopped = false;
 
@@ -203,12 +206,19 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       return opened;
     },
     service,
+    files,
     async start() {
       if (started) throw new Error('server already started');
       started = true;
       if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize });
       if (limitsRedis) await whenReady(limitsRedis, REDIS_START_WAIT_MS, log);
       mkdirSync(media.tmp, { recursive: true });
+      // Uploads no message took: swept a few times per orphan lifetime (at most hourly).
+      const sweepEvery = Math.min(config.uploadOrphanTtl * 250, 3_600_000);
+      sweeper = setInterval(() => {
+        files.sweepUnattached(config.uploadOrphanTtl * 1000).catch((err: unknown) => log('warn', 'sweeping unsent uploads failed', err));
+      }, sweepEvery);
+      sweeper.unref();
       devApp = await ensureDevApp(storage, config);
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       await api.listen({ port: config.apiPort, host: config.host });
@@ -239,6 +249,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
         await gateway.close();
         await api.close().catch(() => undefined);
       }
+      if (sweeper) clearInterval(sweeper);
       limitsRedis?.disconnect();
       await files.close().catch(() => undefined);
       if (media.owned) rmSync(media.owned, { recursive: true, force: true });

@@ -142,6 +142,23 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.markRead(APP, 'carol', conv, undefined)).toEqual({ readSeq: 3, unreadCount: 0 });
   });
 
+  it('files: records, attachment, and unattached uploads swept once', async () => {
+    const base = { ownerId: 'alice', kind: 'image' as const, mime: 'image/png', size: 10, name: '图.png', width: 4, height: 3, thumbMime: 'image/jpeg' };
+    await s.createFile(APP, { ...base, fileId: 'f-kept', createdAt: 1000 });
+    await s.createFile(APP, { ...base, fileId: 'f-orphan', createdAt: 2000, width: undefined, height: undefined, thumbMime: undefined, kind: 'file', mime: 'application/pdf' });
+    expect(await s.getFile(APP, 'f-kept')).toEqual({ ...base, fileId: 'f-kept', createdAt: 1000 });
+    expect(await s.getFile(APP, 'f-orphan')).toEqual({ fileId: 'f-orphan', ownerId: 'alice', kind: 'file', mime: 'application/pdf', size: 10, name: '图.png', createdAt: 2000 });
+    expect(await s.getFile(APP, 'f-none')).toBeUndefined();
+    await s.markFileAttached(APP, 'f-kept');
+    const old = await s.unattachedFiles(10_000, 10);
+    expect(old.map((o) => o.file.fileId)).toEqual(['f-orphan']);
+    expect(await s.unattachedFiles(1500, 10)).toEqual([]);
+    // Two sweepers: only one deletes it.
+    expect(await Promise.all([s.deleteUnattachedFile(APP, 'f-orphan'), s.deleteUnattachedFile(APP, 'f-orphan')])).toEqual(expect.arrayContaining([true, false]));
+    expect(await s.deleteUnattachedFile(APP, 'f-kept')).toBe(false);
+    expect(await s.getFile(APP, 'f-kept')).toBeDefined();
+  });
+
   it('the group commit: concurrent batches into one conversation give seqs 1..N once each, in each batch in order', async () => {
     await s.createGroup(APP, { groupId: 'g-hot', name: 'Hot', description: '', ownerId: 'alice' }, ['bob', 'carol']);
     const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 5 }, (_, i) => groupSend(['alice', 'bob', 'carol'][(b + i) % 3]!, 'g-hot', `b${b}-${i}`)));

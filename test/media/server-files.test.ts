@@ -130,6 +130,21 @@ it('each user has an upload budget in bytes (IM_UPLOAD_RATE, IM_UPLOAD_BURST): p
   expect((await upload(tight, t2, eightKb, { filename: 'd.pdf' })).status).toBe(200);
 });
 
+it('uploads no message took within IM_UPLOAD_ORPHAN_TTL are deleted, bytes and all; sent ones stay', async () => {
+  const t = await tokenFor(server, 'fa-orphans');
+  const kept = (await upload(server, t, await png(30, 30), { filename: 'kept.png' })).body.data;
+  const orphan = (await upload(server, t, await png(30, 30), { filename: 'orphan.png' })).body.data;
+  const s = await connect(server, t);
+  expect((await call(s, 'chat:send', { clientMsgId: 'orphan-test', chatType: 0, to: 'fa-bob', content: '', msgType: 1, data: { fileId: kept.fileId } })).code).toBe(0);
+  const removed = await server.im.files.sweepUnattached(0, Date.now() + 1000);
+  expect(removed).toBeGreaterThanOrEqual(1);
+  expect((await download(server, orphan.url)).status).toBe(404);
+  const stored = readdirSync(path.join(server.dataDir, 'files'), { recursive: true }).map(String);
+  expect(stored.some((f) => f.includes(orphan.fileId))).toBe(false);
+  expect((await download(server, kept.url)).status).toBe(200);
+  expect((await download(server, kept.thumbnailUrl)).status).toBe(200);
+});
+
 describe('downloads', () => {
   let fileUrl: string;
   let bytes: Buffer;

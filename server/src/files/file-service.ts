@@ -177,6 +177,7 @@ export class FileService {
     const d = data as Record<string, unknown>;
     if (d.fileId === undefined) return data;
     const file = await this.own(appId, senderId, d.fileId, 'data.fileId');
+    await this.storage.markFileAttached(appId, file.fileId);
     if (kind !== 'file' && file.kind !== kind) throw new ApiError(Code.INVALID_ARGUMENT, `data.fileId: msgType ${msgType} needs an uploaded ${kind}, and ${file.fileId} is a ${file.kind}`);
     const out: Record<string, unknown> = { ...d, fileId: file.fileId, size: file.size, mime: file.mime, name: file.name };
     delete out.url;
@@ -198,6 +199,7 @@ export class FileService {
       if (d.coverFileId !== undefined) {
         const cover = await this.own(appId, senderId, d.coverFileId, 'data.coverFileId');
         if (cover.kind !== 'image') throw new ApiError(Code.INVALID_ARGUMENT, 'data.coverFileId: the cover must be an uploaded image');
+        await this.storage.markFileAttached(appId, cover.fileId);
         out.coverFileId = cover.fileId;
       }
     }
@@ -250,6 +252,25 @@ export class FileService {
     }
     headers['content-length'] = String(file.size);
     return { status: 200, body: await this.opts.store.get(key), headers };
+  }
+
+  /**
+   * Deletes uploads no message took within `maxAgeMs` (a user cannot fill the disk with files
+   * nobody will see). Several nodes may sweep at once: the record goes first, under the condition
+   * that it is still unattached, so only one of them deletes the bytes. Returns how many went.
+   */
+  async sweepUnattached(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const batch = await this.storage.unattachedFiles(now - maxAgeMs, 100);
+      for (const { appId, file } of batch) {
+        if (!(await this.storage.deleteUnattachedFile(appId, file.fileId))) continue;
+        await this.opts.store.delete(`${appId}/${file.fileId}`).catch(() => undefined);
+        if (file.thumbMime) await this.opts.store.delete(`${appId}/${file.fileId}.thumb`).catch(() => undefined);
+        removed++;
+      }
+      if (batch.length < 100) return removed;
+    }
   }
 
   close(): Promise<void> {

@@ -199,8 +199,10 @@ export const PG_MIGRATIONS: string[] = [
     height integer,
     thumb_mime text,
     created_at bigint NOT NULL,
+    attached_at bigint,
     PRIMARY KEY (app_id, file_id)
   );
+  CREATE INDEX files_unattached ON files (created_at) WHERE attached_at IS NULL;
   `,
 ];
 
@@ -651,6 +653,20 @@ export class PostgresStorage implements Storage {
         appId, f.fileId, f.ownerId, f.kind, f.mime, f.size, f.name, f.width ?? null, f.height ?? null, f.thumbMime ?? null, f.createdAt,
       ]),
     );
+  }
+
+  async markFileAttached(appId: string, fileId: string): Promise<void> {
+    await this.pool.query(prepared('UPDATE files SET attached_at = $1 WHERE app_id = $2 AND file_id = $3 AND attached_at IS NULL', [Date.now(), appId, fileId]));
+  }
+
+  async unattachedFiles(before: number, limit: number): Promise<Array<{ appId: string; file: FileRecord }>> {
+    const rows = await this.all('SELECT * FROM files WHERE attached_at IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2', [before, limit]);
+    return rows.map((r) => ({ appId: r.app_id as string, file: toFile(r) }));
+  }
+
+  async deleteUnattachedFile(appId: string, fileId: string): Promise<boolean> {
+    const r = await this.pool.query(prepared('DELETE FROM files WHERE app_id = $1 AND file_id = $2 AND attached_at IS NULL', [appId, fileId]));
+    return (r.rowCount ?? 0) > 0;
   }
 
   async getFile(appId: string, fileId: string): Promise<FileRecord | undefined> {

@@ -189,8 +189,10 @@ export const MIGRATIONS: Migration[] = [
     height INTEGER,
     thumb_mime TEXT,
     created_at INTEGER NOT NULL,
+    attached_at INTEGER,
     PRIMARY KEY (app_id, file_id)
   );
+  CREATE INDEX files_unattached ON files (created_at) WHERE attached_at IS NULL;
   `,
 ];
 
@@ -727,6 +729,19 @@ export class SqliteDatabase {
       .run(appId, f.fileId, f.ownerId, f.kind, f.mime, f.size, f.name, f.width ?? null, f.height ?? null, f.thumbMime ?? null, f.createdAt);
   }
 
+  markFileAttached(appId: string, fileId: string): void {
+    this.db.prepare('UPDATE files SET attached_at = ? WHERE app_id = ? AND file_id = ? AND attached_at IS NULL').run(Date.now(), appId, fileId);
+  }
+
+  unattachedFiles(before: number, limit: number): Array<{ appId: string; file: FileRecord }> {
+    const rows = this.db.prepare('SELECT * FROM files WHERE attached_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?').all(before, limit) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({ appId: r.app_id as string, file: toFile(r) }));
+  }
+
+  deleteUnattachedFile(appId: string, fileId: string): boolean {
+    return this.db.prepare('DELETE FROM files WHERE app_id = ? AND file_id = ? AND attached_at IS NULL').run(appId, fileId).changes > 0;
+  }
+
   getFile(appId: string, fileId: string): FileRecord | undefined {
     const r = this.db.prepare('SELECT * FROM files WHERE app_id = ? AND file_id = ?').get(appId, fileId) as Record<string, unknown> | undefined;
     return r && toFile(r);
@@ -795,6 +810,9 @@ export class SqliteStorage implements Storage {
   lastSeq = this.wrap((d, appId: string, convId: string) => d.lastSeq(appId, convId));
   createFile = this.wrap((d, appId: string, file: FileRecord) => d.createFile(appId, file));
   getFile = this.wrap((d, appId: string, fileId: string) => d.getFile(appId, fileId));
+  markFileAttached = this.wrap((d, appId: string, fileId: string) => d.markFileAttached(appId, fileId));
+  unattachedFiles = this.wrap((d, before: number, limit: number) => d.unattachedFiles(before, limit));
+  deleteUnattachedFile = this.wrap((d, appId: string, fileId: string) => d.deleteUnattachedFile(appId, fileId));
 
   async close(): Promise<void> {
     this.sqlite.close();

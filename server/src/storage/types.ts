@@ -189,6 +189,12 @@ export interface Storage {
   /** Records an upload once its bytes are stored. */
   createFile(appId: string, file: FileRecord): Promise<void>;
   getFile(appId: string, fileId: string): Promise<FileRecord | undefined>;
+  /** A message holds the file: it is kept for good (until the message goes). */
+  markFileAttached(appId: string, fileId: string): Promise<void>;
+  /** Uploads never put into a message, made before `before` (ms), oldest first. */
+  unattachedFiles(before: number, limit: number): Promise<Array<{ appId: string; file: FileRecord }>>;
+  /** Deletes the record of an upload still not in a message; false if one took it meanwhile. */
+  deleteUnattachedFile(appId: string, fileId: string): Promise<boolean>;
 
   close(): Promise<void>;
 }
