@@ -129,6 +129,7 @@ export class Gateway implements Notifier {
   private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string; rooms: string[] | undefined; next: number }> = [];
   private fanOutScheduled = false;
   private redis: Redis | undefined;
+  private readonly redisCopies: Redis[] = [];
   /** Engine.IO sessions per address, and those of them not yet in the namespace. */
   private readonly sessions: AddressCounter;
   private readonly pending = new AddressCounter(0);
@@ -165,6 +166,16 @@ export class Gateway implements Notifier {
       // a Redis restart delays live packets, and clients catch up from the database anyway.
       this.redis = new Redis(this.opts.redisUrl, { retryStrategy: (n) => Math.min(50 * n, 500), maxRetriesPerRequest: null, lazyConnect: false });
       this.redis.on('error', (err) => this.opts.log('warn', 'redis', err));
+      // The adapter reads its stream on duplicates of this client, and disconnects them only after
+      // their next read returns; if Redis is gone by then, the read retries forever and the process
+      // never exits. The duplicates are recorded here so close() can end them itself.
+      const base = this.redis;
+      const duplicate = base.duplicate.bind(base);
+      base.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+        const copy = duplicate(...args);
+        this.redisCopies.push(copy);
+        return copy;
+      }) as Redis['duplicate'];
       this.io.adapter(createAdapter(this.redis, { maxLen: 100_000 }));
     }
     this.io.attach(httpServer);
@@ -255,6 +266,7 @@ export class Gateway implements Notifier {
       this.io.close(() => resolve());
     });
     this.redis?.disconnect();
+    for (const copy of this.redisCopies.splice(0)) copy.disconnect();
   }
 
   private state(socket: Socket): SocketState {
