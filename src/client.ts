@@ -24,6 +24,7 @@ import { Groups } from './features/groups';
 import { History, type HistoryQuery } from './features/history';
 import { Media, resolveMessageUrls, type UploadedFile, type UploadParams } from './features/media';
 import { Receipts } from './features/receipts';
+import { Signals } from './features/signals';
 import { Users } from './features/users';
 import { ApiClient } from './http/api-client';
 import { Messenger } from './messaging/messenger';
@@ -53,6 +54,7 @@ interface FeatureSet {
   history: History;
   conversations: Conversations;
   media: Media;
+  signals: Signals;
 }
 
 /** Who a media message goes to: one user, or a group. */
@@ -61,7 +63,7 @@ export type MediaSendParams = MediaTarget & UploadParams & { content?: string; c
 
 /** Private or group, from which of recipientId / groupId is given. */
 function mediaChatType(method: string, params: unknown): 0 | 1 {
-  const p = requireObject(method, params, '{ recipientId | groupId, file }');
+  const p = requireObject(method, params, '{ recipientId | groupId, … }');
   if (p.groupId !== undefined && p.recipientId !== undefined) throw invalid(method, 'give "recipientId" or "groupId", not both.');
   return p.groupId !== undefined ? ChatType.GROUP : ChatType.PRIVATE;
 }
@@ -138,6 +140,7 @@ export class ImClient {
       users: features.add(new Users(fc, this.auth)),
       history: features.add(new History(fc)),
       conversations: features.add(new Conversations(fc)),
+      signals: features.add(new Signals(fc)),
       media: features.add(new Media(fc, (method, chatType, params, target) => this.messenger.send(method, chatType, params, target), (method) => this.messenger.assertCanSend(method))),
     };
   }
@@ -313,6 +316,18 @@ export class ImClient {
   async sendVideoMessage(params: MediaSendParams & { duration?: number; width?: number; height?: number }): Promise<ImMessage> {
     this.assertAlive();
     return this.f.media.video(params, mediaChatType('sendVideoMessage', params));
+  }
+
+  /** "typing…" to a peer: the `typing` event on their devices. At most one per 3 s per peer (false when skipped or not connected). */
+  sendTyping(params: { recipientId: string }): boolean {
+    this.assertAlive();
+    return this.f.signals.typing(params);
+  }
+
+  /** An online-only signal to a peer or a group's members (`signal` event); never stored or caught up. */
+  async sendSignal(params: MediaTarget & { data: unknown }): Promise<void> {
+    this.assertAlive();
+    return this.f.signals.signal(params, mediaChatType('sendSignal', params));
   }
 
   /** Tells the sender their message was read. Returns false when not connected (nothing is sent). */

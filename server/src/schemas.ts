@@ -83,6 +83,13 @@ export const ReceiptsPayload = Type.Object({
   messageIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 100 }),
   status: Type.Union([Type.Literal(1), Type.Literal(2)]),
 });
+export const TypingPayload = Type.Object({ to: Id });
+export const SignalPayload = Type.Object({
+  chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
+  to: Id,
+  // Checked by the service like a message's data (bytes, depth, binary, NUL).
+  data: Type.Unknown(),
+});
 export const RenewPayload = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
 
 export type TokenBody = Static<typeof TokenBody>;
@@ -98,4 +105,6 @@ export type ReceiptPayload = Static<typeof ReceiptPayload>;
 export type GroupStatesPayload = Static<typeof GroupStatesPayload>;
 export type GroupSyncPayload = Static<typeof GroupSyncPayload>;
 export type ReceiptsPayload = Static<typeof ReceiptsPayload>;
+export type TypingPayload = Static<typeof TypingPayload>;
+export type SignalPayload = Static<typeof SignalPayload>;
 export type RenewPayload = Static<typeof RenewPayload>;

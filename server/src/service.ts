@@ -31,6 +31,19 @@ function hasBinary(value: unknown, depth = 0): boolean {
   return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
 }
 
+/** A message's or signal's `data`, checked (null when absent); refusals are ApiErrors. */
+export function checkData(value: unknown): unknown {
+  const data = value === undefined ? null : value;
+  if (data === null) return null;
+  if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
+  if (hasBinary(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: binary values are not allowed; upload the bytes as a file and send its URL');
+  // Depth first: serialising a pathologically deep value could exhaust the stack.
+  if (dataDepth(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
+  if (dataHasNul(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: keys and strings must not contain U+0000 (NUL)');
+  if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
+  return data;
+}
+
 /** Names and other short texts are stored as given: refuse what has no UTF-8 form. */
 function checkText(field: string, value: string | undefined): void {
   if (value !== undefined && hasUnpairedSurrogate(value)) {
@@ -294,15 +307,7 @@ export class ImService {
     // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
     if (hasUnpairedSurrogate(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
     if (hasNul(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must not contain U+0000 (NUL), which no storage keeps byte-exact');
-    const data = input.data === undefined ? null : input.data;
-    if (data !== null) {
-      if (typeof data !== 'object' && typeof data !== 'string') throw new ApiError(Code.INVALID_ARGUMENT, 'data: must be a JSON object, array, string or null');
-      if (hasBinary(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: binary values are not allowed; upload the bytes as a file and send its URL');
-      // Depth first: serialising a pathologically deep value could exhaust the stack.
-      if (dataDepth(data) > LIMITS.DATA_DEPTH) throw new ApiError(Code.INVALID_ARGUMENT, `data: nesting deeper than ${LIMITS.DATA_DEPTH} levels`);
-      if (dataHasNul(data)) throw new ApiError(Code.INVALID_ARGUMENT, 'data: keys and strings must not contain U+0000 (NUL)');
-      if (Buffer.byteLength(JSON.stringify(data), 'utf8') > LIMITS.DATA_BYTES) throw new ApiError(Code.PAYLOAD_TOO_LARGE, `data is over ${LIMITS.DATA_BYTES} bytes as JSON`);
-    }
+    const data = checkData(input.data);
     const sender = await this.activeUser(caller.appId, caller.userId);
 
     // Idempotency first: a retry of something already stored must succeed even if, say, the
@@ -364,6 +369,19 @@ export class ImService {
       }
       return p.members ? { result: { ...r, members: p.members } } : outcome;
     });
+  }
+
+  /**
+   * Who gets a signal (online only, never stored): the peer (who must exist) or the group's other
+   * members (the caller must be one).
+   */
+  async signalRecipients(caller: Caller, chatType: 0 | 1, to: string): Promise<string[]> {
+    if (chatType === 1) {
+      await this.memberGroup(caller, to);
+      return (await this.storage.memberIds(caller.appId, to)).filter((id) => id !== caller.userId);
+    }
+    if (!(await this.storage.getUser(caller.appId, to))) throw new ApiError(Code.NOT_FOUND, `user ${to} not found`);
+    return [to];
   }
 
   /** One send on its own (the server's REST API and tests): prepared and committed. */

@@ -25,4 +25,8 @@ export interface ImClientEvents {
   tokenWillExpire: [info: { expiresAt: number }];
   tokenExpired: [info: { expiresAt: number }];
   groupChanged: [change: ImGroupChange];
+  /** A peer is typing to me (at most one per 3 s per conversation; nothing is sent for "stopped"). */
+  typing: [notice: { from: string; chatType: 0 | 1; to: string }];
+  /** An online-only signal (call invite and the like): never stored, never caught up. */
+  signal: [signal: { from: string; chatType: 0 | 1; to: string; data: unknown; timestamp: number }];
 }

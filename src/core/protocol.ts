@@ -146,6 +146,12 @@ export const SocketEvent = {
   TOKEN_WILL_EXPIRE: 'token:will-expire',
   TOKEN_EXPIRED: 'token:expired',
   KICKED: 'kicked',
+  /** Client → server: a typing notice for a peer. */
+  TYPING_SEND: 'chat:typing',
+  /** Client → server: an online-only signal to a peer or group. */
+  SIGNAL_SEND: 'chat:signal',
+  TYPING: 'typing',
+  SIGNAL: 'signal',
 } as const;
 
 /** Limits the server enforces (one copy, shared with it); checked on the client too so bad input never leaves the device. */

@@ -182,6 +182,22 @@ describe('three nodes on PostgreSQL and Redis', () => {
     }
   });
 
+  it('typing and signals reach a user on another node, live only', async () => {
+    const [n1, n2] = cluster as [TestServer, TestServer];
+    const ta = await tokenFor(n1, 'rd-sig-a');
+    const tb = await tokenFor(n2, 'rd-sig-b');
+    const a = await connect(n1, ta);
+    const b = await connect(n2, tb);
+    const typing = collect(b, 'typing');
+    const signals = collect(b, 'signal');
+    expect((await call(a, 'chat:typing', { to: 'rd-sig-b' })).code).toBe(0);
+    expect((await call(a, 'chat:signal', { chatType: 0, to: 'rd-sig-b', data: { call: 'offer' } })).code).toBe(0);
+    const deadline = Date.now() + 5000;
+    while ((!typing.length || !signals.length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(typing).toEqual([{ from: 'rd-sig-a', chatType: 0, to: 'rd-sig-b' }]);
+    expect(signals).toMatchObject([{ from: 'rd-sig-a', data: { call: 'offer' } }]);
+  });
+
   it('disabling a user through one node kicks their socket on another', async () => {
     const [n1, n2] = cluster as [TestServer, TestServer];
     const t = await tokenFor(n2, 'rd-kicked');

@@ -310,6 +310,42 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       expect(await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 })).toEqual([]);
     });
 
+    it('typing and signals: to online devices only, never stored; typing at most once per 3 s', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const c = await login('Carol');
+      const typing: unknown[] = [];
+      const signals: Array<{ from: string; chatType: number; to: string; data: unknown }> = [];
+      b.client.on('typing', (t) => typing.push(t));
+      b.client.on('signal', (s) => signals.push(s));
+      c.client.on('signal', (s) => signals.push(s));
+      expect(a.client.sendTyping({ recipientId: b.userId })).toBe(true);
+      expect(a.client.sendTyping({ recipientId: b.userId })).toBe(false); // within 3 s: skipped
+      await waitFor(() => typing.length === 1, 3000, 'the typing notice');
+      expect(typing).toEqual([{ from: a.userId, chatType: 0, to: b.userId }]);
+      await a.client.sendSignal({ recipientId: b.userId, data: { type: 'call-invite', room: 'r1' } });
+      const group = await a.client.createGroup({ name: 'Call', userIdList: [b.userId, c.userId] });
+      await a.client.sendSignal({ groupId: group.id, data: { type: 'ring' } });
+      await waitFor(() => signals.length === 3, 3000, 'three signals');
+      expect(signals.map((s) => [s.to, s.chatType, s.data])).toEqual(
+        expect.arrayContaining([[b.userId, 0, { type: 'call-invite', room: 'r1' }], [group.id, 1, { type: 'ring' }], [group.id, 1, { type: 'ring' }]]),
+      );
+      // Nothing of it is a message: history is empty, and a device that was away gets nothing later.
+      expect(await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 })).toEqual([]);
+      b.client.disconnect();
+      await a.client.sendSignal({ recipientId: b.userId, data: 'while you were away' });
+      const ready = nextEvent(b.client, 'ready');
+      await b.client.connect();
+      await ready;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(signals.filter((s) => s.to === b.userId)).toHaveLength(1);
+      // Refusals: not a member, nobody, too big.
+      const d = await login('Dave');
+      await expect(d.client.sendSignal({ groupId: group.id, data: 'hi' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(a.client.sendSignal({ recipientId: 'nobody-here', data: 'hi' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(a.client.sendSignal({ recipientId: b.userId, data: 'x'.repeat(40_000) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+    });
+
     it('bad input is refused locally with E_INVALID_ARGUMENT and nothing is sent', async () => {
       const a = await login('Alice');
       await expect(a.client.sendPrivateMessage({ content: '', recipientId: 'x' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });

@@ -11,6 +11,7 @@ import { endsTransaction } from '../storage/errors';
 import type { SendResult } from '../storage/types';
 import { LocalUserLimits, type RateBucket, type UserLimits } from './user-limits';
 import { RedisUserLimits } from './redis-user-limits';
+import { handleVolatile } from './volatile';
 
 export interface GatewayOptions {
   sessionPolicy: 'multi' | 'kick';
@@ -84,6 +85,8 @@ const validators = {
   groupStates: compile<S.GroupStatesPayload>(S.GroupStatesPayload),
   groupSync: compile<S.GroupSyncPayload>(S.GroupSyncPayload),
   renew: compile<S.RenewPayload>(S.RenewPayload),
+  typing: compile<S.TypingPayload>(S.TypingPayload),
+  signal: compile<S.SignalPayload>(S.SignalPayload),
 };
 
 function invalid(event: string, v: ValidateFunction): ApiError {
@@ -352,6 +355,7 @@ export class Gateway implements Notifier {
       return { accepted, refused };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
+    handleVolatile({ io: this.io, service: this.service, handle: (sk, ev, v, work) => this.handle(sk, ev, v, (p) => work(p)), room, state: (sk) => this.state(sk), validators }, socket);
     this.handle(socket, 'token:renew', validators.renew, async (p) => {
       const claims = await this.service.verifyToken(p.token);
       if (claims.app !== s.appId || claims.sub !== s.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the new token is for another user or app');
