@@ -44,6 +44,8 @@ export interface SendParams {
    * the message it stored the first time. Omit it for a new message.
    */
   clientMsgId?: string;
+  /** The messageId of a message of this conversation to reply to: the message carries `replyTo`, a preview of it. */
+  replyTo?: string;
 }
 
 /** The client's feature modules, one per area of the API. */
@@ -59,7 +61,7 @@ interface FeatureSet {
 
 /** Who a media message goes to: one user, or a group. */
 export type MediaTarget = { recipientId: string; groupId?: undefined } | { groupId: string; recipientId?: undefined };
-export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string };
+export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string; replyTo?: string };
 
 /** Private or group, from which of recipientId / groupId is given. */
 function mediaChatType(method: string, params: unknown): 0 | 1 {

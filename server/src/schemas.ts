@@ -58,6 +58,8 @@ export const SendPayload = Type.Object({
   content: Type.String(),
   msgType: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   data: Type.Optional(Type.Unknown()),
+  /** The messageId of a message of the same conversation. */
+  replyTo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 });
 export const SyncPayload = Type.Object({
   afterInboxSeq: Type.Integer({ minimum: 0 }),

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
-import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
 import { LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
@@ -29,6 +29,14 @@ function hasBinary(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object' || depth > LIMITS.DATA_DEPTH) return false;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
   return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
+}
+
+/** Characters of the original a reply's preview keeps (whole code points). */
+const REPLY_PREVIEW_CHARS = 100;
+
+function previewOf(content: string): string {
+  const chars = Array.from(content);
+  return chars.length > REPLY_PREVIEW_CHARS ? `${chars.slice(0, REPLY_PREVIEW_CHARS).join('')}…` : content;
 }
 
 /** A message's or signal's `data`, checked (null when absent); refusals are ApiErrors. */
@@ -124,9 +132,22 @@ export class ImService {
     private readonly files?: FileService,
   ) {}
 
-  /** Messages as they leave the server: media fields get fresh signed URLs. */
-  private present<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
-    return this.files ? this.files.present(appId, messages) : Promise.resolve(messages);
+  /**
+   * Messages as they leave the server: media fields get fresh signed URLs, and a reply carries a
+   * preview of the message it answers, read now (so it shows that message as it is today).
+   */
+  private async present<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
+    const shown = this.files ? await this.files.present(appId, messages) : messages;
+    if (!shown.some((m) => m.replyToId)) return shown;
+    const originals = new Map<string, StoredMessage | undefined>();
+    for (const m of shown) if (m.replyToId && !originals.has(m.replyToId)) originals.set(m.replyToId, await this.storage.getMessage(appId, m.replyToId));
+    return shown.map((m) => {
+      if (!m.replyToId) return m;
+      const { replyToId, ...rest } = m;
+      const o = originals.get(replyToId);
+      const replyTo = o ? { messageId: o.messageId, from: o.from, fromName: o.fromName, msgType: o.msgType, content: previewOf(o.content) } : { messageId: replyToId, from: '', fromName: '', msgType: 0, content: '' };
+      return { ...rest, replyTo } as unknown as M;
+    });
   }
 
   /** Checks a token (signature, app, lifetime cap); the claims are all the server trusts. */
@@ -296,7 +317,7 @@ export class ImService {
    * a message to store with its inbox recipients (and, for a group, its members for the live
    * emit). Refusals throw an ApiError. Stored by `commitSends`, with the others of its turn.
    */
-  async prepareSend(caller: Caller, input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown }): Promise<PreparedSend> {
+  async prepareSend(caller: Caller, input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown; replyTo?: string }): Promise<PreparedSend> {
     const msgType = input.msgType ?? 0;
     if (Buffer.byteLength(input.content, 'utf8') > LIMITS.CONTENT_BYTES) {
       throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
@@ -323,7 +344,8 @@ export class ImService {
 
     // A media message's file: the sender's own upload; its size, type and name from the record.
     const media = this.files ? await this.files.attach(caller.appId, caller.userId, msgType, data) : data;
-    const msg = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data: media };
+    const msg: NewMessage = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data: media };
+    if (input.replyTo !== undefined) msg.replyTo = await this.replyTarget(caller, input.chatType, input.to, input.replyTo);
     if (input.chatType === 1) {
       await this.memberGroup(caller, input.to);
       // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
@@ -340,8 +362,7 @@ export class ImService {
    */
   async commitSends(prepared: PreparedSend[]): Promise<SendOutcome[]> {
     const outcomes = await this.commitStored(prepared);
-    if (!this.files) return outcomes;
-    // What is acked and emitted carries fresh URLs; the batch's app is each send's own.
+    // What is acked and emitted carries fresh URLs and reply previews; each send's own app.
     return Promise.all(
       outcomes.map(async (o, i): Promise<SendOutcome> => {
         if (!o.result) return o;
@@ -369,6 +390,18 @@ export class ImService {
       }
       return p.members ? { result: { ...r, members: p.members } } : outcome;
     });
+  }
+
+  /**
+   * A reply answers a message of the conversation it is sent to: that one is visible to the
+   * sender (who is in the conversation); anything else is "not found", whether it exists or not.
+   */
+  private async replyTarget(caller: Caller, chatType: 0 | 1, to: string, replyTo: string): Promise<string> {
+    const original = await this.storage.getMessage(caller.appId, replyTo);
+    const conv = chatType === 1 ? groupConvId(to) : privateConvId(caller.userId, to);
+    const originalConv = original && (original.chatType === 1 ? groupConvId(original.to) : privateConvId(original.from, original.to));
+    if (!original || originalConv !== conv) throw new ApiError(Code.NOT_FOUND, `replyTo: message ${replyTo} not found in this conversation`);
+    return original.messageId;
   }
 
   /**

@@ -30,6 +30,8 @@ export interface ImMessage {
    * have none: they are read from the group's own sequence (`seq`).
    */
   inboxSeq?: number;
+  /** On a reply: the message it answers, as that message is now (content shortened to 100 characters). */
+  replyTo?: { messageId: string; from: string; fromName: string; msgType: number; content: string };
 }
 
 export interface ImReceipt {

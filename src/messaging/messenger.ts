@@ -5,7 +5,7 @@ import { ackHandler } from '../core/envelope';
 import { ImError } from '../core/errors';
 import { SocketEvent, type ChatTypeValue, type ImMessage } from '../core/protocol';
 import type { StorageKeys } from '../core/storage-keys';
-import { optionalInt, requireClientMsgId, requireContent, requireData, requireId, requireObject } from '../core/validate';
+import { describe, invalid, optionalInt, requireClientMsgId, requireContent, requireData, requireId, requireObject } from '../core/validate';
 import { Outbox, type SendPayload } from './outbox';
 import { OutboxStore } from './outbox-store';
 
@@ -46,6 +46,10 @@ export class Messenger {
       msgType,
       data: requireData(method, p.data),
     };
+    if (p.replyTo !== undefined) {
+      if (typeof p.replyTo !== 'string' || !p.replyTo || p.replyTo.length > 64) throw invalid(method, `"replyTo" must be the messageId of a message in this conversation, got ${describe(p.replyTo)}.`);
+      payload.replyTo = p.replyTo;
+    }
     this.assertCanSend(method);
     const result = this.outbox.enqueue(payload);
     if (this.isReady()) this.emitPending();

@@ -8,6 +8,8 @@ export interface SendPayload {
   content: string;
   msgType: number;
   data: unknown;
+  /** The messageId this one replies to (same conversation). */
+  replyTo?: string;
 }
 
 /** What survives an app restart: enough to resend with the same id. */

@@ -92,6 +92,19 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect((await s.history(APP, conv, 'FORWARD', 0, 10)).map((m) => m.seq)).toEqual([1, 2]);
   });
 
+  it('a reply keeps the id of the message it answers, in every read', async () => {
+    const [orig] = await s.sendMessages([privateSend('carol', 'dave', 'question')]);
+    const id = orig!.result!.message.messageId;
+    const reply = privateSend('dave', 'carol', 'answer');
+    reply.msg.replyTo = id;
+    const [r] = await s.sendMessages([reply]);
+    expect(r!.result!.message.replyToId).toBe(id);
+    const conv = privateConvId('carol', 'dave');
+    expect((await s.history(APP, conv, 'FORWARD', 0, 10)).map((m) => m.replyToId)).toEqual([undefined, id]);
+    expect((await s.inboxAfter(APP, 'carol', 0, 10)).find((m) => m.content === 'answer')?.replyToId).toBe(id);
+    expect((await s.getMessage(APP, r!.result!.message.messageId))?.replyToId).toBe(id);
+  });
+
   it('groups: members with their joined seq, read diffusion (no inbox rows), paging of the list, dismissal', async () => {
     const g = await s.createGroup(APP, { groupId: 'g-contract', name: 'G', description: 'd', ownerId: 'alice' }, ['bob']);
     expect(g).toMatchObject({ groupId: 'g-contract', ownerId: 'alice', memberCount: 2 });

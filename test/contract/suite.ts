@@ -310,6 +310,22 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       expect(await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 })).toEqual([]);
     });
 
+    it('a reply: replyTo on the send, a preview of the original on both sides and in history', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const got: ImMessage[] = [];
+      a.client.on('imchat', (m) => got.push(m));
+      const original = await a.client.sendPrivateMessage({ recipientId: b.userId, content: 'Lunch?' });
+      const reply = await b.client.sendPrivateMessage({ recipientId: a.userId, content: 'Sure', replyTo: original.messageId });
+      const preview = { messageId: original.messageId, from: a.userId, fromName: 'Alice', msgType: 0, content: 'Lunch?' };
+      expect(reply.replyTo).toEqual(preview);
+      await waitFor(() => got.length === 1, 3000, 'the reply');
+      expect(got[0]!.replyTo).toEqual(preview);
+      const history = await a.client.getPrivateHistoryMessages({ peerId: b.userId, limitSize: 10 });
+      expect(history.map((m) => m.replyTo?.messageId)).toEqual([undefined, original.messageId]);
+      await expect(b.client.sendPrivateMessage({ recipientId: a.userId, content: 'x', replyTo: 'nope' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
     it('typing and signals: to online devices only, never stored; typing at most once per 3 s', async () => {
       const a = await login('Alice');
       const b = await login('Bob');

@@ -25,6 +25,7 @@ const cases: Call[] = [
   ['connect token not a JWT', (c) => c.connect({ token: 'abc' }), 'E_INVALID_ARGUMENT'],
   ['sendPrivateMessage()', (c) => (c.sendPrivateMessage as any)(), 'E_INVALID_ARGUMENT'],
   ['uploadFile()', (c) => (c.uploadFile as any)(), 'E_INVALID_ARGUMENT'],
+  ['sendPrivateMessage replyTo number', (c) => (c.sendPrivateMessage as any)({ content: 'x', recipientId: 'u', replyTo: 5 }), 'E_INVALID_ARGUMENT'],
   ['sendTyping no recipientId', (c) => (c.sendTyping as any)({}), 'E_INVALID_ARGUMENT'],
   ['sendTyping bad recipientId', (c) => c.sendTyping({ recipientId: 'has space' }), 'E_INVALID_ARGUMENT'],
   ['sendSignal no target', (c) => (c.sendSignal as any)({ data: 1 }), 'E_INVALID_ARGUMENT'],

@@ -121,6 +121,7 @@ export const PG_MIGRATIONS: string[] = [
   // EXCEPTION block), so a refused one fails alone, as a savepoint per send did with five to seven
   // round trips each. Deadlocks and cancellations are raised, so the whole batch is tried again.
   `
+  ALTER TABLE messages ADD COLUMN reply_to text;
   CREATE FUNCTION im_send_batch(p_now bigint, p_batch jsonb)
   RETURNS TABLE (o_outcome text, o_seq bigint, o_sender_inbox_seq bigint, o_deliveries jsonb, o_code text, o_message text)
   LANGUAGE plpgsql AS $fn$
@@ -159,9 +160,9 @@ export const PG_MIGRATIONS: string[] = [
             INTO v_deliveries, v_sender
             FROM bumped b;
         END IF;
-        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp)
+        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp, reply_to)
           VALUES (item->>'app', item->>'id', item->>'conv', v_seq, item->>'client', item->>'from', item->>'fromName', item->>'to',
-                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now);
+                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now, item->>'replyTo');
         IF (item->>'chat')::integer = 0 AND v_seq = 1 THEN
           INSERT INTO user_conversations (app_id, user_id, conv_id, target_id)
             VALUES (item->>'app', item->>'from', item->>'conv', item->>'to'), (item->>'app', item->>'to', item->>'conv', item->>'from')
@@ -509,6 +510,7 @@ export class PostgresStorage implements Storage {
       content: msg.content,
       data: msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data),
       recipients: [...new Set(recipients)].sort(),
+      replyTo: msg.replyTo ?? null,
     }));
     return this.tx(async (db) => {
       const rows = await this.all<{ o_outcome: string; o_seq: number; o_sender_inbox_seq: number; o_deliveries: Array<{ userId: string; inboxSeq: number }>; o_code: string; o_message: string }>(
@@ -523,6 +525,7 @@ export class PostgresStorage implements Storage {
         const b = batch[i]!;
         if (row?.o_outcome === 'stored') {
           const message: StoredMessage = { messageId: b.id, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq: row.o_seq };
+          if (msg.replyTo) message.replyToId = msg.replyTo;
           out.push({ result: { message, senderInboxSeq: row.o_sender_inbox_seq, deliveries: row.o_deliveries, duplicate: false } });
           continue;
         }

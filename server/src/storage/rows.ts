@@ -2,7 +2,7 @@ import type { FileRecord, GroupRecord, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
-  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq';
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq, m.reply_to';
 
 /** A message row of either storage (same schema; `data` is stored as JSON text). */
 export interface MessageRow {
@@ -18,6 +18,7 @@ export interface MessageRow {
   data: string | null;
   seq: number;
   sender_inbox_seq: number;
+  reply_to?: string | null;
   inbox_seq?: number | null;
 }
 
@@ -46,6 +47,7 @@ export function toMessage(r: MessageRow): StoredMessage {
     seq: r.seq,
   };
   if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
+  if (typeof r.reply_to === 'string') m.replyToId = r.reply_to;
   return m;
 }
 

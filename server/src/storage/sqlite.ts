@@ -175,8 +175,10 @@ export const MIGRATIONS: Migration[] = [
   UPDATE group_members SET joined_seq = COALESCE(
     (SELECT c.last_seq FROM conversations c WHERE c.app_id = group_members.app_id AND c.conv_id = 'g:' || group_members.group_id), 0);
   `,
-  // 4: uploaded files (images, voice, video, files); their bytes are in the file store.
+  // 4: uploaded files (images, voice, video, files); their bytes are in the file store. And the
+  // message a message replies to.
   `
+  ALTER TABLE messages ADD COLUMN reply_to TEXT;
   CREATE TABLE files (
     app_id TEXT NOT NULL,
     file_id TEXT NOT NULL,
@@ -362,7 +364,7 @@ export class SqliteDatabase {
       lastSeq: p('SELECT last_seq FROM conversations WHERE app_id = ? AND conv_id = ?'),
       insertMessage: p(
         `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type,
-          content, data, sender_inbox_seq, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          content, data, sender_inbox_seq, timestamp, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       linkConv: p('INSERT OR IGNORE INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES (?, ?, ?, ?)'),
       // Inbox seqs are gapless, so the answer is exactly the window @lo..@hi: the runs overlapping
@@ -580,7 +582,7 @@ export class SqliteDatabase {
     }
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
-    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now);
+    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null);
     // A private conversation is created by its first message, in this same transaction, so later
     // messages find both links in place and skip two writes each.
     if (msg.chatType === 0 && seq === 1) {
@@ -602,6 +604,7 @@ export class SqliteDatabase {
       data: msg.data ?? null,
       seq,
     };
+    if (msg.replyTo) message.replyToId = msg.replyTo;
     return { message, senderInboxSeq, deliveries, duplicate: false };
   };
 

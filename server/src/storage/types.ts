@@ -62,6 +62,8 @@ export interface StoredMessage {
   data: unknown;
   seq: number;
   inboxSeq?: number;
+  /** The message this one replies to (stored); the service turns it into `replyTo` on the way out. */
+  replyToId?: string;
 }
 
 export interface NewMessage {
@@ -73,6 +75,8 @@ export interface NewMessage {
   msgType: number;
   content: string;
   data: unknown;
+  /** A message of the same conversation this one replies to (checked by the service). */
+  replyTo?: string;
 }
 
 export interface SendResult {
