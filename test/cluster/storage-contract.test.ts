@@ -93,15 +93,16 @@ describe.each(subjects)('storage contract on $name', (subject) => {
   });
 
   it('a reply keeps the id of the message it answers, in every read', async () => {
-    const [orig] = await s.sendMessages([privateSend('carol', 'dave', 'question')]);
+    for (const u of ['erin', 'frank']) await s.upsertUser(APP, u, {});
+    const [orig] = await s.sendMessages([privateSend('erin', 'frank', 'question')]);
     const id = orig!.result!.message.messageId;
-    const reply = privateSend('dave', 'carol', 'answer');
+    const reply = privateSend('frank', 'erin', 'answer');
     reply.msg.replyTo = id;
     const [r] = await s.sendMessages([reply]);
     expect(r!.result!.message.replyToId).toBe(id);
-    const conv = privateConvId('carol', 'dave');
+    const conv = privateConvId('erin', 'frank');
     expect((await s.history(APP, conv, 'FORWARD', 0, 10)).map((m) => m.replyToId)).toEqual([undefined, id]);
-    expect((await s.inboxAfter(APP, 'carol', 0, 10)).find((m) => m.content === 'answer')?.replyToId).toBe(id);
+    expect((await s.inboxAfter(APP, 'erin', 0, 10)).find((m) => m.content === 'answer')?.replyToId).toBe(id);
     expect((await s.getMessage(APP, r!.result!.message.messageId))?.replyToId).toBe(id);
   });
 
