@@ -25,3 +25,13 @@ export function transportError(message: string, timeout: boolean, cause?: unknow
   if (cause !== undefined) err.cause = cause;
   return err;
 }
+
+/** A fetch Response as the contract's HttpResponse (headers lower-cased, body parsed). */
+export async function fromFetchResponse(res: Response): Promise<{ status: number; headers: Record<string, string>; data: unknown }> {
+  const text = await res.text();
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
+  return { status: res.status, headers: normaliseHeaders(headers), data: parseBody(text) };
+}

@@ -2,7 +2,7 @@ import { io } from 'socket.io-client';
 import type { AdapterCandidate, AppState, BlobLike, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, UploadRequest } from '../../src/adapter';
 import { Cleanups } from '../shared/cleanups';
 import { onBrowserNetworkChange, onPageVisibilityChange } from '../shared/dom-hooks';
-import { normaliseHeaders, parseBody, transportError } from '../shared/http';
+import { fromFetchResponse, transportError } from '../shared/http';
 import { memoryStorage } from '../shared/storage';
 import { xhrUpload } from '../shared/upload';
 import { blobFromPath, fetchUpload } from './node-upload';
@@ -61,12 +61,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): ImAdapter {
           body: req.body === undefined ? undefined : JSON.stringify(req.body),
           signal: controller?.signal,
         });
-        const text = await res.text();
-        const headers: Record<string, string> = {};
-        res.headers.forEach((v, k) => {
-          headers[k] = v;
-        });
-        return { status: res.status, headers: normaliseHeaders(headers), data: parseBody(text) };
+        return await fromFetchResponse(res);
       } catch (err) {
         throw transportError(timedOut ? `request timed out after ${req.timeout} ms` : `request failed: ${String((err as Error)?.message ?? err)}`, timedOut, err);
       } finally {

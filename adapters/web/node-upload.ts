@@ -1,5 +1,5 @@
 import type { BlobLike, HttpResponse, UploadRequest } from '../../src/adapter';
-import { normaliseHeaders, parseBody, transportError } from '../shared/http';
+import { fromFetchResponse, transportError } from '../shared/http';
 import { unsupportedSource } from '../shared/upload';
 
 /** Node's fs, without a static import (this file is in the browser bundles too). */
@@ -66,12 +66,7 @@ export async function fetchUpload(fetchImpl: typeof fetch, req: UploadRequest, b
       signal: controller.signal,
       duplex: 'half',
     } as RequestInit);
-    const text = await res.text();
-    const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => {
-      headers[k] = v;
-    });
-    return { status: res.status, headers: normaliseHeaders(headers), data: parseBody(text) };
+    return await fromFetchResponse(res);
   } catch (err) {
     throw transportError(timedOut ? `upload timed out after ${req.timeout} ms` : `upload failed: ${String((err as Error)?.message ?? err)}`, timedOut, err);
   } finally {

@@ -7,7 +7,7 @@
  * bubble, and opens each (previewImage, downloadFile + openDocument, InnerAudioContext). A failed
  * upload shows Retry and goes once the network is back.
  */
-import { crc32, deflateSync } from 'node:zlib';
+import { handmadePng as png, mp3 } from '../media/bytes';
 import { launchPhone, openChatWith, signInWithForm, sleep, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
 
@@ -27,31 +27,6 @@ afterEach(() => {
 afterAll(async () => {
   await server?.stop();
 });
-
-/** A solid-colour RGB PNG, built by hand (this test runs under jsdom, away from native modules). */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body) >>> 0);
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x80)]);
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function mp3(frames = 12): Buffer {
-  const b = Buffer.alloc(417 * frames);
-  for (let i = 0; i < frames; i++) b.set([0xff, 0xfb, 0x90, 0x64], i * 417);
-  return b;
-}
 
 async function twoPhones() {
   run += 1;

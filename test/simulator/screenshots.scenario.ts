@@ -8,40 +8,11 @@
  * renders it on Alice's (or a newcomer's) phone.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
+import { handmadePng, mp3 } from '../media/bytes';
 import path from 'node:path';
 import { bubbles, launchPhone, openChatWith, sendFromChat, signInAsDemoUser, signInWithForm, sleep, ROOT, type PageHandle, type Phone } from './page-harness';
 import { pageToHtml } from './render-html';
 import { startServerProcess, type ServerProcess } from './server-process';
-
-/** A soft diagonal gradient, as a PNG built by hand (no native image module under jsdom). */
-function gradientPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body) >>> 0);
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([90 + Math.round((x / width) * 120), 140 + Math.round((y / height) * 80), 200], 1 + x * 3);
-    rows.push(row);
-  }
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function mp3Frames(frames: number): Buffer {
-  const b = Buffer.alloc(417 * frames);
-  for (let i = 0; i < frames; i++) b.set([0xff, 0xfb, 0x90, 0x64], i * 417);
-  return b;
-}
 
 const OUT = process.env.SCREENSHOT_HTML_DIR ?? path.join(ROOT, '.tmp/screenshots');
 
@@ -185,8 +156,8 @@ test('screens', async () => {
     phone.runtime.pickFiles(file);
     return new Promise<any>((resolve, reject) => (phone.wx as any)[api]({ count: 1, success: (r: any) => resolve(r.tempFiles[0]), fail: reject }));
   };
-  await bob.store.sendMedia(0, 'alice', 'image', await choose(bob, 'chooseMedia', { bytes: gradientPng(960, 720), name: 'whiteboard.png' }), {}, () => undefined);
-  await bob.store.sendMedia(0, 'alice', 'audio', (await choose(bob, 'chooseMessageFile', { bytes: mp3Frames(40), name: 'voice.mp3' })).path, { duration: 7 }, () => undefined);
+  await bob.store.sendMedia(0, 'alice', 'image', await choose(bob, 'chooseMedia', { bytes: handmadePng(960, 720, true), name: 'whiteboard.png' }), {}, () => undefined);
+  await bob.store.sendMedia(0, 'alice', 'audio', (await choose(bob, 'chooseMessageFile', { bytes: mp3(40), name: 'voice.mp3' })).path, { duration: 7 }, () => undefined);
   await bob.store.sendMedia(0, 'alice', 'file', await choose(bob, 'chooseMessageFile', { bytes: Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), Buffer.alloc(183_000, 0x41)]), name: 'Onboarding review.pdf' }), {}, () => undefined);
   alice.switchTab('/pages/conversations/conversations');
   const listAgain = await alice.waitForPage('pages/conversations/conversations');
