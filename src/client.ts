@@ -46,6 +46,8 @@ export interface SendParams {
   clientMsgId?: string;
   /** The messageId of a message of this conversation to reply to: the message carries `replyTo`, a preview of it. */
   replyTo?: string;
+  /** Group messages: members to mention, or `'all'` (the group's owner). Their conversation gets `mentionedMe`. */
+  mentions?: string[] | 'all';
 }
 
 /** The client's feature modules, one per area of the API. */
@@ -61,7 +63,7 @@ interface FeatureSet {
 
 /** Who a media message goes to: one user, or a group. */
 export type MediaTarget = { recipientId: string; groupId?: undefined } | { groupId: string; recipientId?: undefined };
-export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string; replyTo?: string };
+export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string; replyTo?: string; mentions?: string[] | 'all' };
 
 /** Private or group, from which of recipientId / groupId is given. */
 function mediaChatType(method: string, params: unknown): 0 | 1 {

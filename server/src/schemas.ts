@@ -60,6 +60,8 @@ export const SendPayload = Type.Object({
   data: Type.Optional(Type.Unknown()),
   /** The messageId of a message of the same conversation. */
   replyTo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Group messages: members to mention, or 'all'. */
+  mentions: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(Id, { maxItems: 100 })])),
 });
 export const SyncPayload = Type.Object({
   afterInboxSeq: Type.Integer({ minimum: 0 }),

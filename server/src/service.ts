@@ -31,6 +31,22 @@ function hasBinary(value: unknown, depth = 0): boolean {
   return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
 }
 
+/**
+ * A group message's mentions: members only (each once); `'all'` for the group's owner (admins too
+ * once groups have them). Refusals are 40000 / 40300.
+ */
+function checkMentions(mentions: string[] | 'all', isOwner: boolean, members: readonly string[]): string[] | 'all' {
+  if (mentions === 'all') {
+    if (!isOwner) throw new ApiError(Code.FORBIDDEN, "forbidden: only the group's owner may mention everyone");
+    return 'all';
+  }
+  const set = new Set(members);
+  const unique = [...new Set(mentions)];
+  const strangers = unique.filter((id) => !set.has(id));
+  if (strangers.length) throw new ApiError(Code.INVALID_ARGUMENT, `mentions: not members of the group: ${strangers.slice(0, 5).join(', ')}`);
+  return unique;
+}
+
 /** Characters of the original a reply's preview keeps (whole code points). */
 const REPLY_PREVIEW_CHARS = 100;
 
@@ -317,7 +333,10 @@ export class ImService {
    * a message to store with its inbox recipients (and, for a group, its members for the live
    * emit). Refusals throw an ApiError. Stored by `commitSends`, with the others of its turn.
    */
-  async prepareSend(caller: Caller, input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown; replyTo?: string }): Promise<PreparedSend> {
+  async prepareSend(
+    caller: Caller,
+    input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown; replyTo?: string; mentions?: string[] | 'all' },
+  ): Promise<PreparedSend> {
     const msgType = input.msgType ?? 0;
     if (Buffer.byteLength(input.content, 'utf8') > LIMITS.CONTENT_BYTES) {
       throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
@@ -346,10 +365,13 @@ export class ImService {
     const media = this.files ? await this.files.attach(caller.appId, caller.userId, msgType, data) : data;
     const msg: NewMessage = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data: media };
     if (input.replyTo !== undefined) msg.replyTo = await this.replyTarget(caller, input.chatType, input.to, input.replyTo);
+    if (input.mentions !== undefined && input.chatType !== 1) throw new ApiError(Code.INVALID_ARGUMENT, 'mentions: only group messages mention members');
     if (input.chatType === 1) {
-      await this.memberGroup(caller, input.to);
+      const group = await this.memberGroup(caller, input.to);
       // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
-      return { request: { appId: caller.appId, msg, recipients: [] }, members: await this.storage.memberIds(caller.appId, input.to) };
+      const members = await this.storage.memberIds(caller.appId, input.to);
+      if (input.mentions !== undefined) msg.mentions = checkMentions(input.mentions, group.ownerId === caller.userId, members);
+      return { request: { appId: caller.appId, msg, recipients: [] }, members };
     }
     const peer = await this.storage.getUser(caller.appId, input.to);
     if (!peer) throw new ApiError(Code.NOT_FOUND, `recipient ${input.to} not found`);

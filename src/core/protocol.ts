@@ -32,6 +32,8 @@ export interface ImMessage {
   inboxSeq?: number;
   /** On a reply: the message it answers, as that message is now (content shortened to 100 characters). */
   replyTo?: { messageId: string; from: string; fromName: string; msgType: number; content: string };
+  /** Group messages: the members mentioned, or `'all'`. */
+  mentions?: string[] | 'all';
 }
 
 export interface ImReceipt {
@@ -86,6 +88,8 @@ export interface ImConversation {
   /** Private conversations: how far the peer has read (my messages with seq <= it are read); null for groups. */
   peerReadSeq: number | null;
   unreadCount: number;
+  /** An unread message mentions me (or everyone); cleared by markConversationRead. */
+  mentionedMe: boolean;
   updatedAt: number;
 }
 

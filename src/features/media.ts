@@ -139,6 +139,7 @@ export class Media implements Feature {
     const sendParams: Record<string, unknown> = { [target]: p[target], content: typeof p.content === 'string' ? p.content : '', msgType, data };
     if (p.clientMsgId !== undefined) sendParams.clientMsgId = p.clientMsgId;
     if (p.replyTo !== undefined) sendParams.replyTo = p.replyTo;
+    if (p.mentions !== undefined) sendParams.mentions = p.mentions;
     return this.send(method, chatType, sendParams, target);
   }
 

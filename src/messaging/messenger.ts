@@ -13,6 +13,14 @@ import { OutboxStore } from './outbox-store';
  * The send path: a validated payload goes into the outbox (persisted), is emitted once the session
  * is caught up, and settles on the server's ack or on the sender's own message seen in a sync.
  */
+/** `mentions`: group messages only, `'all'` or up to 100 user ids. */
+function mentionsOf(method: string, chatType: ChatTypeValue, value: unknown): string[] | 'all' {
+  if (chatType !== 1) throw invalid(method, '"mentions" is for group messages.');
+  if (value === 'all') return 'all';
+  if (!Array.isArray(value) || value.length > 100) throw invalid(method, `"mentions" must be 'all' or an array of at most 100 user ids, got ${describe(value)}.`);
+  return value.map((id) => requireId(method, 'mentions[]', id));
+}
+
 export class Messenger {
   private readonly outbox: Outbox;
   private readonly store: OutboxStore;
@@ -50,6 +58,7 @@ export class Messenger {
       if (typeof p.replyTo !== 'string' || !p.replyTo || p.replyTo.length > 64) throw invalid(method, `"replyTo" must be the messageId of a message in this conversation, got ${describe(p.replyTo)}.`);
       payload.replyTo = p.replyTo;
     }
+    if (p.mentions !== undefined) payload.mentions = mentionsOf(method, chatType, p.mentions);
     this.assertCanSend(method);
     const result = this.outbox.enqueue(payload);
     if (this.isReady()) this.emitPending();

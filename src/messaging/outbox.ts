@@ -10,6 +10,7 @@ export interface SendPayload {
   data: unknown;
   /** The messageId this one replies to (same conversation). */
   replyTo?: string;
+  mentions?: string[] | 'all';
 }
 
 /** What survives an app restart: enough to resend with the same id. */

@@ -106,6 +106,26 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect((await s.getMessage(APP, r!.result!.message.messageId))?.replyToId).toBe(id);
   });
 
+  it('mentions: stored with the message; mentionedMe while an unread message names the user (or all), until read', async () => {
+    for (const u of ['m_1', 'mx1', 'mowner']) await s.upsertUser(APP, u, {});
+    await s.createGroup(APP, { groupId: 'g-mentions', name: 'M', description: '', ownerId: 'mowner' }, ['mowner', 'm_1', 'mx1']);
+    const conv = groupConvId('g-mentions');
+    const named = groupSend('mowner', 'g-mentions', 'hey m_1');
+    named.msg.mentions = ['m_1'];
+    const [r] = await s.sendMessages([named]);
+    expect(r!.result!.message.mentions).toEqual(['m_1']);
+    expect((await s.history(APP, conv, 'FORWARD', 0, 10)).map((m) => m.mentions)).toEqual([['m_1']]);
+    const mentioned = async (u: string) => (await s.conversations(APP, u, { limit: 50 })).items.find((c) => c.targetId === 'g-mentions')!.mentionedMe;
+    // "m_1" is mentioned; "mx1" is not, though "_" would match "x" as a LIKE wildcard; the sender is not.
+    expect([await mentioned('m_1'), await mentioned('mx1'), await mentioned('mowner')]).toEqual([true, false, false]);
+    await s.markRead(APP, 'm_1', conv, undefined);
+    expect(await mentioned('m_1')).toBe(false);
+    const all = groupSend('mowner', 'g-mentions', 'everyone');
+    all.msg.mentions = 'all';
+    await s.sendMessages([all]);
+    expect([await mentioned('m_1'), await mentioned('mx1'), await mentioned('mowner')]).toEqual([true, true, false]);
+  });
+
   it('groups: members with their joined seq, read diffusion (no inbox rows), paging of the list, dismissal', async () => {
     const g = await s.createGroup(APP, { groupId: 'g-contract', name: 'G', description: 'd', ownerId: 'alice' }, ['bob']);
     expect(g).toMatchObject({ groupId: 'g-contract', ownerId: 'alice', memberCount: 2 });

@@ -326,6 +326,22 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       await expect(b.client.sendPrivateMessage({ recipientId: a.userId, content: 'x', replyTo: 'nope' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     });
 
+    it('mentions: the mentioned member sees them on the message and mentionedMe on the conversation until read', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const group = await a.client.createGroup({ name: 'Mentions', userIdList: [b.userId] });
+      const got: ImMessage[] = [];
+      b.client.on('imchat', (m) => got.push(m));
+      await a.client.sendGroupMessage({ groupId: group.id, content: '@Bob please look', mentions: [b.userId] });
+      await waitFor(() => got.length === 1, 3000, 'the mention');
+      expect(got[0]!.mentions).toEqual([b.userId]);
+      const conv = async () => (await b.client.getConversationList()).find((c) => c.targetId === group.id)!;
+      expect((await conv()).mentionedMe).toBe(true);
+      await b.client.markConversationRead({ chatType: 1, targetId: group.id });
+      expect((await conv()).mentionedMe).toBe(false);
+      await expect(a.client.sendPrivateMessage({ recipientId: b.userId, content: 'x', mentions: [b.userId] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    });
+
     it('typing and signals: to online devices only, never stored; typing at most once per 3 s', async () => {
       const a = await login('Alice');
       const b = await login('Bob');

@@ -40,3 +40,23 @@ it('a reply carries a preview of the original (live, ack, sync, history, convers
   expect((await call(b, 'chat:send', { clientMsgId: 'rp-6', chatType: 1, to: g.id, content: 'hi', replyTo: gm.messageId })).data.replyTo).toMatchObject({ messageId: gm.messageId, content: 'group hello' });
   expect((await call(b, 'chat:send', { clientMsgId: 'rp-7', chatType: 1, to: g.id, content: 'hi', replyTo: original.messageId })).code).toBe(40400);
 });
+
+it('mentions: group only, members only, "all" for the owner; mentionedMe until the conversation is read', async () => {
+  const to = await tokenFor(server, 'mn-owner');
+  const tm = await tokenFor(server, 'mn-member');
+  await tokenFor(server, 'mn-out');
+  const g = (await http(server, 'POST', '/api/groups', { name: 'Mentions', userIdList: ['mn-member'] }, to)).body.data;
+  const o = await connect(server, to);
+  const m = await connect(server, tm);
+  const sent = await call(o, 'chat:send', { clientMsgId: 'mn-1', chatType: 1, to: g.id, content: '@member look', mentions: ['mn-member', 'mn-member'] });
+  expect(sent.data.mentions).toEqual(['mn-member']);
+  const conv = async () => (await http(server, 'GET', '/api/conversations', undefined, tm)).body.data.find((c: any) => c.targetId === g.id);
+  expect((await conv()).mentionedMe).toBe(true);
+  await http(server, 'POST', '/api/conversations/read', { chatType: 1, targetId: g.id }, tm);
+  expect((await conv()).mentionedMe).toBe(false);
+  expect((await call(o, 'chat:send', { clientMsgId: 'mn-2', chatType: 1, to: g.id, content: 'x', mentions: ['mn-out'] })).code).toBe(40000);
+  expect((await call(m, 'chat:send', { clientMsgId: 'mn-3', chatType: 1, to: g.id, content: 'x', mentions: 'all' })).code).toBe(40300);
+  expect((await call(o, 'chat:send', { clientMsgId: 'mn-4', chatType: 0, to: 'mn-member', content: 'x', mentions: ['mn-member'] })).code).toBe(40000);
+  expect((await call(o, 'chat:send', { clientMsgId: 'mn-5', chatType: 1, to: g.id, content: 'all of you', mentions: 'all' })).data.mentions).toBe('all');
+  expect((await conv()).mentionedMe).toBe(true);
+});

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { endsTransaction } from './errors';
-import { MESSAGE_COLUMNS, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
+import { MENTIONED_SQL, MESSAGE_COLUMNS, mentionPattern, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
   AppRecord,
   ConversationRecord,
@@ -122,6 +122,8 @@ export const PG_MIGRATIONS: string[] = [
   // round trips each. Deadlocks and cancellations are raised, so the whole batch is tried again.
   `
   ALTER TABLE messages ADD COLUMN reply_to text;
+  ALTER TABLE messages ADD COLUMN mentions text;
+  CREATE INDEX messages_mentions ON messages (app_id, conv_id, seq) WHERE mentions IS NOT NULL;
   CREATE FUNCTION im_send_batch(p_now bigint, p_batch jsonb)
   RETURNS TABLE (o_outcome text, o_seq bigint, o_sender_inbox_seq bigint, o_deliveries jsonb, o_code text, o_message text)
   LANGUAGE plpgsql AS $fn$
@@ -160,9 +162,9 @@ export const PG_MIGRATIONS: string[] = [
             INTO v_deliveries, v_sender
             FROM bumped b;
         END IF;
-        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp, reply_to)
+        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp, reply_to, mentions)
           VALUES (item->>'app', item->>'id', item->>'conv', v_seq, item->>'client', item->>'from', item->>'fromName', item->>'to',
-                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now, item->>'replyTo');
+                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now, item->>'replyTo', item->>'mentions');
         IF (item->>'chat')::integer = 0 AND v_seq = 1 THEN
           INSERT INTO user_conversations (app_id, user_id, conv_id, target_id)
             VALUES (item->>'app', item->>'from', item->>'conv', item->>'to'), (item->>'app', item->>'to', item->>'conv', item->>'from')
@@ -511,6 +513,7 @@ export class PostgresStorage implements Storage {
       data: msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data),
       recipients: [...new Set(recipients)].sort(),
       replyTo: msg.replyTo ?? null,
+      mentions: msg.mentions === undefined ? null : JSON.stringify(msg.mentions),
     }));
     return this.tx(async (db) => {
       const rows = await this.all<{ o_outcome: string; o_seq: number; o_sender_inbox_seq: number; o_deliveries: Array<{ userId: string; inboxSeq: number }>; o_code: string; o_message: string }>(
@@ -526,6 +529,7 @@ export class PostgresStorage implements Storage {
         if (row?.o_outcome === 'stored') {
           const message: StoredMessage = { messageId: b.id, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq: row.o_seq };
           if (msg.replyTo) message.replyToId = msg.replyTo;
+          if (msg.mentions !== undefined) message.mentions = msg.mentions;
           out.push({ result: { message, senderInboxSeq: row.o_sender_inbox_seq, deliveries: row.o_deliveries, duplicate: false } });
           continue;
         }
@@ -608,6 +612,7 @@ export class PostgresStorage implements Storage {
       const chatType = h.chat_type as 0 | 1;
       const peerReadSeq =
         chatType === 0 ? ((await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, h.target_id, h.conv_id]))?.read_seq ?? 0) : null;
+      const mentionedMe = !!(await this.one(MENTIONED_SQL, [appId, h.conv_id, readSeq, userId, mentionPattern(userId)]));
       items.push({
         conversationId: h.id,
         chatType,
@@ -618,6 +623,7 @@ export class PostgresStorage implements Storage {
         readSeq,
         peerReadSeq,
         unreadCount,
+        mentionedMe,
         updatedAt: h.updated_at,
       });
     }

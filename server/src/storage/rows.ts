@@ -2,7 +2,7 @@ import type { FileRecord, GroupRecord, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
-  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq, m.reply_to';
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq, m.reply_to, m.mentions';
 
 /** A message row of either storage (same schema; `data` is stored as JSON text). */
 export interface MessageRow {
@@ -19,6 +19,7 @@ export interface MessageRow {
   seq: number;
   sender_inbox_seq: number;
   reply_to?: string | null;
+  mentions?: string | null;
   inbox_seq?: number | null;
 }
 
@@ -48,6 +49,7 @@ export function toMessage(r: MessageRow): StoredMessage {
   };
   if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
   if (typeof r.reply_to === 'string') m.replyToId = r.reply_to;
+  if (typeof r.mentions === 'string') m.mentions = JSON.parse(r.mentions) as string[] | 'all';
   return m;
 }
 
@@ -77,4 +79,17 @@ export function toFile(r: Record<string, unknown>): FileRecord {
   if (r.height !== null && r.height !== undefined) f.height = Number(r.height);
   if (typeof r.thumb_mime === 'string') f.thumbMime = r.thumb_mime;
   return f;
+}
+
+/**
+ * Whether an unread message of a conversation mentions the user (by id, or everyone): mentions are
+ * JSON text, and ids cannot contain a quote, so `"<id>"` matches exactly one entry. Parameters:
+ * app, conversation, read seq, user, mentionPattern(user). Uses the partial index on mentions.
+ */
+export const MENTIONED_SQL = `SELECT 1 AS hit FROM messages WHERE app_id = $1 AND conv_id = $2 AND seq > $3 AND mentions IS NOT NULL AND from_id <> $4
+  AND (mentions = '"all"' OR mentions LIKE $5 ESCAPE '\\') LIMIT 1`;
+
+export function mentionPattern(userId: string): string {
+  // _ and % are LIKE wildcards (_ may be in an id): escaped, so the pattern matches the id only.
+  return `%"${userId.replace(/[\\%_]/g, (c) => `\\${c}`)}"%`;
 }

@@ -21,7 +21,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './types';
-import { toFile } from './rows';
+import { MENTIONED_SQL, mentionPattern, toFile } from './rows';
 import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
 
@@ -179,6 +179,8 @@ export const MIGRATIONS: Migration[] = [
   // message a message replies to.
   `
   ALTER TABLE messages ADD COLUMN reply_to TEXT;
+  ALTER TABLE messages ADD COLUMN mentions TEXT;
+  CREATE INDEX messages_mentions ON messages (app_id, conv_id, seq) WHERE mentions IS NOT NULL;
   CREATE TABLE files (
     app_id TEXT NOT NULL,
     file_id TEXT NOT NULL,
@@ -362,9 +364,10 @@ export class SqliteDatabase {
          updated_at = excluded.updated_at RETURNING last_seq`,
       ),
       lastSeq: p('SELECT last_seq FROM conversations WHERE app_id = ? AND conv_id = ?'),
+      mentioned: p(MENTIONED_SQL.replace(/\$\d/g, '?')),
       insertMessage: p(
         `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type,
-          content, data, sender_inbox_seq, timestamp, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          content, data, sender_inbox_seq, timestamp, reply_to, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       linkConv: p('INSERT OR IGNORE INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES (?, ?, ?, ?)'),
       // Inbox seqs are gapless, so the answer is exactly the window @lo..@hi: the runs overlapping
@@ -582,7 +585,7 @@ export class SqliteDatabase {
     }
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
-    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null);
+    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null, msg.mentions === undefined ? null : JSON.stringify(msg.mentions));
     // A private conversation is created by its first message, in this same transaction, so later
     // messages find both links in place and skip two writes each.
     if (msg.chatType === 0 && seq === 1) {
@@ -605,6 +608,7 @@ export class SqliteDatabase {
       seq,
     };
     if (msg.replyTo) message.replyToId = msg.replyTo;
+    if (msg.mentions !== undefined) message.mentions = msg.mentions;
     return { message, senderInboxSeq, deliveries, duplicate: false };
   };
 
@@ -697,6 +701,7 @@ export class SqliteDatabase {
       // How far the other side has read: lets a client show "read" without having seen the receipt.
       const peerReadSeq =
         r.chatType === 0 ? ((this.stmt.readSeq!.get(appId, r.target_id, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null;
+      const mentionedMe = !!this.stmt.mentioned!.get(appId, r.conv_id, readSeq, userId, mentionPattern(userId));
       return {
         conversationId: id,
         chatType: r.chatType,
@@ -707,6 +712,7 @@ export class SqliteDatabase {
         readSeq,
         peerReadSeq,
         unreadCount,
+        mentionedMe,
         updatedAt: r.updated_at,
       };
     });

@@ -64,6 +64,8 @@ export interface StoredMessage {
   inboxSeq?: number;
   /** The message this one replies to (stored); the service turns it into `replyTo` on the way out. */
   replyToId?: string;
+  /** Group messages: the members mentioned, or everyone. */
+  mentions?: string[] | 'all';
 }
 
 export interface NewMessage {
@@ -77,6 +79,7 @@ export interface NewMessage {
   data: unknown;
   /** A message of the same conversation this one replies to (checked by the service). */
   replyTo?: string;
+  mentions?: string[] | 'all';
 }
 
 export interface SendResult {
@@ -102,6 +105,8 @@ export interface ConversationRecord {
   /** Private conversations: the peer's read position (null for groups). */
   peerReadSeq: number | null;
   unreadCount: number;
+  /** An unread message of it mentions this user (or everyone). */
+  mentionedMe: boolean;
   updatedAt: number;
 }
 
