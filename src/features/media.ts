@@ -9,7 +9,7 @@ export type FileKind = 'image' | 'audio' | 'video' | 'file';
 export interface UploadedFile {
   fileId: string;
   kind: FileKind;
-  /** Signed, expiring; works in `<image src>`, `<video src>` and `wx.downloadFile` as it is. */
+  /** Signed, expiring; works as it is in an image or video tag and in the platform's downloadFile. */
   url: string;
   size: number;
   mime: string;
