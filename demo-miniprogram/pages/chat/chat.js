@@ -328,21 +328,19 @@ Page({
    * after all (E_SEND_UNCERTAIN) comes back as that message instead of being stored twice.
    */
   enqueue(content, clientMsgId) {
+    this.track({ content, clientMsgId }, () => this.store.send(this.chatType, this.targetId, content, clientMsgId));
+  },
+
+  /**
+   * A send on its way: shown at once as "sending" (fields: what the bubble needs), moved to the
+   * confirmed list when the server has it, or marked failed with Retry.
+   */
+  track(fields, send) {
     localIds += 1;
-    const entry = {
-      localId: `local-${localIds}`,
-      from: this.me.userId,
-      fromName: this.me.userName,
-      content,
-      timestamp: Date.now(),
-      state: 'sending',
-      error: '',
-      clientMsgId,
-    };
+    const entry = Object.assign({ localId: `local-${localIds}`, from: this.me.userId, fromName: this.me.userName, content: '', timestamp: Date.now(), state: 'sending', error: '' }, fields);
     this.pending.push(entry);
     this.render(true);
-    this.store
-      .send(this.chatType, this.targetId, content, clientMsgId)
+    send(entry)
       .then((m) => {
         this.pending.splice(this.pending.indexOf(entry), 1);
         this.addConfirmed(m);
@@ -427,38 +425,12 @@ Page({
   },
 
   enqueueMedia(kind, file, extra, preview) {
-    localIds += 1;
-    const entry = {
-      localId: `local-${localIds}`,
-      from: this.me.userId,
-      fromName: this.me.userName,
-      content: '',
-      timestamp: Date.now(),
-      state: 'sending',
-      error: '',
-      kind: kind === 'audio' ? 'voice' : kind,
-      file,
-      extra,
-      preview,
-      progress: 0,
-    };
-    this.pending.push(entry);
-    this.render(true);
-    this.store
-      .sendMedia(this.chatType, this.targetId, kind, file, extra, (p) => {
+    this.track({ kind: kind === 'audio' ? 'voice' : kind, file, extra, preview, progress: 0 }, (entry) =>
+      this.store.sendMedia(this.chatType, this.targetId, kind, file, extra, (p) => {
         entry.progress = p.percent;
         this.render(false);
-      })
-      .then((m) => {
-        this.pending.splice(this.pending.indexOf(entry), 1);
-        this.addConfirmed(m);
-        this.render(true);
-      })
-      .catch((err) => {
-        entry.state = 'failed';
-        entry.error = describeError(err, 'send');
-        this.render(false);
-      });
+      }),
+    );
   },
 
   onPreview(e) {

@@ -355,7 +355,7 @@ export class Gateway implements Notifier {
       return { accepted, refused };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
-    handleVolatile({ io: this.io, service: this.service, handle: (sk, ev, v, work) => this.handle(sk, ev, v, (p) => work(p)), room, state: (sk) => this.state(sk), validators }, socket);
+    handleVolatile({ io: this.io, service: this.service, handle: (sk, ev, v, work) => this.handle(sk, ev, v, work), room, state: (sk) => this.state(sk), validators }, socket);
     this.handle(socket, 'token:renew', validators.renew, async (p) => {
       const claims = await this.service.verifyToken(p.token);
       if (claims.app !== s.appId || claims.sub !== s.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the new token is for another user or app');
