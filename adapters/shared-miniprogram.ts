@@ -8,17 +8,18 @@
  *   `Taro.connectSocket` hands its SocketTask over in that promise. Callbacks are always passed
  *   here, and a returned promise gets a rejection handler so a failure is reported once, through
  *   the callback, never as an unhandled rejection;
- * - H5 builds of uni-app and Taro run in a browser: there the socket is socket.io-client's own
- *   WebSocket transport, and network/visibility come from `window`/`document`.
+ * - H5 builds of uni-app and Taro run in a browser: there the socket is socket.io-client (passed in
+ *   by those adapters as `h5Io`, so the WeChat bundle never holds it), and network/visibility come
+ *   from `window`/`document`.
  */
-import { io as socketIo } from 'socket.io-client';
 import type { AppState, BlobLike, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe, UploadRequest } from '../src/adapter';
 import { Cleanups } from './shared/cleanups';
 import { onBrowserNetworkChange, onPageVisibilityChange } from './shared/dom-hooks';
 import { normaliseHeaders, parseBody, transportError } from './shared/http';
 import { isThenable } from './shared/promise';
 import { unsupportedSource } from './shared/upload';
-import { createSocketTaskTransport } from './weapp/socket-task-transport';
+import { LiteSocket } from './shared/lite-socket';
+import { socketTaskChannel } from './weapp/socket-task-channel';
 import type { WxApi, WxUploadTask } from './weapp/wx-types';
 
 /** socket.io-client's `io()` shape; weapp.socket.io exports exactly this. */
@@ -32,15 +33,17 @@ export type MiniprogramStyleApi = {
   [K in keyof WxApi]: WxApi[K] extends (...args: infer A) => unknown ? (...args: A) => unknown : WxApi[K];
 };
 
-/** `miniprogram`: SocketTask transport and the API's lifecycle hooks. `h5`: a browser page. */
+/** `miniprogram`: the lite Socket.IO client over SocketTask, and the API's lifecycle hooks. `h5`: a browser page. */
 export type RuntimeTarget = 'miniprogram' | 'h5';
 
 export interface MiniprogramStyleAdapterConfig {
   /** 'weapp', 'uniapp' or 'taro': shown in logs. */
   name: string;
   api: MiniprogramStyleApi;
-  /** Replaces the socket.io-client factory (e.g. weapp.socket.io). */
+  /** Replaces the built-in Socket.IO client (e.g. with socket.io-client or weapp.socket.io). */
   io?: IoFactory;
+  /** The Socket.IO client of an H5 build (required for target 'h5' unless `io` is given). */
+  h5Io?: IoFactory;
   /** At most this many requests at once (WeChat allows 10); more wait in a queue. */
   maxConcurrentRequests?: number;
   /** Defaults to 'miniprogram'. */
@@ -71,12 +74,8 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
   const { api, name } = config;
   const target: RuntimeTarget = config.target ?? 'miniprogram';
   const maxRequests = config.maxConcurrentRequests ?? 10;
-  const io: IoFactory =
-    config.io ??
-    (target === 'h5'
-      ? (url, options) => socketIo(url, options as never) as unknown as SocketLike
-      : ((transport) => (url: string, options: Record<string, unknown>) =>
-          socketIo(url, { ...options, transports: [transport] } as never) as unknown as SocketLike)(createSocketTaskTransport(api as WxApi)));
+  const openChannel = socketTaskChannel(api as WxApi);
+  const io: IoFactory | undefined = config.io ?? (target === 'h5' ? config.h5Io : undefined);
   let active = 0;
   const queue: Array<() => void> = [];
   const cleanups = new Cleanups();
@@ -162,6 +161,10 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     storage,
 
     createSocket(url: string, socketOptions: SocketOptions): SocketLike {
+      if (!io) {
+        if (target === 'h5') throw new Error(`${name}: an H5 build needs a Socket.IO client factory`);
+        return new LiteSocket(url, socketOptions, openChannel);
+      }
       // forceNew: socket.io-client caches one Manager per URL; two clients must not share a socket.
       return io(url, { ...socketOptions, forceNew: true, transports: ['websocket'] });
     },

@@ -1,6 +1,6 @@
 /**
  * Entry for miniprogram_dist (WeChat "build npm"): the core with the weapp adapter registered.
- * Self-contained CommonJS; weapp.socket.io is bundled in.
+ * Self-contained CommonJS with the lite Socket.IO client (adapters/shared/lite-socket.ts).
  */
 import { ImClient, registerAdapter } from '../src/index';
 import { createWeappAdapter, weappAdapterCandidate } from '../adapters/weapp';

@@ -11,22 +11,6 @@ process.chdir(root);
 rmSync('dist', { recursive: true, force: true });
 rmSync('miniprogram_dist', { recursive: true, force: true });
 
-/** Swaps engine.io-client for its mini-program-safe subset (see scripts/miniprogram-shims). */
-const miniprogramShims = {
-  name: 'miniprogram-shims',
-  setup(b) {
-    const shim = (f) => path.join(root, 'scripts/miniprogram-shims', f);
-    b.onResolve({ filter: /^engine\.io-client$/ }, () => ({ path: shim('engine-lite.js') }));
-    b.onResolve({ filter: /^engine\.io-client\/build\/esm\// }, (args) => ({ path: path.join(root, 'node_modules', args.path) }));
-    b.onResolve({ filter: /^\.\/transports\/index\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: shim('engine-transports.js') } : undefined,
-    );
-    b.onResolve({ filter: /\/globals(\.node)?\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: shim('engine-globals.js') } : undefined,
-    );
-  },
-};
-
 /**
  * For the "browser" build: engine.io-client keeps its browser transports, only its global lookup is
  * replaced (uni-app and Taro bundle this build into mini-programs too).
@@ -62,9 +46,8 @@ await Promise.all([
     minify: true,
     footer: { js: 'ImClient=ImClient.default;' },
   }),
-  // WeChat "build npm" copies this folder. Self-contained CommonJS, no eval, no Node builtins.
-  // alwaysStrict off: a top-level "use strict" would make weapp.socket.io's global lookup fall
-  // through to `new Function('return this')`, which mini-programs forbid.
+  // WeChat "build npm" copies this folder. Self-contained CommonJS, no eval, no Node builtins; the
+  // socket is the SDK's lite Socket.IO client, so no socket.io-client or engine.io-client inside.
   build({
     ...common,
     sourcemap: false,
@@ -74,11 +57,9 @@ await Promise.all([
     platform: 'neutral',
     mainFields: ['module', 'main'],
     conditions: ['import', 'default'],
-    plugins: [miniprogramShims],
     metafile: true,
     target: ['es2017'],
     minify: true,
-    tsconfigRaw: { compilerOptions: { alwaysStrict: false, strict: false } },
   }),
 ]);
 

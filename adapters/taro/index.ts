@@ -1,5 +1,6 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
+import { h5Io } from '../shared/h5-socket';
 import { xhrUpload } from '../shared/upload';
 
 /**
@@ -13,9 +14,9 @@ export type TaroApi = MiniprogramStyleApi & { getEnv?: () => string };
 export interface TaroAdapterOptions {
   /** The Taro API object: `import Taro from '@tarojs/taro'`; defaults to a global `Taro` if there is one. */
   Taro?: TaroApi;
-  /** 'miniprogram' (SocketTask transport, Taro.onAppShow/onAppHide) or 'h5'; detected when omitted. */
+  /** 'miniprogram' (the lite Socket.IO client over SocketTask, Taro.onAppShow/onAppHide) or 'h5'; detected when omitted. */
   target?: RuntimeTarget;
-  /** A Socket.IO client factory to use instead of socket.io-client 4. */
+  /** A Socket.IO client factory to use instead of the built-in one (lite client or socket.io-client on H5). */
   io?: IoFactory;
   /** At most this many Taro.request calls at once (mini-programs allow 10); more wait in a queue. */
   maxConcurrentRequests?: number;
@@ -41,9 +42,8 @@ function detectTarget(api: TaroApi): RuntimeTarget {
 
 /**
  * Taro 3/4 (React, Vue, ...): Taro.request, Taro storage, Taro.onNetworkStatusChange and
- * Taro.onAppShow/onAppHide; the socket is socket.io-client 4 over the SocketTask that
- * Taro.connectSocket resolves to on mini-program targets, and socket.io-client's own WebSocket
- * transport on H5.
+ * Taro.onAppShow/onAppHide; the socket is the SDK's lite Socket.IO client over the SocketTask that
+ * Taro.connectSocket resolves to on mini-program targets, and socket.io-client on H5.
  */
 export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
   const api = options.Taro ?? globalTaro();
@@ -52,6 +52,7 @@ export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
     name: 'taro',
     api,
     io: options.io,
+    h5Io,
     maxConcurrentRequests: options.maxConcurrentRequests,
     blobUpload: xhrUpload,
     target: options.target ?? detectTarget(api),

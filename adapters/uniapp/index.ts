@@ -1,5 +1,6 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
+import { h5Io } from '../shared/h5-socket';
 import { xhrUpload } from '../shared/upload';
 
 /**
@@ -12,9 +13,9 @@ export type UniApi = MiniprogramStyleApi;
 export interface UniappAdapterOptions {
   /** The `uni` object; defaults to the global one (`import` it in code that uni-app does not inject into). */
   uni?: UniApi;
-  /** 'miniprogram' (SocketTask transport, uni.onAppShow/onAppHide) or 'h5'; detected when omitted. */
+  /** 'miniprogram' (the lite Socket.IO client over SocketTask, uni.onAppShow/onAppHide) or 'h5'; detected when omitted. */
   target?: RuntimeTarget;
-  /** A Socket.IO client factory to use instead of socket.io-client 4. */
+  /** A Socket.IO client factory to use instead of the built-in one (lite client or socket.io-client on H5). */
   io?: IoFactory;
   /** At most this many uni.request calls at once (mini-programs allow 10); more wait in a queue. */
   maxConcurrentRequests?: number;
@@ -30,8 +31,8 @@ function globalUni(): UniApi | undefined {
 
 /**
  * uni-app (Vue 2/3, Vite or HBuilderX): uni.request, uni storage, uni.onNetworkStatusChange and
- * uni.onAppShow/onAppHide; the socket is socket.io-client 4 over uni.connectSocket's SocketTask on
- * mini-program targets and socket.io-client's own WebSocket transport on H5.
+ * uni.onAppShow/onAppHide; the socket is the SDK's lite Socket.IO client over uni.connectSocket's
+ * SocketTask on mini-program targets and socket.io-client on H5.
  */
 export function createUniappAdapter(options: UniappAdapterOptions = {}): ImAdapter {
   const api = options.uni ?? globalUni();
@@ -40,6 +41,7 @@ export function createUniappAdapter(options: UniappAdapterOptions = {}): ImAdapt
     name: 'uniapp',
     api,
     io: options.io,
+    h5Io,
     maxConcurrentRequests: options.maxConcurrentRequests,
     blobUpload: xhrUpload,
     target: options.target ?? (looksLikeBrowser() ? 'h5' : 'miniprogram'),

@@ -9,8 +9,8 @@ export interface WeappAdapterOptions {
   /** The `wx` object; defaults to the global one. */
   wx?: WxApi;
   /**
-   * A Socket.IO client factory to use instead of the built-in one (socket.io-client 4 over a
-   * SocketTask transport), e.g. `require('weapp.socket.io')`.
+   * A Socket.IO client factory to use instead of the built-in one (the SDK's lite Socket.IO v4
+   * client over wx.connectSocket), e.g. socket.io-client's `io` or `require('weapp.socket.io')`.
    */
   io?: IoFactory;
   /** WeChat allows 10 concurrent wx.request calls; more are queued here instead of failing. */
@@ -26,7 +26,7 @@ function globalWx(): WxApi | undefined {
   return candidate && typeof candidate.request === 'function' && typeof candidate.connectSocket === 'function' ? candidate : undefined;
 }
 
-/** WeChat mini-programs: socket.io-client 4 over wx.connectSocket, wx.request, wx storage and lifecycle. */
+/** WeChat mini-programs: a lite Socket.IO v4 client over wx.connectSocket, wx.request, wx storage and lifecycle. */
 export function createWeappAdapter(options: WeappAdapterOptions = {}): ImAdapter {
   const api = options.wx ?? globalWx();
   if (!api) throw new Error('createWeappAdapter: no wx object; pass createWeappAdapter({ wx })');

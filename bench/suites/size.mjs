@@ -90,7 +90,7 @@ export async function run({ offline = false }) {
   out.weappSocketIo = {
     version: weappIoPkg.version,
     ...measure([path.join(weappIoDir, weappIoPkg.main)], weappIoDir),
-    note: 'Socket.IO 3 client for mini-programs alone, no IM logic: the SDK ships socket.io-client 4 over a SocketTask transport instead',
+    note: 'Socket.IO 3 client for mini-programs alone, no IM logic: the SDK ships its own Socket.IO v4 client over the SocketTask instead (adapters/shared/lite-socket.ts)',
   };
 
   const cacheDir = path.join(root, 'bench/.cache');
