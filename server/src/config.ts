@@ -24,6 +24,10 @@ export interface ServerConfig {
   tokenMaxTtl: number;
   /** Members a group may have. */
   groupMaxMembers: number;
+  /** Seconds after sending in which the sender may revoke a message (group owners and admins: any time). */
+  revokeWindow: number;
+  /** Seconds after sending in which the sender may edit a message. */
+  editWindow: number;
   /** Bytes of messages in one chat:sync or history reply (at least one message is always sent). */
   replyMaxBytes: number;
   /** postgres://… : PostgreSQL instead of SQLite in dataDir (every node of a cluster the same). */
@@ -76,6 +80,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   httpAuthRateLimit: 120,
   tokenMaxTtl: 30 * 86400,
   groupMaxMembers: 10_000,
+  revokeWindow: 120,
+  editWindow: 86_400,
   replyMaxBytes: 1_000_000,
   dbPoolSize: 10,
   fileDriver: 'disk',
@@ -126,6 +132,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   httpAuthRateLimit: 'IM_HTTP_AUTH_RATE_LIMIT',
   tokenMaxTtl: 'IM_TOKEN_MAX_TTL',
   groupMaxMembers: 'IM_GROUP_MAX_MEMBERS',
+  revokeWindow: 'IM_REVOKE_WINDOW',
+  editWindow: 'IM_EDIT_WINDOW',
   replyMaxBytes: 'IM_REPLY_MAX_BYTES',
   databaseUrl: 'IM_DATABASE_URL',
   dbPoolSize: 'IM_DB_POOL_SIZE',
@@ -180,6 +188,8 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('httpRateLimit'), c.httpRateLimit, 1, 100_000_000);
   intRule(n('httpAuthRateLimit'), c.httpAuthRateLimit, 1, 100_000_000);
   intRule(n('groupMaxMembers'), c.groupMaxMembers, 2, 1_000_000);
+  intRule(n('revokeWindow'), c.revokeWindow, 0, 365 * 86400);
+  intRule(n('editWindow'), c.editWindow, 0, 365 * 86400);
   intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
   intRule(n('dbPoolSize'), c.dbPoolSize, 1, 1000);
   if (c.redisUrl !== undefined && (typeof c.redisUrl !== 'string' || !/^rediss?:\/\/\S+$/.test(c.redisUrl))) {
@@ -231,6 +241,8 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'httpAuthRateLimit',
   'tokenMaxTtl',
   'groupMaxMembers',
+  'revokeWindow',
+  'editWindow',
   'replyMaxBytes',
   'dbPoolSize',
   'uploadMaxBytes',

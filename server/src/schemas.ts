@@ -88,6 +88,14 @@ export const ReceiptsPayload = Type.Object({
   status: Type.Union([Type.Literal(1), Type.Literal(2)]),
 });
 export const TypingPayload = Type.Object({ to: Id });
+const MessageId = Type.String({ minLength: 1, maxLength: 64 });
+export const RevokePayload = Type.Object({ messageId: MessageId });
+export const EditPayload = Type.Object({
+  messageId: MessageId,
+  // Bytes are checked by the service (41300), like a send's.
+  content: Type.String(),
+  data: Type.Optional(Type.Unknown()),
+});
 export const SignalPayload = Type.Object({
   chatType: Type.Union([Type.Literal(0), Type.Literal(1)]),
   to: Id,
@@ -110,5 +118,7 @@ export type GroupStatesPayload = Static<typeof GroupStatesPayload>;
 export type GroupSyncPayload = Static<typeof GroupSyncPayload>;
 export type ReceiptsPayload = Static<typeof ReceiptsPayload>;
 export type TypingPayload = Static<typeof TypingPayload>;
+export type RevokePayload = Static<typeof RevokePayload>;
+export type EditPayload = Static<typeof EditPayload>;
 export type SignalPayload = Static<typeof SignalPayload>;
 export type RenewPayload = Static<typeof RenewPayload>;

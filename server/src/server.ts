@@ -173,7 +173,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     budget: uploadBudget(config, limitsRedis, log),
     publicUrl: config.publicUrl?.replace(/\/+$/, '') ?? '',
   });
-  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers }, gateway, files);
+  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers, revokeWindow: config.revokeWindow, editWindow: config.editWindow }, gateway, files);
   let shuttingDown = false;
   const singlePort = options.singlePort ?? (config.socketPort === config.apiPort && config.apiPort !== 0);
   const requestTimeoutMs = config.httpRequestTimeout * 1000;

@@ -3,6 +3,7 @@ import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
+import { KIND_OF_MSG_TYPE } from './files/kinds';
 import { LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
@@ -68,6 +69,19 @@ export function checkData(value: unknown): unknown {
   return data;
 }
 
+/** A message's content, on a send and on an edit; refusals are ApiErrors. */
+function checkContent(msgType: number, content: string): void {
+  if (Buffer.byteLength(content, 'utf8') > LIMITS.CONTENT_BYTES) {
+    throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
+  }
+  if (msgType === 0 && !hasVisibleText(content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: a text message (msgType 0) needs some visible text');
+  // An unpaired UTF-16 surrogate has no UTF-8 form: SQLite would store U+FFFD instead, so the ack
+  // and live copy would differ from history and sync, and an idempotent resend after a lost ack
+  // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
+  if (hasUnpairedSurrogate(content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
+  if (hasNul(content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must not contain U+0000 (NUL), which no storage keeps byte-exact');
+}
+
 /** Names and other short texts are stored as given: refuse what has no UTF-8 form. */
 function checkText(field: string, value: string | undefined): void {
   if (value !== undefined && hasUnpairedSurrogate(value)) {
@@ -82,6 +96,10 @@ export interface ServiceSettings {
   /** The longest lifetime a presented token may claim, seconds. */
   tokenMaxTtl: number;
   groupMaxMembers: number;
+  /** Seconds a sender may revoke their message (default 120). */
+  revokeWindow?: number;
+  /** Seconds a sender may edit their message (default 86,400). */
+  editWindow?: number;
 }
 
 /** Bytes a message adds to a reply, close to its JSON size without serialising its content. */
@@ -149,11 +167,22 @@ export class ImService {
   ) {}
 
   /**
-   * Messages as they leave the server: media fields get fresh signed URLs, and a reply carries a
-   * preview of the message it answers, read now (so it shows that message as it is today).
+   * Messages as they leave the server: media fields get fresh signed URLs, a reply carries a
+   * preview of the message it answers, and an event row (revoke, edit) the message it acted on,
+   * each read now (so they show those messages as they are today).
    */
   private async present<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
-    const shown = this.files ? await this.files.present(appId, messages) : messages;
+    const shown = await this.presentMessages(appId, messages);
+    if (!shown.some((m) => m.event)) return shown;
+    const ids = [...new Set(shown.flatMap((m) => (m.event && m.eventOf ? [m.eventOf] : [])))];
+    const found = (await Promise.all(ids.map((id) => this.storage.getMessage(appId, id)))).filter((t): t is StoredMessage => !!t);
+    const targets = new Map((await this.presentMessages(appId, found)).map((t) => [t.messageId, t]));
+    return shown.map((m) => (m.event ? ({ ...m, target: targets.get(m.eventOf ?? '') ?? null } as M) : m));
+  }
+
+  private async presentMessages<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
+    const signed = this.files ? await this.files.present(appId, messages) : messages;
+    const shown = signed.map((m) => (m.revokedAt !== undefined ? { ...m, revoked: true } : m));
     if (!shown.some((m) => m.replyToId)) return shown;
     const originals = new Map<string, StoredMessage | undefined>();
     for (const m of shown) if (m.replyToId && !originals.has(m.replyToId)) originals.set(m.replyToId, await this.storage.getMessage(appId, m.replyToId));
@@ -161,7 +190,9 @@ export class ImService {
       if (!m.replyToId) return m;
       const { replyToId, ...rest } = m;
       const o = originals.get(replyToId);
-      const replyTo = o ? { messageId: o.messageId, from: o.from, fromName: o.fromName, msgType: o.msgType, content: previewOf(o.content) } : { messageId: replyToId, from: '', fromName: '', msgType: 0, content: '' };
+      const replyTo = o
+        ? { messageId: o.messageId, from: o.from, fromName: o.fromName, msgType: o.msgType, content: previewOf(o.content), ...(o.revokedAt !== undefined ? { revoked: true } : {}) }
+        : { messageId: replyToId, from: '', fromName: '', msgType: 0, content: '' };
       return { ...rest, replyTo } as unknown as M;
     });
   }
@@ -338,15 +369,7 @@ export class ImService {
     input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown; replyTo?: string; mentions?: string[] | 'all' },
   ): Promise<PreparedSend> {
     const msgType = input.msgType ?? 0;
-    if (Buffer.byteLength(input.content, 'utf8') > LIMITS.CONTENT_BYTES) {
-      throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
-    }
-    if (msgType === 0 && !hasVisibleText(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: a text message (msgType 0) needs some visible text');
-    // An unpaired UTF-16 surrogate has no UTF-8 form: SQLite would store U+FFFD instead, so the ack
-    // and live copy would differ from history and sync, and an idempotent resend after a lost ack
-    // would be refused 40900 although the message was stored (test/reliability/security.test.ts).
-    if (hasUnpairedSurrogate(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must be valid Unicode text (it contains an unpaired surrogate)');
-    if (hasNul(input.content)) throw new ApiError(Code.INVALID_ARGUMENT, 'content: must not contain U+0000 (NUL), which no storage keeps byte-exact');
+    checkContent(msgType, input.content);
     const data = checkData(input.data);
     const sender = await this.activeUser(caller.appId, caller.userId);
 
@@ -427,6 +450,72 @@ export class ImService {
   }
 
   /**
+   * A message the caller may act on, with the inboxes its event goes to. One the caller cannot
+   * see (not theirs, not in their group, from before they joined, or an event row) is "not found",
+   * whether it exists or not. `privileged`: the group's owner.
+   */
+  private async actionable(caller: Caller, messageId: string): Promise<{ message: StoredMessage; privileged: boolean; recipients: string[]; members?: string[] }> {
+    const message = await this.storage.getMessage(caller.appId, messageId);
+    const notFound = () => new ApiError(Code.NOT_FOUND, `message ${messageId} not found`);
+    if (!message || message.event) throw notFound();
+    if (message.chatType === 0) {
+      if (message.from !== caller.userId && message.to !== caller.userId) throw notFound();
+      return { message, privileged: false, recipients: [message.from, message.to] };
+    }
+    const group = await this.storage.getGroup(caller.appId, message.to);
+    const joinedSeq = group && (await this.storage.joinedSeq(caller.appId, message.to, caller.userId));
+    if (!group || joinedSeq === undefined || message.seq <= joinedSeq) throw notFound();
+    return { message, privileged: group.ownerId === caller.userId, recipients: [], members: await this.storage.memberIds(caller.appId, message.to) };
+  }
+
+  /** What a revoke or edit answers and emits: the message as it is now, and its stored event. */
+  private async presentEvent(caller: Caller, stored: SendResult | null, target: StoredMessage, members?: string[]): Promise<{ message: StoredMessage; stored: SendResult | null }> {
+    const now = (await this.storage.getMessage(caller.appId, target.messageId)) ?? target;
+    const [message] = await this.present(caller.appId, [now]);
+    if (!stored) return { message: message!, stored: null };
+    const [event] = await this.present(caller.appId, [stored.message]);
+    return { message: message!, stored: { ...stored, message: event!, ...(members ? { members } : {}) } };
+  }
+
+  /**
+   * Takes a message back: its content and data are wiped on the server, and a revoke event is
+   * sequenced after the conversation's last message. The sender may within IM_REVOKE_WINDOW, a
+   * group's owner always; a second revoke answers the tombstone with no new event.
+   */
+  async revokeMessage(caller: Caller, messageId: string): Promise<{ message: StoredMessage; stored: SendResult | null }> {
+    const { message, privileged, recipients, members } = await this.actionable(caller, messageId);
+    if (message.revokedAt !== undefined) return this.presentEvent(caller, null, message);
+    if (!privileged) {
+      if (message.from !== caller.userId) throw new ApiError(Code.FORBIDDEN, "forbidden: only the sender (or a group's owner) may revoke a message");
+      const window = this.settings.revokeWindow ?? 120;
+      if (Date.now() - message.timestamp > window * 1000) throw new ApiError(Code.FORBIDDEN, `forbidden: a message can be revoked within ${window} s of sending (IM_REVOKE_WINDOW)`);
+    }
+    const actor = await this.activeUser(caller.appId, caller.userId);
+    const stored = await this.storage.applyMessageEvent(caller.appId, { kind: 'revoke', target: message, by: caller.userId, byName: actor.userName, recipients });
+    return this.presentEvent(caller, stored, message, members);
+  }
+
+  /**
+   * Changes a message's content (and data): the sender only, within IM_EDIT_WINDOW, never after
+   * a revoke; the content rules are a send's. A media message keeps its file: only its text changes.
+   */
+  async editMessage(caller: Caller, messageId: string, content: string, data: unknown): Promise<{ message: StoredMessage; stored: SendResult }> {
+    const { message, recipients, members } = await this.actionable(caller, messageId);
+    if (message.from !== caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: only the sender may edit a message');
+    if (message.revokedAt !== undefined) throw new ApiError(Code.FORBIDDEN, 'forbidden: the message was revoked');
+    const window = this.settings.editWindow ?? 86_400;
+    if (Date.now() - message.timestamp > window * 1000) throw new ApiError(Code.FORBIDDEN, `forbidden: a message can be edited within ${window} s of sending (IM_EDIT_WINDOW)`);
+    checkContent(message.msgType, content);
+    const media = KIND_OF_MSG_TYPE[message.msgType] !== undefined;
+    if (media && data !== undefined) throw new ApiError(Code.INVALID_ARGUMENT, 'data: a media message keeps its file; edit its content only, or revoke it and send another');
+    const actor = await this.activeUser(caller.appId, caller.userId);
+    const next = media || data === undefined ? message.data : checkData(data);
+    const stored = await this.storage.applyMessageEvent(caller.appId, { kind: 'edit', target: message, by: caller.userId, byName: actor.userName, content, data: next, recipients });
+    if (!stored) throw new ApiError(Code.FORBIDDEN, 'forbidden: the message was revoked');
+    return (await this.presentEvent(caller, stored, message, members)) as { message: StoredMessage; stored: SendResult };
+  }
+
+  /**
    * Who gets a signal (online only, never stored): the peer (who must exist) or the group's other
    * members (the caller must be one).
    */
@@ -471,7 +560,7 @@ export class ImService {
     const capped = Math.min(Math.max(limit, 1), LIMITS.SYNC_MAX);
     // Never before the join: what was sent while the caller was not a member is not theirs to catch up.
     const from = Math.max(afterSeq ?? joinedSeq, joinedSeq);
-    const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n), (m) => m.seq);
+    const page = await readWithinBytes(capped, maxBytes, (after, n) => this.storage.history(caller.appId, groupConvId(groupId), 'FORWARD', after ?? from, n, true), (m) => m.seq);
     return { ...page, messages: await this.present(caller.appId, page.messages), lastSeq: await this.storage.lastSeq(caller.appId, groupConvId(groupId)), joinedSeq };
   }
 

@@ -87,6 +87,8 @@ const validators = {
   renew: compile<S.RenewPayload>(S.RenewPayload),
   typing: compile<S.TypingPayload>(S.TypingPayload),
   signal: compile<S.SignalPayload>(S.SignalPayload),
+  revoke: compile<S.RevokePayload>(S.RevokePayload),
+  edit: compile<S.EditPayload>(S.EditPayload),
 };
 
 function invalid(event: string, v: ValidateFunction): ApiError {
@@ -353,6 +355,16 @@ export class Gateway implements Notifier {
       if (marks.length) await this.service.markReads(s, marks);
       for (const n of notices) this.io.to(room(s.appId, n.senderId)).emit('receipt', n.payload);
       return { accepted, refused };
+    });
+    // A revoke or edit: its event row goes out like a message (in order with them); the answer is
+    // the message as it is now and the event (null when it was revoked already).
+    this.handle(socket, 'chat:revoke', validators.revoke, async (p) => {
+      const done = await this.service.revokeMessage(s, p.messageId);
+      return { message: done.message, event: done.stored ? this.deliver(socket, done.stored) : null };
+    });
+    this.handle(socket, 'chat:edit', validators.edit, async (p) => {
+      const done = await this.service.editMessage(s, p.messageId, p.content, p.data);
+      return { message: done.message, event: this.deliver(socket, done.stored) };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
     handleVolatile({ io: this.io, service: this.service, handle: (sk, ev, v, work) => this.handle(sk, ev, v, work), room, state: (sk) => this.state(sk), validators }, socket);

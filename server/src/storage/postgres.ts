@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { endsTransaction } from './errors';
-import { MENTIONED_SQL, MESSAGE_COLUMNS, mentionPattern, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
+import { EDIT_SQL, MENTIONED_SQL, MESSAGE_COLUMNS, REVOKE_SQL, eventRow, mentionPattern, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
 import type {
   AppRecord,
   ConversationRecord,
@@ -10,6 +10,7 @@ import type {
   GroupState,
   ListCursor,
   MemberRecord,
+  MessageEventRequest,
   NewMessage,
   SendOutcome,
   SendRequest,
@@ -206,6 +207,82 @@ export const PG_MIGRATIONS: string[] = [
     PRIMARY KEY (app_id, file_id)
   );
   CREATE INDEX files_unattached ON files (created_at) WHERE attached_at IS NULL;
+  `,
+  // Revokes and edits: the message row holds the outcome, an event row takes the conversation's
+  // next seq and inbox positions (so catch-up delivers it in order) without becoming its last
+  // message or counting as unread. im_send_batch learns to store event rows.
+  `
+  ALTER TABLE messages ADD COLUMN event text, ADD COLUMN event_of text, ADD COLUMN revoked_by text,
+    ADD COLUMN revoked_at bigint, ADD COLUMN edited_at bigint;
+  CREATE OR REPLACE FUNCTION im_send_batch(p_now bigint, p_batch jsonb)
+  RETURNS TABLE (o_outcome text, o_seq bigint, o_sender_inbox_seq bigint, o_deliveries jsonb, o_code text, o_message text)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    item jsonb;
+    v_seq bigint;
+    v_sender bigint;
+    v_deliveries jsonb;
+    v_constraint text;
+  BEGIN
+    FOR item IN SELECT value FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS t(value, n) ORDER BY n LOOP
+      BEGIN
+        -- The counter row: its lock orders this conversation's sends, and a rollback burns no seq.
+        -- An event row (revoke, edit) takes a seq but leaves the last message and the order.
+        INSERT INTO conversations AS c (app_id, conv_id, last_seq, last_message_id, updated_at)
+          VALUES (item->>'app', item->>'conv', 1, CASE WHEN item->>'event' IS NULL THEN item->>'id' END, p_now)
+          ON CONFLICT (app_id, conv_id) DO UPDATE
+            SET last_seq = c.last_seq + 1, last_message_id = COALESCE(excluded.last_message_id, c.last_message_id),
+                updated_at = CASE WHEN excluded.last_message_id IS NULL THEN c.updated_at ELSE excluded.updated_at END
+          RETURNING c.last_seq INTO v_seq;
+        v_sender := 0;
+        v_deliveries := '[]'::jsonb;
+        IF jsonb_array_length(item->'recipients') > 0 THEN
+          -- Inbox counters locked in id order: two sends to overlapping inboxes cannot deadlock here.
+          PERFORM 1 FROM users u
+            WHERE u.app_id = item->>'app' AND u.user_id IN (SELECT jsonb_array_elements_text(item->'recipients'))
+            ORDER BY u.user_id FOR UPDATE;
+          WITH bumped AS (
+            UPDATE users u SET inbox_seq = u.inbox_seq + 1
+            WHERE u.app_id = item->>'app' AND u.user_id IN (SELECT jsonb_array_elements_text(item->'recipients'))
+            RETURNING u.user_id, u.inbox_seq
+          ), stored AS (
+            INSERT INTO inbox (app_id, user_id, inbox_seq, message_id)
+            SELECT item->>'app', b.user_id, b.inbox_seq, item->>'id' FROM bumped b
+          )
+          SELECT COALESCE(jsonb_agg(jsonb_build_object('userId', b.user_id, 'inboxSeq', b.inbox_seq)), '[]'::jsonb),
+                 COALESCE(MAX(b.inbox_seq) FILTER (WHERE b.user_id = item->>'from'), 0)
+            INTO v_deliveries, v_sender
+            FROM bumped b;
+        END IF;
+        INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type, content, data, sender_inbox_seq, timestamp, reply_to, mentions, event, event_of)
+          VALUES (item->>'app', item->>'id', item->>'conv', v_seq, item->>'client', item->>'from', item->>'fromName', item->>'to',
+                  (item->>'chat')::smallint, (item->>'type')::integer, item->>'content', item->>'data', v_sender, p_now, item->>'replyTo', item->>'mentions',
+                  item->>'event', item->>'eventOf');
+        IF (item->>'chat')::integer = 0 AND v_seq = 1 THEN
+          INSERT INTO user_conversations (app_id, user_id, conv_id, target_id)
+            VALUES (item->>'app', item->>'from', item->>'conv', item->>'to'), (item->>'app', item->>'to', item->>'conv', item->>'from')
+            ON CONFLICT DO NOTHING;
+        END IF;
+        IF item->>'event' IS NULL THEN
+          INSERT INTO read_state AS r (app_id, user_id, conv_id, read_seq) VALUES (item->>'app', item->>'from', item->>'conv', v_seq)
+            ON CONFLICT (app_id, user_id, conv_id) DO UPDATE SET read_seq = GREATEST(r.read_seq, excluded.read_seq);
+        END IF;
+        o_outcome := 'stored'; o_seq := v_seq; o_sender_inbox_seq := v_sender; o_deliveries := v_deliveries; o_code := NULL; o_message := NULL;
+        RETURN NEXT;
+      EXCEPTION
+        WHEN deadlock_detected OR serialization_failure OR query_canceled OR admin_shutdown THEN RAISE;
+        WHEN unique_violation THEN
+          GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+          o_outcome := CASE WHEN v_constraint = 'messages_client_msg_id' THEN 'duplicate' ELSE 'error' END;
+          o_seq := NULL; o_sender_inbox_seq := NULL; o_deliveries := NULL; o_code := SQLSTATE; o_message := SQLERRM;
+          RETURN NEXT;
+        WHEN OTHERS THEN
+          o_outcome := 'error'; o_seq := NULL; o_sender_inbox_seq := NULL; o_deliveries := NULL; o_code := SQLSTATE; o_message := SQLERRM;
+          RETURN NEXT;
+      END;
+    END LOOP;
+  END
+  $fn$;
   `,
 ];
 
@@ -498,6 +575,11 @@ export class PostgresStorage implements Storage {
 
   private async sendBatch(items: SendRequest[]): Promise<SendOutcome[]> {
     if (!items.length) return [];
+    return this.tx((db) => this.storeBatch(db, items));
+  }
+
+  /** Stores the sends (messages or event rows) through im_send_batch on `db`, in its transaction. */
+  private async storeBatch(db: Db, items: SendRequest[]): Promise<SendOutcome[]> {
     const now = Date.now();
     const batch = items.map(({ appId, msg, recipients }) => ({
       app: appId,
@@ -514,8 +596,10 @@ export class PostgresStorage implements Storage {
       recipients: [...new Set(recipients)].sort(),
       replyTo: msg.replyTo ?? null,
       mentions: msg.mentions === undefined ? null : JSON.stringify(msg.mentions),
+      event: msg.event ?? null,
+      eventOf: msg.eventOf ?? null,
     }));
-    return this.tx(async (db) => {
+    {
       const rows = await this.all<{ o_outcome: string; o_seq: number; o_sender_inbox_seq: number; o_deliveries: Array<{ userId: string; inboxSeq: number }>; o_code: string; o_message: string }>(
         'SELECT * FROM im_send_batch($1, $2::jsonb)',
         [now, JSON.stringify(batch)],
@@ -530,6 +614,7 @@ export class PostgresStorage implements Storage {
           const message: StoredMessage = { messageId: b.id, clientMsgId: msg.clientMsgId, from: msg.from, fromName: msg.fromName, to: msg.to, content: msg.content, chatType: msg.chatType, msgType: msg.msgType, timestamp: now, data: msg.data ?? null, seq: row.o_seq };
           if (msg.replyTo) message.replyToId = msg.replyTo;
           if (msg.mentions !== undefined) message.mentions = msg.mentions;
+          if (msg.event) Object.assign(message, { event: msg.event, eventOf: msg.eventOf });
           out.push({ result: { message, senderInboxSeq: row.o_sender_inbox_seq, deliveries: row.o_deliveries, duplicate: false } });
           continue;
         }
@@ -546,7 +631,28 @@ export class PostgresStorage implements Storage {
         out.push({ error });
       }
       return out;
-    });
+    }
+  }
+
+  async applyMessageEvent(appId: string, req: MessageEventRequest): Promise<SendResult | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tx(async (db) => {
+          const now = Date.now();
+          const t = req.target;
+          const data = req.data === null || req.data === undefined ? null : JSON.stringify(req.data);
+          const changed = req.kind === 'revoke' ? await db.query(prepared(REVOKE_SQL, [req.by, now, appId, t.messageId])) : await db.query(prepared(EDIT_SQL, [req.content ?? '', data, now, appId, t.messageId]));
+          if (!changed.rowCount) return null;
+          const [outcome] = await this.storeBatch(db, [{ appId, msg: eventRow(req), recipients: req.recipients }]);
+          if (!outcome?.result) throw outcome?.error ?? new Error('storing the event failed');
+          return outcome.result;
+        });
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
   }
 
   async findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined> {
@@ -573,14 +679,17 @@ export class PostgresStorage implements Storage {
     return rows.map(toMessage);
   }
 
-  async history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): Promise<StoredMessage[]> {
+  async history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number, withEvents = false): Promise<StoredMessage[]> {
     const rows =
       direction === 'BACK'
         ? await this.all<MessageRow>(
-            `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4) t ORDER BY seq`,
+            `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq < $3 AND m.event IS NULL ORDER BY m.seq DESC LIMIT $4) t ORDER BY seq`,
             [appId, convId, fromSeq === 0 ? Number.MAX_SAFE_INTEGER : fromSeq, limit],
           )
-        : await this.all<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq > $3 ORDER BY m.seq LIMIT $4`, [appId, convId, fromSeq, limit]);
+        : await this.all<MessageRow>(
+            `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.conv_id = $2 AND m.seq > $3${withEvents ? '' : ' AND m.event IS NULL'} ORDER BY m.seq LIMIT $4`,
+            [appId, convId, fromSeq, limit],
+          );
     return rows.map(toMessage);
   }
 
@@ -631,7 +740,7 @@ export class PostgresStorage implements Storage {
   }
 
   private async unread(appId: string, convId: string, readSeq: number, userId: string, db: Db = this.pool): Promise<number> {
-    return Number((await this.one<{ n: string }>('SELECT COUNT(*) AS n FROM messages WHERE app_id = $1 AND conv_id = $2 AND seq > $3 AND from_id <> $4', [appId, convId, readSeq, userId], db))!.n);
+    return Number((await this.one<{ n: string }>('SELECT COUNT(*) AS n FROM messages WHERE app_id = $1 AND conv_id = $2 AND seq > $3 AND from_id <> $4 AND event IS NULL', [appId, convId, readSeq, userId], db))!.n);
   }
 
   private async setRead(db: Db, appId: string, userId: string, convId: string, seq: number): Promise<void> {

@@ -1,8 +1,9 @@
-import type { FileRecord, GroupRecord, StoredMessage } from './types';
+import { randomUUID } from 'node:crypto';
+import type { FileRecord, GroupRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
-  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq, m.reply_to, m.mentions';
+  'm.message_id, m.client_msg_id, m.from_id, m.from_name, m.to_id, m.content, m.chat_type, m.msg_type, m.timestamp, m.data, m.seq, m.sender_inbox_seq, m.reply_to, m.mentions,\n  m.event, m.event_of, m.revoked_by, m.revoked_at, m.edited_at';
 
 /** A message row of either storage (same schema; `data` is stored as JSON text). */
 export interface MessageRow {
@@ -20,6 +21,11 @@ export interface MessageRow {
   sender_inbox_seq: number;
   reply_to?: string | null;
   mentions?: string | null;
+  event?: string | null;
+  event_of?: string | null;
+  revoked_by?: string | null;
+  revoked_at?: number | string | null;
+  edited_at?: number | string | null;
   inbox_seq?: number | null;
 }
 
@@ -50,6 +56,15 @@ export function toMessage(r: MessageRow): StoredMessage {
   if (r.inbox_seq !== undefined && r.inbox_seq !== null) m.inboxSeq = r.inbox_seq;
   if (typeof r.reply_to === 'string') m.replyToId = r.reply_to;
   if (typeof r.mentions === 'string') m.mentions = JSON.parse(r.mentions) as string[] | 'all';
+  if (r.event === 'revoke' || r.event === 'edit') {
+    m.event = r.event;
+    m.eventOf = r.event_of ?? '';
+  }
+  if (r.revoked_at !== null && r.revoked_at !== undefined) {
+    m.revokedAt = Number(r.revoked_at);
+    m.revokedBy = r.revoked_by ?? '';
+  }
+  if (r.edited_at !== null && r.edited_at !== undefined) m.editedAt = Number(r.edited_at);
   return m;
 }
 
@@ -92,4 +107,19 @@ export const MENTIONED_SQL = `SELECT 1 AS hit FROM messages WHERE app_id = $1 AN
 export function mentionPattern(userId: string): string {
   // _ and % are LIKE wildcards (_ may be in an id): escaped, so the pattern matches the id only.
   return `%"${userId.replace(/[\\%_]/g, (c) => `\\${c}`)}"%`;
+}
+
+/** What a revoke leaves of a message: no content, no data, no mentions (parameters: by, at, app, id). */
+export const REVOKE_SQL = `UPDATE messages SET content = '', data = NULL, mentions = NULL, reply_to = NULL, revoked_by = $1, revoked_at = $2
+  WHERE app_id = $3 AND message_id = $4 AND revoked_at IS NULL AND event IS NULL`;
+
+/** An edit (parameters: content, data, at, app, id); a revoked message stays revoked. */
+export const EDIT_SQL = `UPDATE messages SET content = $1, data = $2, edited_at = $3
+  WHERE app_id = $4 AND message_id = $5 AND revoked_at IS NULL AND event IS NULL`;
+
+/** The event row of a revoke or edit: from whoever did it, in the target's conversation, no content of its own. */
+export function eventRow(req: MessageEventRequest): NewMessage {
+  const t = req.target;
+  const to = t.chatType === 1 ? t.to : req.by === t.from ? t.to : t.from;
+  return { clientMsgId: `${req.kind}:${randomUUID()}`, from: req.by, fromName: req.byName, to, chatType: t.chatType, msgType: t.msgType, content: '', data: null, event: req.kind, eventOf: t.messageId };
 }

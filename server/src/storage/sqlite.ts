@@ -11,6 +11,7 @@ import type {
   GroupState,
   ListCursor,
   MemberRecord,
+  MessageEventRequest,
   NewMessage,
   SendOutcome,
   SendRequest,
@@ -21,7 +22,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './types';
-import { MENTIONED_SQL, mentionPattern, toFile } from './rows';
+import { EDIT_SQL, MENTIONED_SQL, REVOKE_SQL, eventRow, mentionPattern, toFile } from './rows';
 import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
 
@@ -198,6 +199,16 @@ export const MIGRATIONS: Migration[] = [
   );
   CREATE INDEX files_unattached ON files (created_at) WHERE attached_at IS NULL;
   `,
+  // 5: revokes and edits. The message row holds the outcome (a revoke wipes content and data);
+  // an event row (event, event_of) takes the conversation's next seq and inbox positions, so
+  // devices that were offline learn of it in order through catch-up.
+  `
+  ALTER TABLE messages ADD COLUMN event TEXT;
+  ALTER TABLE messages ADD COLUMN event_of TEXT;
+  ALTER TABLE messages ADD COLUMN revoked_by TEXT;
+  ALTER TABLE messages ADD COLUMN revoked_at INTEGER;
+  ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+  `,
 ];
 
 /** Brings a database to `target` (default: the newest schema), one transaction per step. */
@@ -359,16 +370,20 @@ export class SqliteDatabase {
       byClientId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.from_id = ? AND m.client_msg_id = ?`),
       byId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.message_id = ?`),
       bumpConv: p(
+        // An event row (no message id given) takes a seq but leaves the last message and the order.
         `INSERT INTO conversations (app_id, conv_id, last_seq, last_message_id, updated_at) VALUES (?, ?, 1, ?, ?)
-         ON CONFLICT(app_id, conv_id) DO UPDATE SET last_seq = last_seq + 1, last_message_id = excluded.last_message_id,
-         updated_at = excluded.updated_at RETURNING last_seq`,
+         ON CONFLICT(app_id, conv_id) DO UPDATE SET last_seq = last_seq + 1,
+         last_message_id = COALESCE(excluded.last_message_id, last_message_id),
+         updated_at = CASE WHEN excluded.last_message_id IS NULL THEN updated_at ELSE excluded.updated_at END RETURNING last_seq`,
       ),
       lastSeq: p('SELECT last_seq FROM conversations WHERE app_id = ? AND conv_id = ?'),
       mentioned: p(MENTIONED_SQL.replace(/\$\d/g, '?')),
       insertMessage: p(
         `INSERT INTO messages (app_id, message_id, conv_id, seq, client_msg_id, from_id, from_name, to_id, chat_type, msg_type,
-          content, data, sender_inbox_seq, timestamp, reply_to, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          content, data, sender_inbox_seq, timestamp, reply_to, mentions, event, event_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      revoke: p(REVOKE_SQL.replace(/\$\d/g, '?')),
+      edit: p(EDIT_SQL.replace(/\$\d/g, '?')),
       linkConv: p('INSERT OR IGNORE INTO user_conversations (app_id, user_id, conv_id, target_id) VALUES (?, ?, ?, ?)'),
       // Inbox seqs are gapless, so the answer is exactly the window @lo..@hi: the runs overlapping
       // it (closed ones, then the open one), each clipped to the window and expanded to messages.
@@ -387,16 +402,18 @@ export class SqliteDatabase {
          ORDER BY inbox_seq`,
       ),
       historyBack: p(
-        `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq < ?
+        `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq < ? AND m.event IS NULL
          ORDER BY m.seq DESC LIMIT ?) ORDER BY seq`,
       ),
-      historyForward: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`),
+      historyForward: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq > ? AND m.event IS NULL ORDER BY m.seq LIMIT ?`),
+      // Catch-up: messages and event rows.
+      sequenceForward: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`),
       readSeq: p('SELECT read_seq FROM read_state WHERE app_id = ? AND user_id = ? AND conv_id = ?'),
       setRead: p(
         `INSERT INTO read_state (app_id, user_id, conv_id, read_seq) VALUES (?, ?, ?, ?)
          ON CONFLICT(app_id, user_id, conv_id) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)`,
       ),
-      unread: p('SELECT COUNT(*) AS n FROM messages WHERE app_id = ? AND conv_id = ? AND seq > ? AND from_id <> ?'),
+      unread: p('SELECT COUNT(*) AS n FROM messages WHERE app_id = ? AND conv_id = ? AND seq > ? AND from_id <> ? AND event IS NULL'),
       privateConvs: p(
         `SELECT uc.conv_id, uc.target_id, c.last_seq, c.last_message_id, c.updated_at, COALESCE(u.user_name, uc.target_id) AS name
          FROM user_conversations uc JOIN conversations c ON c.app_id = uc.app_id AND c.conv_id = uc.conv_id
@@ -571,7 +588,7 @@ export class SqliteDatabase {
   private readonly sendTx = (appId: string, convId: string, msg: NewMessage, recipients: string[]): SendResult => {
     const now = Date.now();
     const messageId = randomUUID();
-    const seq = (this.stmt.bumpConv!.get(appId, convId, messageId, now) as { last_seq: number }).last_seq;
+    const seq = (this.stmt.bumpConv!.get(appId, convId, msg.event ? null : messageId, now) as { last_seq: number }).last_seq;
     let deliveries: Array<{ userId: string; inboxSeq: number }> = [];
     // Group messages have no inbox rows (read diffusion): members read the group's sequence.
     if (recipients.length) {
@@ -585,15 +602,15 @@ export class SqliteDatabase {
     }
     const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
-    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null, msg.mentions === undefined ? null : JSON.stringify(msg.mentions));
+    this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null, msg.mentions === undefined ? null : JSON.stringify(msg.mentions), msg.event ?? null, msg.eventOf ?? null);
     // A private conversation is created by its first message, in this same transaction, so later
     // messages find both links in place and skip two writes each.
     if (msg.chatType === 0 && seq === 1) {
       this.stmt.linkConv!.run(appId, msg.from, convId, msg.to);
       this.stmt.linkConv!.run(appId, msg.to, convId, msg.from);
     }
-    // Sending marks the conversation read up to one's own message.
-    this.stmt.setRead!.run(appId, msg.from, convId, seq);
+    // Sending marks the conversation read up to one's own message (a revoke or edit reads nothing).
+    if (!msg.event) this.stmt.setRead!.run(appId, msg.from, convId, seq);
     const message: StoredMessage = {
       messageId,
       clientMsgId: msg.clientMsgId,
@@ -609,8 +626,23 @@ export class SqliteDatabase {
     };
     if (msg.replyTo) message.replyToId = msg.replyTo;
     if (msg.mentions !== undefined) message.mentions = msg.mentions;
+    if (msg.event) Object.assign(message, { event: msg.event, eventOf: msg.eventOf });
     return { message, senderInboxSeq, deliveries, duplicate: false };
   };
+
+  applyMessageEvent(appId: string, req: MessageEventRequest): SendResult | null {
+    const { target } = req;
+    const convId = target.chatType === 1 ? groupConvId(target.to) : privateConvId(target.from, target.to);
+    return this.batch(() => {
+      const now = Date.now();
+      const changed =
+        req.kind === 'revoke'
+          ? this.stmt.revoke!.run(req.by, now, appId, target.messageId).changes
+          : this.stmt.edit!.run(req.content ?? '', req.data === null || req.data === undefined ? null : JSON.stringify(req.data), now, appId, target.messageId).changes;
+      if (!changed) return null;
+      return this.sendTx(appId, convId, eventRow(req), [...new Set(req.recipients)]);
+    });
+  }
 
 
   sendMessage(appId: string, msg: NewMessage, recipients: string[]): SendResult {
@@ -675,11 +707,11 @@ export class SqliteDatabase {
     return (this.stmt.inboxWindow!.all(window) as MessageRow[]).map(toMessage);
   }
 
-  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): StoredMessage[] {
+  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number, withEvents = false): StoredMessage[] {
     const rows =
       direction === 'BACK'
         ? this.stmt.historyBack!.all(appId, convId, fromSeq === 0 ? Number.MAX_SAFE_INTEGER : fromSeq, limit)
-        : this.stmt.historyForward!.all(appId, convId, fromSeq, limit);
+        : (withEvents ? this.stmt.sequenceForward! : this.stmt.historyForward!).all(appId, convId, fromSeq, limit);
     return (rows as MessageRow[]).map(toMessage);
   }
 
@@ -812,7 +844,8 @@ export class SqliteStorage implements Storage {
   findByClientId = this.wrap((d, appId: string, from: string, clientMsgId: string) => d.findByClientId(appId, from, clientMsgId));
   getMessage = this.wrap((d, appId: string, messageId: string) => d.getMessage(appId, messageId));
   inboxAfter = this.wrap((d, appId: string, userId: string, after: number, limit: number) => d.inboxAfter(appId, userId, after, limit));
-  history = this.wrap((d, appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number) => d.history(appId, convId, direction, fromSeq, limit));
+  history = this.wrap((d, appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number, withEvents?: boolean) => d.history(appId, convId, direction, fromSeq, limit, withEvents));
+  applyMessageEvent = this.wrap((d, appId: string, req: MessageEventRequest) => d.applyMessageEvent(appId, req));
   conversations = this.wrap((d, appId: string, userId: string, page: { after?: ListCursor; limit: number }) => d.conversations(appId, userId, page));
   markRead = this.wrap((d, appId: string, userId: string, convId: string, seq: number | undefined) => d.markRead(appId, userId, convId, seq));
   markReadMany = this.wrap((d, appId: string, userId: string, marks: Array<{ convId: string; seq: number }>) => d.markReadMany(appId, userId, marks));

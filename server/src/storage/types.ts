@@ -66,6 +66,31 @@ export interface StoredMessage {
   replyToId?: string;
   /** Group messages: the members mentioned, or everyone. */
   mentions?: string[] | 'all';
+  /**
+   * An event row: a revoke or an edit of message `eventOf`, in the conversation's sequence (and
+   * its members' inboxes) like a message, so catch-up delivers it in order; never shown in history.
+   */
+  event?: MessageEventKind;
+  eventOf?: string;
+  /** Revoked: content and data are gone; who did it and when. */
+  revokedBy?: string;
+  revokedAt?: number;
+  editedAt?: number;
+}
+
+export type MessageEventKind = 'revoke' | 'edit';
+
+/** A revoke or an edit, applied to its message in the same transaction that sequences the event. */
+export interface MessageEventRequest {
+  kind: MessageEventKind;
+  target: StoredMessage;
+  by: string;
+  byName: string;
+  /** Edits: the new content and data. */
+  content?: string;
+  data?: unknown;
+  /** Private: both parties' inboxes; group: none (members read the group's sequence). */
+  recipients: string[];
 }
 
 export interface NewMessage {
@@ -80,6 +105,8 @@ export interface NewMessage {
   /** A message of the same conversation this one replies to (checked by the service). */
   replyTo?: string;
   mentions?: string[] | 'all';
+  event?: MessageEventKind;
+  eventOf?: string;
 }
 
 export interface SendResult {
@@ -186,7 +213,14 @@ export interface Storage {
   findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined>;
   getMessage(appId: string, messageId: string): Promise<StoredMessage | undefined>;
   inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): Promise<StoredMessage[]>;
-  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** Messages by seq; event rows only with `withEvents` (catch-up), never in what users page through. */
+  history(appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number, withEvents?: boolean): Promise<StoredMessage[]>;
+  /**
+   * Applies a revoke (content and data wiped, mentions dropped) or an edit to the target and
+   * stores the event row after the conversation's last message, in one transaction. Null when the
+   * target is already revoked (nothing written).
+   */
+  applyMessageEvent(appId: string, req: MessageEventRequest): Promise<SendResult | null>;
 
   // conversations
   /** The user's conversations, most recent first, one page after `after`. */
