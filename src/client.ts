@@ -15,6 +15,7 @@ import {
   type ImMessage,
   type ImUser,
   type ListPage,
+  type MessageData,
 } from './core/protocol';
 import { StorageKeys } from './core/storage-keys';
 import { describe, invalid, requireObject } from './core/validate';
@@ -22,6 +23,7 @@ import { Conversations } from './features/conversations';
 import { Features, type FeatureContext } from './features/feature';
 import { Groups } from './features/groups';
 import { History, type HistoryQuery } from './features/history';
+import { MessageActions } from './features/message-actions';
 import { Media, resolveMessageUrls, type UploadedFile, type UploadParams } from './features/media';
 import { Receipts } from './features/receipts';
 import { Signals } from './features/signals';
@@ -59,6 +61,7 @@ interface FeatureSet {
   conversations: Conversations;
   media: Media;
   signals: Signals;
+  actions: MessageActions;
 }
 
 /** Who a media message goes to: one user, or a group. */
@@ -128,6 +131,7 @@ export class ImClient {
       },
       delivered: (m) => features.message(m),
       present,
+      event: (row) => this.f.actions.onEvent(row),
     });
     router.route(SocketEvent.IMCHAT, (m) => this.sync.onLive(m));
     const fc: FeatureContext = {
@@ -145,6 +149,7 @@ export class ImClient {
       history: features.add(new History(fc)),
       conversations: features.add(new Conversations(fc)),
       signals: features.add(new Signals(fc)),
+      actions: features.add(new MessageActions(fc, (m) => this.sync.acceptOwn(m), present)),
       media: features.add(new Media(fc, (method, chatType, params, target) => this.messenger.send(method, chatType, params, target), (method) => this.messenger.assertCanSend(method))),
     };
   }
@@ -326,6 +331,26 @@ export class ImClient {
   sendTyping(params: { recipientId: string }): boolean {
     this.assertAlive();
     return this.f.signals.typing(params);
+  }
+
+  /**
+   * Takes a message back: the sender within the server's window (IM_REVOKE_WINDOW, 120 s by
+   * default), a group's owner at any time. Its content is deleted on the server; every device
+   * gets `messageRevoked` (devices that were offline when they catch up). Revoking it again resolves.
+   */
+  async revokeMessage(params: { messageId: string }): Promise<void> {
+    this.assertAlive();
+    return this.f.actions.revoke(params);
+  }
+
+  /**
+   * Changes the content (and `data`) of one's own message within the server's window
+   * (IM_EDIT_WINDOW, 24 h by default); resolves with the message as it is now (`editedAt` set).
+   * Every device gets `messageEdited`. A media message keeps its file: edit its content only.
+   */
+  async editMessage(params: { messageId: string; content: string; data?: MessageData }): Promise<ImMessage> {
+    this.assertAlive();
+    return this.f.actions.edit(params);
   }
 
   /** An online-only signal to a peer or a group's members (`signal` event); never stored or caught up. */

@@ -1,5 +1,5 @@
 import type { ImError } from './errors';
-import type { ImGroupChange, ImMessage, ImReceipt, SessionInfo } from './protocol';
+import type { ImGroupChange, ImMessage, ImMessageRevoked, ImReceipt, SessionInfo } from './protocol';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -29,4 +29,8 @@ export interface ImClientEvents {
   typing: [notice: { from: string; chatType: 0 | 1; to: string }];
   /** An online-only signal (call invite and the like): never stored, never caught up. */
   signal: [signal: { from: string; chatType: 0 | 1; to: string; data: unknown; timestamp: number }];
+  /** A message was taken back (live, or caught up in order after it); its content is gone. On every device, the revoker's too. */
+  messageRevoked: [info: ImMessageRevoked];
+  /** A message was edited: the message as it is now (with `editedAt`). On every device, the editor's too. */
+  messageEdited: [message: ImMessage];
 }

@@ -30,10 +30,44 @@ export interface ImMessage {
    * have none: they are read from the group's own sequence (`seq`).
    */
   inboxSeq?: number;
-  /** On a reply: the message it answers, as that message is now (content shortened to 100 characters). */
-  replyTo?: { messageId: string; from: string; fromName: string; msgType: number; content: string };
+  /** On a reply: the message it answers, as that message is now (content shortened to 100 characters; `revoked` once taken back). */
+  replyTo?: { messageId: string; from: string; fromName: string; msgType: number; content: string; revoked?: boolean };
   /** Group messages: the members mentioned, or `'all'`. */
   mentions?: string[] | 'all';
+  /** Taken back (`revokeMessage`): `content` is `''` and `data` `null`, on the server too. */
+  revoked?: boolean;
+  /** Who revoked it (the sender, or the group's owner). */
+  revokedBy?: string;
+  revokedAt?: number;
+  /** Set once the sender edited it (`editMessage`); the content is the latest. */
+  editedAt?: number;
+}
+
+/** `messageRevoked`: a message was taken back; its content is gone everywhere. */
+export interface ImMessageRevoked {
+  messageId: string;
+  chatType: ChatTypeValue;
+  /** The sender of the revoked message. */
+  from: string;
+  /** The peer or group it was sent to. */
+  to: string;
+  /** Who revoked it. */
+  by: string;
+  revokedAt: number;
+}
+
+/**
+ * A revoke or edit as the server sequences it: a row in the conversation (and inboxes) after the
+ * messages around it, carrying the message as it is now. The SDK turns it into an event.
+ */
+export interface MessageEventRow extends ImMessage {
+  event: 'revoke' | 'edit';
+  eventOf: string;
+  target: ImMessage | null;
+}
+
+export function isEventRow(m: ImMessage): m is MessageEventRow {
+  return (m as Partial<MessageEventRow>).event === 'revoke' || (m as Partial<MessageEventRow>).event === 'edit';
 }
 
 export interface ImReceipt {
@@ -158,6 +192,10 @@ export const SocketEvent = {
   SIGNAL_SEND: 'chat:signal',
   TYPING: 'typing',
   SIGNAL: 'signal',
+  /** Client → server: take a message back. */
+  REVOKE: 'chat:revoke',
+  /** Client → server: change a message's content. */
+  EDIT: 'chat:edit',
 } as const;
 
 /** Limits the server enforces (one copy, shared with it); checked on the client too so bad input never leaves the device. */

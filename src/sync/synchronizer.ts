@@ -1,6 +1,6 @@
 import type { Connection } from '../connection/connection';
 import type { ClientContext } from '../core/context';
-import { SocketEvent, type ImMessage, type SessionInfo, type SyncResult } from '../core/protocol';
+import { SocketEvent, isEventRow, type ImMessage, type MessageEventRow, type SessionInfo, type SyncResult } from '../core/protocol';
 import { CursorStore } from './cursor-store';
 import { GroupCatchUp } from './group-catch-up';
 import { InboxSequencer } from './inbox-sequencer';
@@ -21,6 +21,8 @@ export interface SyncHooks {
   delivered(m: ImMessage): void;
   /** A message as the app gets it (media URLs made absolute). */
   present?(m: ImMessage): ImMessage;
+  /** A revoke or edit reached its turn: an event for the app, not an `imchat`. */
+  event?(row: MessageEventRow): void;
 }
 
 /**
@@ -172,6 +174,10 @@ export class Synchronizer {
   }
 
   private emit(message: ImMessage): void {
+    if (isEventRow(message)) {
+      this.hooks.event?.(message);
+      return;
+    }
     const m = this.hooks.present ? this.hooks.present(message) : message;
     this.ctx.events.emit('imchat', m);
     this.ctx.events.emit('message', m);

@@ -342,6 +342,91 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       await expect(a.client.sendPrivateMessage({ recipientId: b.userId, content: 'x', mentions: [b.userId] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
     });
 
+    it('revoke: every device of both sides gets messageRevoked once (not an imchat), history keeps a tombstone, the rules hold', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      // A second device of Alice's.
+      const a2 = newClient();
+      await a2.client.getToken({ appId: server.appId, appSecret: server.appSecret, userId: a.userId });
+      const a2ready = nextEvent(a2.client, 'ready');
+      await a2.client.connect();
+      await a2ready;
+      const revoked: Array<[string, unknown]> = [];
+      const chats: Array<[string, ImMessage]> = [];
+      for (const [who, c] of [['a', a.client], ['a2', a2.client], ['b', b.client]] as const) {
+        c.on('messageRevoked', (r) => revoked.push([who, r]));
+        c.on('imchat', (m) => chats.push([who, m]));
+      }
+      const sent = await a.client.sendPrivateMessage({ recipientId: b.userId, content: 'oops, wrong chat' });
+      await waitFor(() => chats.length === 2, 3000, 'the message on b and a2');
+      await expect(b.client.revokeMessage({ messageId: sent.messageId })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(a.client.revokeMessage({ messageId: 'no-such-message' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(a.client.revokeMessage({ messageId: 42 } as never)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      await a.client.revokeMessage({ messageId: sent.messageId });
+      await waitFor(() => revoked.length === 3, 3000, 'messageRevoked on a, a2 and b');
+      const info = { messageId: sent.messageId, chatType: 0, from: a.userId, to: b.userId, by: a.userId, revokedAt: expect.any(Number) };
+      expect(revoked.map(([who]) => who).sort()).toEqual(['a', 'a2', 'b']);
+      for (const [, r] of revoked) expect(r).toEqual(info);
+      expect(chats).toHaveLength(2);
+      const history = await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 });
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatchObject({ messageId: sent.messageId, revoked: true, revokedBy: a.userId, content: '', data: null });
+      await expect(a.client.revokeMessage({ messageId: sent.messageId })).resolves.toBeUndefined();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(revoked).toHaveLength(3);
+    });
+
+    it('revoke and edit reach a device that was offline through catch-up, in order, and the content never', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const seen: string[] = [];
+      b.client.on('imchat', (m) => seen.push(`imchat:${m.content || (m.revoked ? '<revoked>' : '')}`));
+      b.client.on('messageRevoked', (r) => seen.push(`revoked:${r.messageId === first.messageId ? 'first' : '?'}`));
+      b.client.on('messageEdited', (m) => seen.push(`edited:${m.content}`));
+      b.client.disconnect();
+      const first = await a.client.sendPrivateMessage({ recipientId: b.userId, content: 'secret' });
+      const second = await a.client.sendPrivateMessage({ recipientId: b.userId, content: 'helo' });
+      await a.client.revokeMessage({ messageId: first.messageId });
+      const edited = await a.client.editMessage({ messageId: second.messageId, content: 'hello' });
+      expect(edited).toMatchObject({ messageId: second.messageId, content: 'hello', editedAt: expect.any(Number) });
+      const ready = nextEvent(b.client, 'ready');
+      await b.client.connect();
+      await ready;
+      await waitFor(() => seen.length === 4, 3000, 'catch-up');
+      expect(seen).toEqual(['imchat:<revoked>', 'imchat:hello', 'revoked:first', 'edited:hello']);
+      // A group: the owner revokes a member's message; a member that was away catches it up.
+      const c = await login('Carol');
+      const group = await a.client.createGroup({ name: 'Away', userIdList: [b.userId, c.userId] });
+      const groupSeen: string[] = [];
+      b.client.on('messageRevoked', (r) => groupSeen.push(`${r.chatType}:${r.by === a.userId ? 'owner' : r.by}`));
+      b.client.disconnect();
+      const gm = await c.client.sendGroupMessage({ groupId: group.id, content: 'member talk' });
+      await expect(b.client.revokeMessage({ messageId: gm.messageId })).rejects.toMatchObject({ code: 'E_NOT_CONNECTED' });
+      await a.client.revokeMessage({ messageId: gm.messageId });
+      const again = nextEvent(b.client, 'ready');
+      await b.client.connect();
+      await again;
+      await waitFor(() => groupSeen.length === 1, 3000, 'group revoke caught up');
+      expect(groupSeen).toEqual(['1:owner']);
+    });
+
+    it('edit: the sender only, never empty; the peer gets messageEdited with the message as it is now', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const edits: ImMessage[] = [];
+      b.client.on('messageEdited', (m) => edits.push(m));
+      const sent = await a.client.sendPrivateMessage({ recipientId: b.userId, content: 'teh plan' });
+      await expect(a.client.editMessage({ messageId: sent.messageId, content: '  ' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      await expect(b.client.editMessage({ messageId: sent.messageId, content: 'mine' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(a.client.editMessage({ messageId: sent.messageId, content: 7 } as never)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      const m = await a.client.editMessage({ messageId: sent.messageId, content: 'the plan', data: { fixed: true } });
+      expect(m).toMatchObject({ messageId: sent.messageId, content: 'the plan', data: { fixed: true }, seq: sent.seq });
+      await waitFor(() => edits.length === 1, 3000, 'messageEdited');
+      expect(edits[0]).toMatchObject({ messageId: sent.messageId, content: 'the plan', editedAt: m.editedAt });
+      const history = await b.client.getPrivateHistoryMessages({ peerId: a.userId, limitSize: 10 });
+      expect(history.map((x) => [x.content, x.editedAt])).toEqual([['the plan', m.editedAt]]);
+    });
+
     it('typing and signals: to online devices only, never stored; typing at most once per 3 s', async () => {
       const a = await login('Alice');
       const b = await login('Bob');
