@@ -14,8 +14,7 @@ import {
   type ImGroupMember,
   type ImMessage,
   type ImUser,
-  type ListPage,
-  type MessageData,
+  type ListPage, type MessageData,
 } from './core/protocol';
 import { StorageKeys } from './core/storage-keys';
 import { describe, invalid, requireObject } from './core/validate';
@@ -333,21 +332,13 @@ export class ImClient {
     return this.f.signals.typing(params);
   }
 
-  /**
-   * Takes a message back: the sender within the server's window (IM_REVOKE_WINDOW, 120 s by
-   * default), a group's owner at any time. Its content is deleted on the server; every device
-   * gets `messageRevoked` (devices that were offline when they catch up). Revoking it again resolves.
-   */
+  /** Takes a message back (sender within IM_REVOKE_WINDOW, group owner any time): `messageRevoked` on every device. */
   async revokeMessage(params: { messageId: string }): Promise<void> {
     this.assertAlive();
     return this.f.actions.revoke(params);
   }
 
-  /**
-   * Changes the content (and `data`) of one's own message within the server's window
-   * (IM_EDIT_WINDOW, 24 h by default); resolves with the message as it is now (`editedAt` set).
-   * Every device gets `messageEdited`. A media message keeps its file: edit its content only.
-   */
+  /** Edits one's own message within IM_EDIT_WINDOW; resolves with it as it is now; `messageEdited` on every device. */
   async editMessage(params: { messageId: string; content: string; data?: MessageData }): Promise<ImMessage> {
     this.assertAlive();
     return this.f.actions.edit(params);

@@ -235,7 +235,14 @@ export interface Wx {
   showModal(
     options: { title?: string; content?: string; showCancel?: boolean; confirmText?: string; cancelText?: string; editable?: boolean } & WxCallbacks<ModalResult>,
   ): MaybePromise<ModalResult>;
+  showActionSheet(options: { itemList: string[]; itemColor?: string; alertText?: string } & WxCallbacks<ActionSheetResult>): MaybePromise<ActionSheetResult>;
+  setClipboardData(options: { data: string } & WxCallbacks): MaybePromise<WxResult>;
+  getClipboardData(options?: WxCallbacks<WxResult & { data: string }>): MaybePromise<WxResult & { data: string }>;
   nextTick(callback: () => void): void;
+}
+
+export interface ActionSheetResult extends WxResult {
+  tapIndex: number;
 }
 
 export interface UploadFileOptions extends WxCallbacks<WxResult & { data: string; statusCode: number; header: Record<string, string> }> {
@@ -377,6 +384,8 @@ export interface WxRuntimeOptions {
   systemInfo?: Partial<SystemInfo>;
   /** Launch options passed to `wx.onAppShow` listeners and returned by `getLaunchOptionsSync`. */
   launchOptions?: Partial<LaunchOptions>;
+  /** Which item of `wx.showActionSheet` the user taps (a negative index: taps outside, a cancel); default the first. */
+  actionSheetResponse?: (options: { itemList: string[] }) => { tapIndex: number };
   /** Answer for `wx.showModal`; default: the user taps confirm. */
   modalResponse?: (options: { title?: string; content?: string }) => { confirm: boolean; content?: string };
   /**
@@ -397,7 +406,7 @@ export interface HideOptions {
 }
 
 export interface UiCall {
-  api: 'showToast' | 'hideToast' | 'showLoading' | 'hideLoading' | 'showModal' | 'previewImage' | 'openDocument' | 'InnerAudioContext.play';
+  api: 'showToast' | 'hideToast' | 'showLoading' | 'hideLoading' | 'showModal' | 'showActionSheet' | 'setClipboardData' | 'previewImage' | 'openDocument' | 'InnerAudioContext.play';
   options: Record<string, unknown>;
 }
 

@@ -5,13 +5,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Listeners, ok, respond, Scheduler } from './internal';
+import { failure, Listeners, ok, respond, Scheduler } from './internal';
 import { RequestManager } from './request';
 import { ERRNO_INTERRUPTED, SocketManager } from './socket-task';
 import { WxFiles, USER_DATA_PATH } from './files';
 import { WxStorage } from './storage';
 import type {
   AccountInfo,
+  ActionSheetResult,
   HideOptions,
   LaunchOptions,
   ModalResult,
@@ -118,6 +119,7 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
   const showListeners = new Listeners<[LaunchOptions]>(scheduler, 'onAppShow');
   const hideListeners = new Listeners<[]>(scheduler, 'onAppHide');
 
+  let clipboard = '';
   const ui = <S extends WxResult>(api: UiCall['api'], opts: (WxCallbacks<S> & Record<string, unknown>) | undefined, result: () => S) => {
     const { success: _s, fail: _f, complete: _c, ...rest } = opts ?? {};
     uiCalls.push({ api, options: rest });
@@ -216,6 +218,20 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
         if (o?.editable) result.content = answer.content ?? '';
         return result;
       }),
+    showActionSheet: (o) => {
+      const { success: _s, fail: _f, complete: _c, ...rest } = o ?? ({} as never);
+      uiCalls.push({ api: 'showActionSheet', options: rest });
+      const answer = options.actionSheetResponse?.({ itemList: o?.itemList ?? [] }) ?? { tapIndex: 0 };
+      // Tapping outside the sheet is a "fail cancel" in WeChat.
+      return respond<ActionSheetResult>(scheduler, 'showActionSheet', o, () =>
+        answer.tapIndex < 0 ? failure('showActionSheet:fail cancel') : ok({ errMsg: 'showActionSheet:ok', tapIndex: answer.tapIndex }),
+      );
+    },
+    setClipboardData: (o) => {
+      clipboard = String(o?.data ?? '');
+      return ui('setClipboardData', o as never, () => ({ errMsg: 'setClipboardData:ok' }));
+    },
+    getClipboardData: (o) => respond<WxResult & { data: string }>(scheduler, 'getClipboardData', o, () => ok({ errMsg: 'getClipboardData:ok', data: clipboard })),
     nextTick: (fn) => scheduler.defer(() => scheduler.guard('nextTick', fn)),
   };
 

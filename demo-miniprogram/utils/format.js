@@ -126,6 +126,7 @@ const TYPE_LABELS = { 1: '[Image]', 2: '[File]', 3: '[Voice]', 4: '[Video]', 5: 
 /** What a message says, as one line for a list. */
 function messageText(message) {
   if (!message) return '';
+  if (message.revoked) return '[Message revoked]';
   if (message.msgType && message.msgType !== 0) return TYPE_LABELS[message.msgType] || message.content || '[Message]';
   return String(message.content || '').replace(/\s+/g, ' ');
 }
@@ -134,11 +135,19 @@ function firstName(name) {
   return String(name || '').split(/\s+/)[0];
 }
 
+/** "Alice revoked a message": for the chat and the conversation list. */
+function revokedText(m, myUserId) {
+  if (m.revokedBy === myUserId) return 'You revoked a message';
+  if (m.revokedBy === m.from) return `${firstName(m.fromName) || m.from} revoked a message`;
+  return 'The group owner revoked a message';
+}
+
 /** The preview line of a conversation: "You: …" for mine, "Bob: …" in groups. */
 function preview(conversation, myUserId) {
   const m = conversation.lastMessage;
   if (!m) return 'No messages yet';
   const text = messageText(m);
+  if (m.revoked) return revokedText(m, myUserId);
   if (m.from === myUserId) return `You: ${text}`;
   if (conversation.chatType === 1) return `${firstName(m.fromName) || m.from}: ${text}`;
   return text;
@@ -177,6 +186,7 @@ function describeError(err, context) {
 }
 
 module.exports = {
+  revokedText,
   MAX_CONTENT_BYTES,
   USER_ID_PATTERN,
   utf8Bytes,

@@ -45,6 +45,9 @@ class ChatStore extends Emitter {
     im.on('imchat', (m) => this.onMessage(m));
     im.on('receipt', (r) => this.onReceipt(r));
     im.on('groupChanged', (c) => this.onGroupChanged(c));
+    im.on('messageRevoked', (r) => this.onChanged(r.messageId, { revoked: true, revokedBy: r.by, revokedAt: r.revokedAt, content: '', data: null }));
+    im.on('messageEdited', (m) => this.onChanged(m.messageId, m));
+    im.on('typing', (t) => this.emit('typing', t));
     im.on('kicked', () => {
       this.kicked = true;
       this.emit('status', this.statusView());
@@ -292,6 +295,24 @@ class ChatStore extends Emitter {
     this.emit('message', m);
   }
 
+  /** A revoke or edit (on any device): the conversation list and open chat pages show it. */
+  onChanged(messageId, fields) {
+    const c = this.conversations.find((x) => x.lastMessage && x.lastMessage.messageId === messageId);
+    if (c) {
+      c.lastMessage = Object.assign({}, c.lastMessage, fields);
+      this.emit('conversations', this.conversations);
+    }
+    this.emit('messageChanged', { messageId, fields });
+  }
+
+  revoke(messageId) {
+    return this.im.revokeMessage({ messageId });
+  }
+
+  edit(messageId, content) {
+    return this.im.editMessage({ messageId, content });
+  }
+
   /** A conversation we did not know about: ask the server for the real entry (name, counts). */
   scheduleRefresh() {
     if (this.refreshTimer) return;
@@ -307,8 +328,8 @@ class ChatStore extends Emitter {
    * Sends text; resolves with the stored message, rejects with an ImError. A retry passes the
    * failed send's `clientMsgId` (from the error), so the server never stores it twice.
    */
-  send(chatType, targetId, content, clientMsgId) {
-    const params = clientMsgId ? { content, clientMsgId } : { content };
+  send(chatType, targetId, content, clientMsgId, extra) {
+    const params = Object.assign(clientMsgId ? { content, clientMsgId } : { content }, extra);
     const sending =
       chatType === 1 ? this.im.sendGroupMessage({ ...params, groupId: targetId }) : this.im.sendPrivateMessage({ ...params, recipientId: targetId });
     return sending.then((m) => {

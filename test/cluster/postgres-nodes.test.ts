@@ -182,6 +182,42 @@ describe('three nodes on PostgreSQL and Redis', () => {
     }
   });
 
+  it('a revoke and an edit made on one node reach devices on the others, live and (for one that was offline) by catch-up', async () => {
+    const [n1, n2, n3] = cluster as [TestServer, TestServer, TestServer];
+    const tokens = [await tokenFor(n1, 'rd-rv-a'), await tokenFor(n2, 'rd-rv-b'), await tokenFor(n3, 'rd-rv-c')];
+    const [a, b, c] = [client(n1), client(n2), client(n3)];
+    const seenB: string[] = [];
+    const seenC: string[] = [];
+    b.on('messageRevoked', (r) => seenB.push(`revoked:${r.chatType}`));
+    b.on('messageEdited', (m) => seenB.push(`edited:${m.content}`));
+    c.on('imchat', (m) => seenC.push(`imchat:${m.revoked ? '<revoked>' : m.content}`));
+    c.on('messageRevoked', () => seenC.push('revoked'));
+    c.on('messageEdited', (m) => seenC.push(`edited:${m.content}`));
+    try {
+      await ready(a, tokens[0]!);
+      await ready(b, tokens[1]!);
+      await ready(c, tokens[2]!);
+      const group = await a.createGroup({ name: 'Revokes', userIdList: ['rd-rv-b', 'rd-rv-c'] });
+      c.disconnect();
+      const p = await a.sendPrivateMessage({ recipientId: 'rd-rv-b', content: 'typo hre' });
+      const g = await a.sendGroupMessage({ groupId: group.id, content: 'not for you all' });
+      await a.editMessage({ messageId: p.messageId, content: 'typo here' });
+      await a.revokeMessage({ messageId: g.messageId });
+      const deadline = Date.now() + 5000;
+      while (seenB.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(seenB).toEqual(['edited:typo here', 'revoked:1']);
+      const caught = new Promise((r) => c.once('ready', r));
+      await c.connect();
+      await caught;
+      while (seenC.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(seenC).toEqual(['imchat:<revoked>', 'revoked']);
+    } finally {
+      a.destroy();
+      b.destroy();
+      c.destroy();
+    }
+  });
+
   it('typing and signals reach a user on another node, live only', async () => {
     const [n1, n2] = cluster as [TestServer, TestServer];
     const ta = await tokenFor(n1, 'rd-sig-a');

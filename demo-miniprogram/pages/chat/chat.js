@@ -1,10 +1,14 @@
 // One page for private chats (?type=private&id=<userId>) and group chats (?type=group&id=<groupId>).
 const config = require('../../config');
-const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits } = require('../../utils/format');
+const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits, revokedText } = require('../../utils/format');
 const { conversationKey } = require('../../utils/store');
 
 /** A time separator is shown when two messages are further apart than this. */
 const TIME_GAP = 5 * 60 * 1000;
+/** The server's default IM_REVOKE_WINDOW: the menu offers Revoke on own messages this long. */
+const REVOKE_WINDOW = 120 * 1000;
+/** "typing…" stays in the title this long after the peer's last notice (they come every 3 s at most). */
+const TYPING_SHOWN = 4000;
 let localIds = 0;
 
 function decode(value) {
@@ -70,6 +74,9 @@ Page({
     canSend: true,
     panel: false,
     recording: false,
+    replying: null,
+    mentionPanel: false,
+    members: [],
   },
 
   onLoad(query) {
@@ -109,7 +116,20 @@ Page({
       this.store.on('groupChanged', (c) => {
         if (this.chatType === 1 && c.groupId === this.targetId) this.loadGroupInfo();
       }),
+      this.store.on('messageChanged', (c) => {
+        const m = this.byId[c.messageId];
+        if (!m) return;
+        Object.assign(m, c.fields);
+        if (this.replyTo && this.replyTo.messageId === c.messageId && m.revoked) this.onCancelReply();
+        this.render(false);
+      }),
+      this.store.on('typing', (t) => {
+        if (this.chatType === 0 && t.from === this.targetId) this.showTyping();
+      }),
     ];
+    /** The message a reply answers, and the members picked with "@" (id -> name). */
+    this.replyTo = null;
+    this.mentions = {};
     this.loadLatest();
     if (this.chatType === 1) this.loadGroupInfo();
   },
@@ -128,6 +148,7 @@ Page({
 
   onUnload() {
     this.onHide();
+    clearTimeout(this.typingTimer);
     if (this.audio) this.audio.destroy();
     (this.offs || []).forEach((off) => off());
     clearTimeout(this.readTimer);
@@ -186,6 +207,7 @@ Page({
       .getGroupInfo({ groupId: this.targetId })
       .then((group) => {
         this.title = group.name;
+        this.ownerId = group.ownerId;
         wx.setNavigationBarTitle({ title: group.name });
         this.setData({ title: group.name, memberCount: group.memberCount, groupNotice: '', canSend: true });
       })
@@ -276,8 +298,11 @@ Page({
       }
       const key = m.messageId || m.localId;
       if (state === 'sending' && m.kind) statusText = m.progress < 100 ? `Uploading ${m.progress || 0}%` : 'Sending…';
-      return Object.assign(mediaView(m), {
+      const quote = m.replyTo ? (m.replyTo.revoked ? 'The quoted message was revoked' : `${m.replyTo.fromName || m.replyTo.from}: ${m.replyTo.content || '[Message]'}`) : '';
+      return Object.assign(m.revoked ? { kind: 'revoked', revokedText: revokedText(m, meId) } : mediaView(m), {
         key,
+        quote,
+        edited: !!m.editedAt && !m.revoked,
         anchor: `m-${key}`,
         mine,
         content: m.content,
@@ -301,6 +326,8 @@ Page({
 
   onInput(e) {
     const draft = e.detail.value;
+    if (draft && this.chatType === 0) this.store.im.sendTyping({ recipientId: this.targetId });
+    if (this.chatType === 1 && draft.length > this.data.draft.length && draft.endsWith('@')) this.openMentions();
     const chars = charCount(draft);
     const max = config.maxMessageChars;
     const tooLong = chars > max;
@@ -319,16 +346,23 @@ Page({
       this.setData({ inputError: check.error });
       return;
     }
-    this.setData({ draft: '', inputError: '', counter: '', tooLong: false });
-    this.enqueue(check.text);
+    // Mentions: the members picked with "@" whose name is still in the text.
+    const mentions = Object.keys(this.mentions).filter((id) => check.text.includes(`@${this.mentions[id]}`));
+    const extra = {};
+    if (this.replyTo) extra.replyTo = this.replyTo.messageId;
+    if (mentions.length) extra.mentions = mentions.includes('all') ? 'all' : mentions;
+    this.replyTo = null;
+    this.mentions = {};
+    this.setData({ draft: '', inputError: '', counter: '', tooLong: false, replying: null });
+    this.enqueue(check.text, undefined, extra);
   },
 
   /**
    * `clientMsgId`: a retry passes the id the failed send had, so a message the server stored
    * after all (E_SEND_UNCERTAIN) comes back as that message instead of being stored twice.
    */
-  enqueue(content, clientMsgId) {
-    this.track({ content, clientMsgId }, () => this.store.send(this.chatType, this.targetId, content, clientMsgId));
+  enqueue(content, clientMsgId, extra) {
+    this.track({ content, clientMsgId, extra }, () => this.store.send(this.chatType, this.targetId, content, clientMsgId, extra));
   },
 
   /**
@@ -361,7 +395,78 @@ Page({
     this.pending.splice(this.pending.indexOf(entry), 1);
     // A failed upload is uploaded again; a failed send of text goes again under its clientMsgId.
     if (entry.kind) this.enqueueMedia(entry.kind, entry.file, entry.extra, entry.preview);
-    else this.enqueue(entry.content, entry.clientMsgId);
+    else this.enqueue(entry.content, entry.clientMsgId, entry.extra);
+  },
+
+  // ---------------------------------------------------------------- long-press menu, reply, @, typing
+
+  onLongPress(e) {
+    const m = this.byId[e.currentTarget.dataset.key];
+    if (!m || m.revoked) return;
+    const mine = m.from === this.me.userId;
+    const text = !m.msgType;
+    const actions = [{ label: 'Reply', run: () => this.startReply(m) }];
+    if (text) actions.push({ label: 'Copy', run: () => wx.setClipboardData({ data: m.content }) });
+    if (mine && text) actions.push({ label: 'Edit', run: () => this.editMessage(m) });
+    if ((mine && Date.now() - m.timestamp < REVOKE_WINDOW) || (this.chatType === 1 && this.ownerId === this.me.userId)) {
+      actions.push({ label: 'Revoke', run: () => this.revokeMessage(m) });
+    }
+    wx.showActionSheet({ itemList: actions.map((a) => a.label), success: (res) => actions[res.tapIndex] && actions[res.tapIndex].run() });
+  },
+
+  startReply(m) {
+    this.replyTo = m;
+    const text = m.msgType ? '[Media]' : m.content;
+    this.setData({ replying: { name: m.from === this.me.userId ? 'yourself' : m.fromName || m.from, text: text.length > 40 ? `${text.slice(0, 40)}…` : text } });
+  },
+
+  onCancelReply() {
+    this.replyTo = null;
+    this.setData({ replying: null });
+  },
+
+  revokeMessage(m) {
+    this.store.revoke(m.messageId).catch((err) => wx.showToast({ title: err && err.code === 'E_FORBIDDEN' ? 'Too late to revoke' : describeError(err), icon: 'none' }));
+  },
+
+  editMessage(m) {
+    wx.showModal({
+      title: 'Edit message',
+      editable: true,
+      content: m.content,
+      success: (res) => {
+        if (!res.confirm || !res.content || res.content === m.content) return;
+        this.store.edit(m.messageId, res.content).catch((err) => wx.showToast({ title: describeError(err), icon: 'none' }));
+      },
+    });
+  },
+
+  /** "@" in a group: the member list to pick from (the owner may mention everyone). */
+  openMentions() {
+    this.store.im
+      .getGroupMembers({ groupId: this.targetId })
+      .then((list) => {
+        const members = list.filter((x) => x.userId !== this.me.userId).map((x) => ({ userId: x.userId, name: x.userName || x.userId }));
+        if (this.ownerId === this.me.userId) members.unshift({ userId: 'all', name: 'Everyone' });
+        this.setData({ mentionPanel: true, members, panel: false });
+      })
+      .catch(() => undefined);
+  },
+
+  onPickMention(e) {
+    const { id, name } = e.currentTarget.dataset;
+    this.mentions[id] = name;
+    this.setData({ draft: `${this.data.draft}${name} `, mentionPanel: false });
+  },
+
+  onCloseMentions() {
+    this.setData({ mentionPanel: false });
+  },
+
+  showTyping() {
+    wx.setNavigationBarTitle({ title: 'typing…' });
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => wx.setNavigationBarTitle({ title: this.title }), TYPING_SHOWN);
   },
 
   // ---------------------------------------------------------------- media ("+" panel)
