@@ -141,6 +141,11 @@ export class PageHandle {
     await simulate.sleep(0);
   }
 
+  async longPress(selector: string, index = 0): Promise<void> {
+    this.pick(selector, index).dispatchEvent('longpress');
+    await simulate.sleep(0);
+  }
+
   async input(selector: string, value: string): Promise<void> {
     this.pick(selector, 0).dispatchEvent('input', { detail: { value, cursor: value.length, keyCode: 0 } });
     await simulate.sleep(0);

@@ -120,7 +120,13 @@ Page({
         const m = this.byId[c.messageId];
         if (!m) return;
         Object.assign(m, c.fields);
-        if (this.replyTo && this.replyTo.messageId === c.messageId && m.revoked) this.onCancelReply();
+        if (m.revoked) {
+          // Quotes of it say so, and a reply being written to it is dropped.
+          this.confirmed.forEach((x) => {
+            if (x.replyTo && x.replyTo.messageId === m.messageId) x.replyTo = Object.assign({}, x.replyTo, { revoked: true, content: '' });
+          });
+          if (this.replyTo && this.replyTo.messageId === c.messageId) this.onCancelReply();
+        }
         this.render(false);
       }),
       this.store.on('typing', (t) => {
