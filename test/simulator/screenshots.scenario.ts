@@ -179,6 +179,24 @@ test('screens', async () => {
   save('media', alice, mediaChat);
   alice.navigateBack();
 
+  // Revoke, edit, reply and typing: Dave fixes a typo, takes a message back; Alice quotes him.
+  const aliceDave2 = await openChatWith(alice, 'dave');
+  const moved = await dave.store.send(0, 'alice', 'The demo moved to 3 pm, room 402');
+  const typo = await dave.store.send(0, 'alice', 'Bring teh slides and the test phones');
+  await sleep(40);
+  await dave.store.edit(typo.messageId, 'Bring the slides and the test phones');
+  const wrong = await dave.store.send(0, 'alice', 'Wrong chat, sorry');
+  await sleep(40);
+  await dave.store.revoke(wrong.messageId);
+  await alice.store.send(0, 'dave', 'Got it, see you there', undefined, { replyTo: moved.messageId });
+  await alice.waitFor(() => aliceDave2.texts('.revoked-line').length === 1 && aliceDave2.texts('.edited').length === 1 && aliceDave2.texts('.quote').length === 1, 'revoke, edit and reply on Alice’s phone');
+  aliceDave2.call('startReply', aliceDave2.instance.byId[typo.messageId]);
+  dave.store.im.sendTyping({ recipientId: 'alice' });
+  await alice.waitFor(() => aliceDave2.title === 'typing…', 'typing… in the title');
+  await sleep(0);
+  save('message-actions', alice, aliceDave2);
+  alice.navigateBack();
+
   // A newcomer: the empty states.
   const erin = launchPhone({ server, label: 'erin' });
   phones.push(erin);
