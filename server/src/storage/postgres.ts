@@ -316,6 +316,22 @@ const statementNames = new Map<string, string>();
  * runs it, which the per-message reads and the send batch do thousands of times a second. The
  * name is derived from the text, so one text always has one name.
  */
+/**
+ * Runs a transaction again when PostgreSQL aborted it for a deadlock or a serialization failure
+ * (nothing of it was stored), a few times with a short random pause.
+ */
+async function retryConflicts<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
 function prepared(text: string, values: unknown[]): QueryConfig {
   let name = statementNames.get(text);
   if (!name) {
@@ -562,15 +578,7 @@ export class PostgresStorage implements Storage {
    * and it is run again (its order within itself unchanged).
    */
   async sendMessages(items: SendRequest[]): Promise<SendOutcome[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.sendBatch(items);
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
-      }
-    }
+    return retryConflicts(() => this.sendBatch(items));
   }
 
   private async sendBatch(items: SendRequest[]): Promise<SendOutcome[]> {
@@ -635,24 +643,18 @@ export class PostgresStorage implements Storage {
   }
 
   async applyMessageEvent(appId: string, req: MessageEventRequest): Promise<SendResult | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.tx(async (db) => {
-          const now = Date.now();
-          const t = req.target;
-          const data = req.data === null || req.data === undefined ? null : JSON.stringify(req.data);
-          const changed = req.kind === 'revoke' ? await db.query(prepared(REVOKE_SQL, [req.by, now, appId, t.messageId])) : await db.query(prepared(EDIT_SQL, [req.content ?? '', data, now, appId, t.messageId]));
-          if (!changed.rowCount) return null;
-          const [outcome] = await this.storeBatch(db, [{ appId, msg: eventRow(req), recipients: req.recipients }]);
-          if (!outcome?.result) throw outcome?.error ?? new Error('storing the event failed');
-          return outcome.result;
-        });
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
-      }
-    }
+    return retryConflicts(() =>
+      this.tx(async (db) => {
+        const now = Date.now();
+        const t = req.target;
+        const data = req.data === null || req.data === undefined ? null : JSON.stringify(req.data);
+        const changed = req.kind === 'revoke' ? await db.query(prepared(REVOKE_SQL, [req.by, now, appId, t.messageId])) : await db.query(prepared(EDIT_SQL, [req.content ?? '', data, now, appId, t.messageId]));
+        if (!changed.rowCount) return null;
+        const [outcome] = await this.storeBatch(db, [{ appId, msg: eventRow(req), recipients: req.recipients }]);
+        if (!outcome?.result) throw outcome?.error ?? new Error('storing the event failed');
+        return outcome.result;
+      }),
+    );
   }
 
   async findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined> {
