@@ -1,14 +1,11 @@
-import { TokenManager, isJwtShaped } from './auth/token-manager';
-import { Connection } from './connection/connection';
-import { ClientContext } from './core/context';
+import { isJwtShaped } from './auth/token-manager';
+import { assembleClient, destroyedError, type ClientParts } from './assembly';
 import type { Listener } from './core/emitter';
-import { ImError } from './core/errors';
 import type { ConnectionStatus, ImClientEvents } from './core/events';
 import { isLogLevel, type ImLogger, type LogLevel } from './core/logger';
 import { checkUrl, type ImClientOptions } from './core/options';
 import {
   ChatType,
-  SocketEvent,
   type ImConversation,
   type ImGroup,
   type ImGroupMember,
@@ -16,21 +13,9 @@ import {
   type ImUser,
   type ListPage, type MessageData,
 } from './core/protocol';
-import { StorageKeys } from './core/storage-keys';
 import { describe, invalid, requireObject } from './core/validate';
-import { Conversations } from './features/conversations';
-import { Features, type FeatureContext } from './features/feature';
-import { Groups } from './features/groups';
-import { History, type HistoryQuery } from './features/history';
-import { MessageActions } from './features/message-actions';
-import { Media, resolveMessageUrls, type UploadedFile, type UploadParams } from './features/media';
-import { Receipts } from './features/receipts';
-import { Signals } from './features/signals';
-import { Users } from './features/users';
-import { ApiClient } from './http/api-client';
-import { Messenger } from './messaging/messenger';
-import { Router } from './messaging/router';
-import { Synchronizer } from './sync/synchronizer';
+import type { HistoryQuery } from './features/history';
+import type { UploadedFile, UploadParams } from './features/media';
 
 export type { HistoryQuery } from './features/history';
 
@@ -51,18 +36,6 @@ export interface SendParams {
   mentions?: string[] | 'all';
 }
 
-/** The client's feature modules, one per area of the API. */
-interface FeatureSet {
-  receipts: Receipts;
-  groups: Groups;
-  users: Users;
-  history: History;
-  conversations: Conversations;
-  media: Media;
-  signals: Signals;
-  actions: MessageActions;
-}
-
 /** Who a media message goes to: one user, or a group. */
 export type MediaTarget = { recipientId: string; groupId?: undefined } | { groupId: string; recipientId?: undefined };
 export type MediaSendParams = MediaTarget & UploadParams & { content?: string; clientMsgId?: string; replyTo?: string; mentions?: string[] | 'all' };
@@ -80,77 +53,16 @@ function mediaChatType(method: string, params: unknown): 0 | 1 {
  * method checks what it must and hands over to the module that owns the work (see README, Layout).
  */
 export class ImClient {
-  private readonly ctx: ClientContext;
-  private readonly auth: TokenManager;
-  private readonly connection: Connection;
-  private readonly sync: Synchronizer;
-  private readonly messenger: Messenger;
-  private readonly features = new Features();
-  private readonly f: FeatureSet;
+  private readonly ctx: ClientParts['ctx'];
+  private readonly auth: ClientParts['auth'];
+  private readonly connection: ClientParts['connection'];
+  private readonly messenger: ClientParts['messenger'];
+  private readonly sync: ClientParts['sync'];
+  private readonly features: ClientParts['features'];
+  private readonly f: ClientParts['f'];
 
   constructor(options: ImClientOptions = {}) {
-    const ctx = (this.ctx = new ClientContext(options));
-    const features = this.features;
-    const router = new Router(ctx.log);
-    this.auth = new TokenManager(ctx, {
-      isActive: () => this.connection.active,
-      renew: (token) => this.connection.pushToken(token),
-      reconnect: () => this.connection.retry(),
-      end: (code, reason, why, error) => this.connection.stop(code, reason, why, error),
-    });
-    router.route(SocketEvent.TOKEN_WILL_EXPIRE, (info) => this.auth.onWillExpire(info));
-    router.route(SocketEvent.TOKEN_EXPIRED, (info) => this.auth.onExpired(info));
-    this.connection = new Connection(ctx, this.auth, router, {
-      session: (session) => void this.sync.start(session),
-      lost: () => {
-        this.sync.lost();
-        this.messenger.connectionLost();
-        features.connectionLost();
-      },
-      ended: (code, reason) => {
-        this.messenger.failAll(code, reason);
-        // failAll() persisted at once if it rejected anything; this covers acks still waiting
-        // for the write delay, and leaves no timer behind destroy().
-        this.messenger.persistPending();
-      },
-      gaveUp: (code, reason) => this.messenger.failAll(code, reason),
-      background: () => this.messenger.persistPending(),
-    });
-    const keys = new StorageKeys(() => this.connection.session, () => this.auth.user());
-    const api = new ApiClient(ctx, this.auth, () => this.assertAlive());
-    const present = (m: ImMessage) => resolveMessageUrls(m, api.base());
-    this.messenger = new Messenger(ctx, this.connection, keys, () => this.sync.ready, (m) => this.sync.acceptOwn(m), present);
-    this.sync = new Synchronizer(ctx, this.connection, {
-      restore: () => this.messenger.restore(),
-      claim: (m) => this.messenger.claim(m, this.connection.session?.userId),
-      caughtUp: (session) => {
-        this.messenger.emitPending();
-        features.ready(session);
-        ctx.events.emit('ready', session);
-      },
-      delivered: (m) => features.message(m),
-      present,
-      event: (row) => this.f.actions.onEvent(row),
-    });
-    router.route(SocketEvent.IMCHAT, (m) => this.sync.onLive(m));
-    const fc: FeatureContext = {
-      ctx,
-      rpc: this.connection.rpc,
-      api,
-      keys,
-      session: () => this.connection.session,
-      route: (event, handler) => router.route(event, handler),
-    };
-    this.f = {
-      receipts: features.add(new Receipts(fc)),
-      groups: features.add(new Groups(fc)),
-      users: features.add(new Users(fc, this.auth)),
-      history: features.add(new History(fc)),
-      conversations: features.add(new Conversations(fc)),
-      signals: features.add(new Signals(fc)),
-      actions: features.add(new MessageActions(fc, (m) => this.sync.acceptOwn(m), present)),
-      media: features.add(new Media(fc, (method, chatType, params, target) => this.messenger.send(method, chatType, params, target), (method) => this.messenger.assertCanSend(method))),
-    };
+    ({ ctx: this.ctx, auth: this.auth, connection: this.connection, messenger: this.messenger, sync: this.sync, features: this.features, f: this.f } = assembleClient(options));
   }
 
   // ---------------------------------------------------------------- events and logging
@@ -444,6 +356,6 @@ export class ImClient {
   }
 
   private assertAlive(): void {
-    if (this.connection.destroyed) throw new ImError('E_DESTROYED', 'This ImClient was destroyed; create a new one.');
+    if (this.connection.destroyed) throw destroyedError();
   }
 }

@@ -284,6 +284,24 @@ export const PG_MIGRATIONS: string[] = [
   END
   $fn$;
   `,
+  // Presence, group roles and settings, per-user conversation settings, group read receipts (see
+  // the SQLite migration 6 for what each is for).
+  `
+  ALTER TABLE users ADD COLUMN last_seen_at bigint;
+  ALTER TABLE groups ADD COLUMN announcement text NOT NULL DEFAULT '', ADD COLUMN avatar text NOT NULL DEFAULT '',
+    ADD COLUMN mute_all boolean NOT NULL DEFAULT false;
+  ALTER TABLE group_members ADD COLUMN muted_until bigint NOT NULL DEFAULT 0;
+  CREATE TABLE conversation_settings (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    conv_id text NOT NULL,
+    pinned boolean NOT NULL DEFAULT false,
+    muted boolean NOT NULL DEFAULT false,
+    hidden_seq bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  );
+  CREATE INDEX read_state_by_conv ON read_state (app_id, conv_id, read_seq);
+  `,
 ];
 
 /** bigint columns as numbers: seqs and times stay far below 2^53. */

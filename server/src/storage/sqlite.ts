@@ -209,6 +209,27 @@ export const MIGRATIONS: Migration[] = [
   ALTER TABLE messages ADD COLUMN revoked_at INTEGER;
   ALTER TABLE messages ADD COLUMN edited_at INTEGER;
   `,
+  // 6: presence, group roles and settings, per-user conversation settings, group read receipts.
+  // A member's mute and the group's mute-all are checked on send; hidden_seq is where a deleted
+  // conversation was cleared (it comes back with the next message, unread counted after it). The
+  // read_state index lets a group message's read count be one range scan of its readers.
+  `
+  ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
+  ALTER TABLE groups ADD COLUMN announcement TEXT NOT NULL DEFAULT '';
+  ALTER TABLE groups ADD COLUMN avatar TEXT NOT NULL DEFAULT '';
+  ALTER TABLE groups ADD COLUMN mute_all INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE group_members ADD COLUMN muted_until INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE conversation_settings (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    conv_id TEXT NOT NULL,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    hidden_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, user_id, conv_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX read_state_by_conv ON read_state (app_id, conv_id, read_seq);
+  `,
 ];
 
 /** Brings a database to `target` (default: the newest schema), one transaction per step. */
