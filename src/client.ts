@@ -347,6 +347,14 @@ export class ImClient {
     return this.f.conversations.markRead(params);
   }
 
+  // ---------------------------------------------------------------- presence
+
+  // ---------------------------------------------------------------- conversation settings
+
+  // ---------------------------------------------------------------- group roles and settings
+
+  // ---------------------------------------------------------------- group read receipts
+
   // ---------------------------------------------------------------- checks
 
   private checkListener(method: string, event: unknown, callback: unknown): void {
