@@ -8,9 +8,12 @@ import { StorageKeys } from './core/storage-keys';
 import { Conversations } from './features/conversations';
 import { Features, type FeatureContext } from './features/feature';
 import { Groups } from './features/groups';
+import { GroupAdmin } from './features/group-admin';
+import { GroupReceipts } from './features/group-receipts';
 import { History } from './features/history';
 import { Media, resolveMessageUrls } from './features/media';
 import { MessageActions } from './features/message-actions';
+import { Presence } from './features/presence';
 import { Receipts } from './features/receipts';
 import { Signals } from './features/signals';
 import { Users } from './features/users';
@@ -29,6 +32,9 @@ export interface FeatureSet {
   media: Media;
   signals: Signals;
   actions: MessageActions;
+  groupAdmin: GroupAdmin;
+  presence: Presence;
+  groupReceipts: GroupReceipts;
 }
 
 /** What an ImClient is made of; the façade holds these and delegates to them. */
@@ -85,7 +91,10 @@ export function assembleClient(options: ImClientOptions): ClientParts {
     if (connection.destroyed) throw destroyedError();
   });
   const present = (m: ImMessage) => resolveMessageUrls(m, api.base());
-  messenger = new Messenger(ctx, connection, keys, () => sync.ready, (m) => sync.acceptOwn(m), present);
+  messenger = new Messenger(ctx, connection, keys, () => sync.ready, (m) => {
+    sync.acceptOwn(m);
+    features.sent(present(m));
+  }, present);
   sync = new Synchronizer(ctx, connection, {
     restore: () => messenger.restore(),
     claim: (m) => messenger.claim(m, connection.session?.userId),
@@ -96,7 +105,7 @@ export function assembleClient(options: ImClientOptions): ClientParts {
     },
     delivered: (m) => features.message(m),
     present,
-    event: (row) => f.actions.onEvent(row),
+    event: (row) => features.event(row),
   });
   router.route(SocketEvent.IMCHAT, (m) => sync.onLive(m));
   const fc: FeatureContext = {
@@ -114,7 +123,13 @@ export function assembleClient(options: ImClientOptions): ClientParts {
     history: features.add(new History(fc)),
     conversations: features.add(new Conversations(fc)),
     signals: features.add(new Signals(fc)),
-    actions: features.add(new MessageActions(fc, (m) => sync.acceptOwn(m), present)),
+    actions: features.add(new MessageActions(fc, (row) => {
+      sync.acceptOwn(row);
+      features.event(row);
+    }, present)),
+    groupAdmin: features.add(new GroupAdmin(fc)),
+    presence: features.add(new Presence(fc)),
+    groupReceipts: features.add(new GroupReceipts(fc)),
     media: features.add(new Media(fc, (method, chatType, params, target) => messenger.send(method, chatType, params, target), (method) => messenger.assertCanSend(method))),
   };
   return { ctx, auth, connection, sync, messenger, features, f };

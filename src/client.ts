@@ -9,7 +9,9 @@ import {
   type ImConversation,
   type ImGroup,
   type ImGroupMember,
+  type ImGroupReadReceipt,
   type ImMessage,
+  type ImPresence,
   type ImUser,
   type ListPage, type MessageData,
 } from './core/protocol';
@@ -299,7 +301,7 @@ export class ImClient {
     return this.f.groups.addMembers(params);
   }
 
-  /** Owner only. */
+  /** Owner or admin (an admin removes plain members only). */
   removeGroupMember(params: { apiServer?: string; groupId: string; userId: string }): Promise<ImGroupMember[]> {
     return this.f.groups.removeMember(params);
   }
@@ -323,7 +325,7 @@ export class ImClient {
     return this.f.history.withPeer(params);
   }
 
-  /** Conversations with their last message and unread count, most recent first (every page). Also refreshes the local cache. */
+  /** Conversations with their last message and unread count, pinned first, then most recent (every page). Kept on the device, current from events. */
   async getConversationList(params: { apiServer?: string } = {}): Promise<ImConversation[]> {
     return this.f.conversations.list(params);
   }
@@ -334,8 +336,8 @@ export class ImClient {
   }
 
   /**
-   * The conversation list as last fetched on this device, for rendering before the network is up
-   * (needs a token, to know whose cache to read). Empty when nothing is cached.
+   * The conversation list on this device (as last fetched, kept current from events since), for
+   * rendering before the network is up (needs a token, to know whose it is). Empty when never fetched.
    */
   async getCachedConversationList(): Promise<ImConversation[]> {
     this.assertAlive();
@@ -349,11 +351,78 @@ export class ImClient {
 
   // ---------------------------------------------------------------- presence
 
+  /** Follows users' presence (at most 500 a call, 1,000 in all): resolves with it now; `presence` events follow, also after reconnects. */
+  subscribePresence(params: { userIds: string[] }): Promise<ImPresence[]> {
+    return this.f.presence.subscribe(params);
+  }
+
+  /** Stops following these users (no more `presence` events for them). */
+  unsubscribePresence(params: { userIds: string[] }): Promise<void> {
+    return this.f.presence.unsubscribe(params);
+  }
+
+  /** Whether these users (at most 500) are online now, and when offline ones were last seen; follows nothing. */
+  getPresence(params: { userIds: string[] }): Promise<ImPresence[]> {
+    return this.f.presence.get(params);
+  }
+
   // ---------------------------------------------------------------- conversation settings
+
+  /** Pinned conversations are listed first; stored on the server, so every device of the user gets `conversationChanged`. */
+  pinConversation(params: { apiServer?: string; chatType: 0 | 1; targetId: string; pinned: boolean }): Promise<ImConversation> {
+    return this.f.conversations.setting('pinConversation', params, 'pinned');
+  }
+  /** A muted conversation keeps its unreadCount but is left out of getTotalUnreadCount() and totalUnreadChanged. */
+  muteConversation(params: { apiServer?: string; chatType: 0 | 1; targetId: string; muted: boolean }): Promise<ImConversation> {
+    return this.f.conversations.setting('muteConversation', params, 'muted');
+  }
+  /** Off the list on every device, its unread cleared (not marked read); the next message brings it back. */
+  deleteConversation(params: { apiServer?: string; chatType: 0 | 1; targetId: string }): Promise<void> {
+    return this.f.conversations.remove(params);
+  }
+  /** Unread messages of the conversations that are not muted, from the server. */
+  getTotalUnreadCount(params: { apiServer?: string } = {}): Promise<number> {
+    return this.f.conversations.totalUnread(params);
+  }
+  /** A draft kept on this device only ('' or null clears it): `draft` on the conversation, and `conversationChanged`. */
+  setConversationDraft(params: { chatType: 0 | 1; targetId: string; draft: string | null }): Promise<void> {
+    return this.f.conversations.setDraft(params);
+  }
 
   // ---------------------------------------------------------------- group roles and settings
 
+  /** Owner only: a member becomes an admin, or an admin a member again; members get `groupChanged` and a notice message. */
+  setGroupMemberRole(params: { apiServer?: string; groupId: string; userId: string; role: 'admin' | 'member' }): Promise<ImGroupMember> {
+    return this.f.groupAdmin.setRole(params);
+  }
+  /** Owner only, to a member: they become the owner, the caller a plain member. */
+  transferGroupOwner(params: { apiServer?: string; groupId: string; userId: string }): Promise<ImGroup> {
+    return this.f.groupAdmin.transferOwner(params);
+  }
+  /** Name, description, avatar: the owner; announcement: the owner or an admin. Resolves with the group as it is now. */
+  updateGroupInfo(params: { apiServer?: string; groupId: string; name?: string; description?: string; announcement?: string; avatar?: string }): Promise<ImGroup> {
+    return this.f.groupAdmin.updateInfo(params);
+  }
+  /** Owner or admin (an admin mutes plain members): no group sends (E_FORBIDDEN) for `seconds`, at most 30 days; 0 unmutes. */
+  muteGroupMember(params: { apiServer?: string; groupId: string; userId: string; seconds: number }): Promise<ImGroupMember> {
+    return this.f.groupAdmin.mute(params);
+  }
+  /** Owner or admin: while `muted`, only the owner and admins may send. */
+  muteAllMembers(params: { apiServer?: string; groupId: string; muted: boolean }): Promise<ImGroup> {
+    return this.f.groupAdmin.muteAll(params);
+  }
+
   // ---------------------------------------------------------------- group read receipts
+
+  /** Read / unread counts of up to 100 group messages (the sender and later joiners not counted), from the members' read positions. */
+  getGroupMessageReadReceipts(params: { apiServer?: string; groupId: string; messageIds: string[] }): Promise<ImGroupReadReceipt[]> {
+    return this.f.groupReceipts.counts(params);
+  }
+
+  /** One page of the members who have read (or not) a group message, by userId: pass `nextCursor` back as `cursor`; `limit` 1-500 (default 100). */
+  getGroupMessageReadMembers(params: { apiServer?: string; groupId: string; messageId: string; filter: 'read' | 'unread'; cursor?: string; limit?: number }): Promise<ListPage<ImGroupMember>> {
+    return this.f.groupReceipts.members(params);
+  }
 
   // ---------------------------------------------------------------- checks
 

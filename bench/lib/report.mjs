@@ -46,6 +46,10 @@ export function summaryRows(r) {
     rows.push([`${G}: server event-loop stall per message, max / p99`, `${ms(g.serverLoopStallMaxMs, 1)} / ${ms(g.serverLoopStallP99Ms, 1)}`, '', '', '']);
     rows.push([`${G}: ${n(g.burst.messages)} sends pipelined, all acked; server stall max`, `${ms(g.burst.ms, 0)}; stall ${ms(g.burst.stallMaxMs, 0)}`, '', '', '']);
   } else if (g?.error) rows.push(['Group of 10,000', 'failed', '', '', '']);
+  const gr = r.receipts;
+  if (gr && !gr.error) {
+    rows.push([`Group read receipts: ${n(gr.messages)} messages in a group of ${n(gr.members)}, ${n(gr.readers)} having read (p50)`, ms(gr.receipts.p50, 2), `history page of the same ${n(gr.messages)} ${ms(gr.history.p50, 2)}`, x(gr.ratio), '']);
+  } else if (gr?.error) rows.push(['Group read receipts', 'failed', '', '', '']);
   const c = r.connections;
   if (c && !c.error) {
     for (const [count, run] of Object.entries(c.runs ?? {})) {
@@ -92,7 +96,7 @@ function mdTable(head, rows) {
 
 function runLine(r) {
   const mc = r.machine;
-  return `${r.mode} run of ${r.date.slice(0, 10)} (${r.date.slice(11, 16)} UTC), ${r.durationSeconds} s, commit ${r.commit}${r.workingTreeDirty ? ' with uncommitted changes in src/adapters/server' : ''}; ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}, open-file limit ${mc.openFileLimit}${r.loadAverage ? `; load average ${r.loadAverage.atStart[0]} at the start, ${r.loadAverage.atEnd[0]} at the end (anything above 0 is other work on the machine)` : ''}${r.buildError ? `; ${r.buildError}` : ''}`;
+  return `${r.mode} run of ${r.date.slice(0, 10)} (${r.date.slice(11, 16)} UTC), ${r.durationSeconds} s, commit ${r.commit}${r.workingTreeDirty ? ' with uncommitted changes in src/adapters/server' : ''}; ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}, open-file limit ${mc.openFileLimit}${r.loadAverage ? `; load average ${r.loadAverage.atStart[0]} at the start, ${r.loadAverage.atEnd[0]} at the end (anything above 0 is other work on the machine)` : ''}${r.buildError ? `; ${r.buildError}` : ''}${r.lastPartialRun ? `; this line is of the last partial run (${r.lastPartialRun.join(', ')}): the other suites' figures are from earlier runs` : ''}`;
 }
 
 function details(r) {
@@ -142,6 +146,19 @@ function details(r) {
       ['raw relay, room broadcast', ms(g.raw.last.p50, 1), ms(g.raw.last.max, 1), ms(g.raw.first.p50, 1), '', '', '', ''],
     ]), '');
     if (g.offlineSync) out.push(`A member offline throughout, connecting afterwards, caught up with \`chat:group-sync\`: ${n(g.offlineSync.messages)} of ${n(g.offlineSync.expected)} messages in ${n(g.offlineSync.pages)} page(s), ${ms(g.offlineSync.ms, 1)}. Group set-up (owner + ${n(g.members - 1)} members, 500 per call): ${n(g.groupSetupMs / 1000, 1)} s.`, '');
+  }
+  const gr = r.receipts;
+  if (gr && !gr.error) {
+    out.push(`#### Group read receipts (a group of ${n(gr.members)}, ${n(gr.readers)} members having read, spread over the ${n(gr.messages)} newest messages; ${gr.rounds} rounds, interleaved; caller: ${gr.caller}; SQLite)`, '');
+    const row = (label, v, base) => [label, ms(v.p50, 2), ms(v.p90, 2), ms(v.p99, 2), ms(v.max, 1), base ? x(v.p50 / base.p50) : ''];
+    out.push(mdTable(['request', 'p50', 'p90', 'p99', 'max', 'p50 ratio'], [
+      row(`POST read-receipts, ${n(gr.messages)} messages`, gr.receipts, gr.history),
+      row(`GET history page of the same ${n(gr.messages)} (baseline)`, gr.history, gr.history),
+      row('GET read-members, filter=read, 100 of the oldest message', gr.readPage, gr.history),
+      row('GET read-members, filter=unread, 100 of the oldest message', gr.unreadPage, gr.history),
+      row(`POST read-receipts, ${n(gr.messages)} messages, group of ${n(gr.smallMembers)}`, gr.smallReceipts, gr.smallHistory),
+      row(`GET history page, group of ${n(gr.smallMembers)} (its baseline)`, gr.smallHistory, gr.smallHistory),
+    ]), '');
   }
   const c = r.connections;
   if (c && !c.error) {
@@ -258,10 +275,11 @@ export function markdown({ full, quick, findings, before }) {
       '- **Throughput.** One sender keeps 100 sends in flight (a new one when an ack arrives); the receiver is a raw socket.io-client (no receipts) in every variant; elapsed time until every ack is in and B has every message. Best of the rounds (the one least disturbed by other work on the machine). Server CPU per message from `process.cpuUsage()` of the server process.',
       '- **Fan-out.** Members are raw socket.io-client 4 connections (each authenticated with its token), the sender an ImClient; time from `sendGroupMessage` until the last member\'s `imchat`. The baseline broadcasts to a room of as many raw connections (encoded once; since groups are read diffusion the IM server also sends one packet per chunk of up to 1,000 online members).',
       '- **Group of 10,000.** The owner and 9,999 members (the default IM_GROUP_MAX_MEMBERS); a share of them online as raw socket.io-client 4 connections in the suite process, the rest offline; the sender is the owner, an ImClient. Per message: rows written by the server\'s SQLite connection (`total_changes()` after − before; read diffusion stores the message once, not one inbox row per member), time from `sendGroupMessage` until the last online member\'s `imchat`, the ack, and the server\'s event-loop delay over the round (`monitorEventLoopDelay`, 1 ms resolution, in the server process). The burst sends 100 messages at once and waits for every ack and every delivery. Then one member that was offline throughout connects and catches up with `chat:group-sync`. Baseline: a raw relay room of as many connections.',
+      '- **Group read receipts.** A group of 10,000 (the owner and 9,999 members), 20 messages from the owner, then every other member marks the group read up to one of them (member k up to message k mod 20, through `POST /api/conversations/read`), so 5,000 have read and each message has its own count (checked against the expected counts before timing). Timed one request at a time over raw HTTP (fetch, the owner\'s token), interleaved with the baseline, a history page of the same 20 messages in the same group: `POST /api/groups/:id/read-receipts` for the 20, and a page of 100 read / unread members of the oldest. The same in a group of 100 shows that the cost follows the readers of the asked span (one index range scan shared by the 20 messages), not a per-message scan.',
       '- **Connections.** Raw socket.io-client 4 connections from the suite process (100 handshakes in flight), one token each; a connection counts when `session` arrived (relay: `connect`). Server RSS and V8 heap are read in the server process after a full GC, before (after 20 warm-up connections closed) and after; per connection = delta / count. The baseline runs in a fresh relay-only process. Counts above the open-file limit minus 500 are skipped.',
       '- **Reconnect.** Default options (`reconnectionDelay` 3 s). The phone goes offline (`setNetwork(false)`), a message for it is stored meanwhile, then `setNetwork(true)`: time to the first caught-up `imchat`. Rounds are 2.2 s apart (the SDK forces at most one reconnect per 2 s). Baseline: weapp.socket.io with the same delay, time to reconnect (it has no network hook and no catch-up).',
       '- **Client memory.** The receiver keeps every message in an array; V8 heap after two full GCs before and after; a raw socket.io-client keeping the decoded objects is the baseline. Quick runs use fewer messages and scale to 10,000.',
-      '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 1,000-member group (3 rounds), a 10,000-member group with 1,000 online (3 rounds), 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000 (5 rounds); 2,000 online (5 rounds); 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000.',
+      '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 1,000-member group (3 rounds), a 10,000-member group with 1,000 online (3 rounds), 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000 (5 rounds); 2,000 online (5 rounds); 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000. Group read receipts: 30 rounds quick, 100 full, the same groups.',
       '- **Limits.** Loopback only, so network latency is zero and the figures are CPU and syscalls; the raw relay baseline is fast (a fraction of a millisecond), so fixed costs show up as large ratios. One machine runs clients and server, and anything else running on it at the time (see the load average in the run line) disturbs the figures; the interleaved latency blocks and best-of throughput rounds soften that, they do not remove it. Disk: SQLite WAL on the local disk, whose write and checkpoint stalls show in p99 and max.',
     ].join('\n'),
     '',

@@ -139,15 +139,68 @@ function firstName(name) {
 function revokedText(m, myUserId) {
   if (m.revokedBy === myUserId) return 'You revoked a message';
   if (m.revokedBy === m.from) return `${firstName(m.fromName) || m.from} revoked a message`;
-  return 'The group owner revoked a message';
+  return 'An admin revoked a message';
 }
 
-/** The preview line of a conversation: "You: …" for mine, "Bob: …" in groups. */
+/** msgType of the server's group notifications ("Alice made Bob an admin"). */
+const GROUP_NOTICE = 1001;
+
+function isNotice(m) {
+  return !!m && m.msgType === GROUP_NOTICE;
+}
+
+/**
+ * A group notification as a sentence for this user ("You made Bob an admin"), from its data; the
+ * server's own sentence (content) when the action is one this demo does not know.
+ */
+function noticeText(m, myUserId) {
+  const d = (m && m.data) || {};
+  const names = d.names || {};
+  const who = (id) => (id === myUserId ? 'you' : firstName(names[id]) || id);
+  const by = d.by === myUserId ? 'You' : firstName(d.byName || names[d.by]) || d.by || 'Someone';
+  const them = (d.userIds || []).map(who).join(', ');
+  switch (d.action) {
+    case 'created':
+      return `${by} created the group`;
+    case 'members_added':
+      return `${by} added ${them}`;
+    case 'member_removed':
+      return `${by} removed ${them}`;
+    case 'member_left':
+      return `${by} left the group`;
+    case 'role_changed':
+      return d.role === 'admin' ? `${by} made ${them} an admin` : `${by} made ${them} a member`;
+    case 'owner_transferred':
+      return `${by} made ${them} the owner`;
+    case 'member_muted':
+      return d.seconds || d.mutedUntil ? `${by} muted ${them}` : `${by} unmuted ${them}`;
+    case 'mute_all':
+      return d.muted ? `${by} muted everyone` : `${by} unmuted everyone`;
+    case 'info_updated':
+      if (d.changes && d.changes.announcement !== undefined) return `${by} updated the announcement`;
+      if (d.changes && d.changes.name !== undefined) return `${by} renamed the group to "${d.changes.name}"`;
+      return `${by} updated the group info`;
+    default:
+      return (m && m.content) || '';
+  }
+}
+
+/** "Online", "Last seen 14:05", or "" when unknown. */
+function presenceText(p, now = Date.now()) {
+  if (!p) return '';
+  if (p.online) return 'Online';
+  return p.lastSeenAt ? `Last seen ${listTime(p.lastSeenAt, now)}` : 'Offline';
+}
+
+/** The preview line of a conversation: "[Draft] …", "[@me] …", "You: …" for mine, "Bob: …" in groups. */
 function preview(conversation, myUserId) {
+  if (conversation.draft) return `[Draft] ${String(conversation.draft).replace(/\s+/g, ' ')}`;
   const m = conversation.lastMessage;
   if (!m) return 'No messages yet';
   const text = messageText(m);
   if (m.revoked) return revokedText(m, myUserId);
+  if (isNotice(m)) return noticeText(m, myUserId);
+  if (conversation.mentionedMe && conversation.unreadCount) return `[@me] ${firstName(m.fromName) || m.from}: ${text}`;
   if (m.from === myUserId) return `You: ${text}`;
   if (conversation.chatType === 1) return `${firstName(m.fromName) || m.from}: ${text}`;
   return text;
@@ -187,6 +240,10 @@ function describeError(err, context) {
 
 module.exports = {
   revokedText,
+  GROUP_NOTICE,
+  isNotice,
+  noticeText,
+  presenceText,
   MAX_CONTENT_BYTES,
   USER_ID_PATTERN,
   utf8Bytes,

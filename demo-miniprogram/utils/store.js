@@ -11,6 +11,7 @@
  *   'receipt'        { peerId, status, seq }        the peer received (1) / read (2) up to seq
  *   'groups'         Group[]
  *   'groupChanged'   { groupId, action, ... }
+ *   'presence'       { userId, online, lastSeenAt }  a watched user came online / went offline
  */
 const { Emitter } = require('./emitter');
 const { describeError } = require('./format');
@@ -20,6 +21,11 @@ const RECEIPTS_KEY = 'demo:receipts:';
 
 function conversationKey(chatType, targetId) {
   return `${chatType}:${targetId}`;
+}
+
+/** The list's order, as the SDK and server keep it: pinned first, then the most recent. */
+function byPinnedThenRecent(a, b) {
+  return (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || (b.updatedAt || 0) - (a.updatedAt || 0);
 }
 
 class ChatStore extends Emitter {
@@ -40,6 +46,10 @@ class ChatStore extends Emitter {
     this.receipts = {};
     this.refreshTimer = null;
     this.restoring = null;
+    /** userId -> { online, lastSeenAt } of the users some page watches (online dots). */
+    this.presence = {};
+    /** userId -> 'waiting' (to subscribe once connected) | 'followed'. */
+    this.watching = {};
 
     im.on('status', () => this.emit('status', this.statusView()));
     im.on('imchat', (m) => this.onMessage(m));
@@ -48,6 +58,11 @@ class ChatStore extends Emitter {
     im.on('messageRevoked', (r) => this.onChanged(r.messageId, { revoked: true, revokedBy: r.by, revokedAt: r.revokedAt, content: '', data: null }));
     im.on('messageEdited', (m) => this.onChanged(m.messageId, m));
     im.on('typing', (t) => this.emit('typing', t));
+    // The SDK keeps the conversation list current (new messages, reads on other devices, pins,
+    // mutes, deletes, revokes): the store only mirrors it.
+    im.on('conversationChanged', (c) => this.onConversationChanged(c));
+    im.on('presence', (p) => this.onPresence(p));
+    im.on('ready', () => this.subscribeWaiting());
     im.on('kicked', () => {
       this.kicked = true;
       this.emit('status', this.statusView());
@@ -121,6 +136,8 @@ class ChatStore extends Emitter {
     this.conversationsLoaded = false;
     this.groups = [];
     this.groupsLoaded = false;
+    this.presence = {};
+    this.watching = {};
     try {
       wx.setStorageSync(SESSION_KEY, { userId, userName, token });
       this.receipts = wx.getStorageSync(RECEIPTS_KEY + userId) || {};
@@ -209,7 +226,7 @@ class ChatStore extends Emitter {
     // Keep unread at 0 for the chat that is open, whatever the server had a moment ago.
     this.conversations = list
       .map((c) => (c.conversationId === this.active ? Object.assign({}, c, { unreadCount: 0 }) : c))
-      .sort((a, b) => b.updatedAt - a.updatedAt);
+      .sort(byPinnedThenRecent);
     if (fresh) this.conversationsLoaded = true;
     this.updateBadge();
     this.emit('conversations', this.conversations);
@@ -232,8 +249,9 @@ class ChatStore extends Emitter {
     return u ? u.userName : targetId;
   }
 
+  /** The tab badge: muted conversations are not counted (they show a dot instead). */
   totalUnread() {
-    return this.conversations.reduce((n, c) => n + (c.unreadCount || 0), 0);
+    return this.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount || 0), 0);
   }
 
   updateBadge() {
@@ -263,45 +281,87 @@ class ChatStore extends Emitter {
 
   onMessage(m) {
     if (!this.me) return;
-    const mine = m.from === this.me.userId;
-    const targetId = m.chatType === 1 ? m.to : mine ? m.to : m.from;
-    const key = conversationKey(m.chatType, targetId);
-    let c = this.conversations.find((x) => x.conversationId === key);
-    if (!c) {
-      c = {
-        conversationId: key,
-        chatType: m.chatType,
-        targetId,
-        name: m.chatType === 1 ? this.nameOf(1, targetId) : mine ? this.nameOf(0, targetId) : m.fromName || m.from,
-        lastMessage: null,
-        lastSeq: 0,
-        readSeq: 0,
-        unreadCount: 0,
-        updatedAt: 0,
-      };
-      this.conversations.unshift(c);
-      this.scheduleRefresh();
+    this.emit('message', m);
+  }
+
+  /** One conversation as the SDK now has it (a message, a read, a pin, a mute, a delete …). */
+  onConversationChanged(c) {
+    if (!this.me) return;
+    const rest = this.conversations.filter((x) => x.conversationId !== c.conversationId);
+    if (c.deleted) this.conversations = rest;
+    else {
+      // The chat on screen reads what arrives: no unread flash while its read mark is on its way.
+      const shown = c.conversationId === this.active ? Object.assign({}, c, { unreadCount: 0, mentionedMe: false }) : c;
+      this.conversations = [shown].concat(rest).sort(byPinnedThenRecent);
     }
-    if (m.seq > (c.lastSeq || 0)) {
-      c.lastMessage = m;
-      c.lastSeq = m.seq;
-      c.updatedAt = m.timestamp;
-    }
-    if (mine) c.readSeq = Math.max(c.readSeq || 0, m.seq);
-    else if (this.active !== key && m.seq > (c.readSeq || 0)) c.unreadCount = (c.unreadCount || 0) + 1;
-    this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
     this.updateBadge();
     this.emit('conversations', this.conversations);
-    this.emit('message', m);
+  }
+
+  pin(c, pinned) {
+    return this.im.pinConversation({ chatType: c.chatType, targetId: c.targetId, pinned });
+  }
+
+  mute(c, muted) {
+    return this.im.muteConversation({ chatType: c.chatType, targetId: c.targetId, muted });
+  }
+
+  remove(c) {
+    return this.im.deleteConversation({ chatType: c.chatType, targetId: c.targetId });
+  }
+
+  /** What was typed in a chat and not sent: kept on this phone, shown as "[Draft]" in the list. */
+  saveDraft(chatType, targetId, draft) {
+    const c = this.findConversation(chatType, targetId);
+    if ((c ? c.draft || '' : '') === draft) return Promise.resolve();
+    return this.im.setConversationDraft({ chatType, targetId, draft }).catch((err) => console.warn('[demo] setConversationDraft:', describeError(err)));
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  /**
+   * Online dots for these users: their presence now, then a 'presence' event when it changes. The
+   * SDK follows them again after every reconnect; before the first connect they wait for 'ready'.
+   */
+  watchPresence(userIds) {
+    const ids = userIds.filter((id) => id && id !== (this.me && this.me.userId) && !this.watching[id]);
+    if (!ids.length) return Promise.resolve([]);
+    ids.forEach((id) => (this.watching[id] = 'waiting'));
+    if (this.im.getStatus() !== 'connected') return Promise.resolve([]);
+    return this.subscribeWaiting();
+  }
+
+  subscribeWaiting() {
+    const ids = Object.keys(this.watching).filter((id) => this.watching[id] === 'waiting').slice(0, 500);
+    if (!ids.length) return Promise.resolve([]);
+    ids.forEach((id) => (this.watching[id] = 'followed'));
+    return this.im
+      .subscribePresence({ userIds: ids })
+      .then((list) => {
+        (list || []).forEach((p) => this.onPresence(p));
+        return list;
+      })
+      .catch((err) => {
+        // Not connected after all: try again on the next 'ready'.
+        ids.forEach((id) => (this.watching[id] = 'waiting'));
+        console.warn('[demo] subscribePresence:', describeError(err));
+        return [];
+      });
+  }
+
+  onPresence(p) {
+    const before = this.presence[p.userId];
+    this.presence[p.userId] = { online: !!p.online, lastSeenAt: p.lastSeenAt || 0 };
+    if (!before || before.online !== !!p.online || before.lastSeenAt !== (p.lastSeenAt || 0)) this.emit('presence', p);
+  }
+
+  isOnline(userId) {
+    const p = this.presence[userId];
+    return !!(p && p.online);
   }
 
   /** A revoke or edit (on any device): the conversation list and open chat pages show it. */
   onChanged(messageId, fields) {
-    const c = this.conversations.find((x) => x.lastMessage && x.lastMessage.messageId === messageId);
-    if (c) {
-      c.lastMessage = Object.assign({}, c.lastMessage, fields);
-      this.emit('conversations', this.conversations);
-    }
     this.emit('messageChanged', { messageId, fields });
   }
 
@@ -355,21 +415,6 @@ class ChatStore extends Emitter {
   }
 
   onSent(m) {
-    const key = conversationKey(m.chatType, m.to);
-    let c = this.conversations.find((x) => x.conversationId === key);
-    if (!c) {
-      c = { conversationId: key, chatType: m.chatType, targetId: m.to, name: this.nameOf(m.chatType, m.to), lastSeq: 0, readSeq: 0, unreadCount: 0 };
-      this.conversations.unshift(c);
-      this.scheduleRefresh();
-    }
-    if (m.seq >= (c.lastSeq || 0)) {
-      c.lastMessage = m;
-      c.lastSeq = m.seq;
-      c.updatedAt = m.timestamp;
-    }
-    c.readSeq = Math.max(c.readSeq || 0, m.seq);
-    this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
-    this.emit('conversations', this.conversations);
     // The server does not echo a message to the socket that sent it: tell open chat pages here.
     this.emit('message', m);
   }
@@ -391,7 +436,12 @@ class ChatStore extends Emitter {
   }
 
   onReceipt(r) {
-    if (!this.me || r.chatType !== 0) return;
+    if (!this.me) return;
+    // A member read my group message: the chat page asks the server for the new counts.
+    if (r.chatType === 1) {
+      if (r.status === 2) this.emit('groupRead', { groupId: r.to, seq: r.seq });
+      return;
+    }
     const peerId = r.from;
     const entry = this.receipts[peerId] || { read: 0, delivered: 0 };
     if (r.status === 2) entry.read = Math.max(entry.read, r.seq);

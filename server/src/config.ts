@@ -28,6 +28,8 @@ export interface ServerConfig {
   revokeWindow: number;
   /** Seconds after sending in which the sender may edit a message. */
   editWindow: number;
+  /** Seconds a user stays online after their last device went, so a quick reconnect does not flap. */
+  presenceGrace: number;
   /** Bytes of messages in one chat:sync or history reply (at least one message is always sent). */
   replyMaxBytes: number;
   /** postgres://… : PostgreSQL instead of SQLite in dataDir (every node of a cluster the same). */
@@ -82,6 +84,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   groupMaxMembers: 10_000,
   revokeWindow: 120,
   editWindow: 86_400,
+  presenceGrace: 5,
   replyMaxBytes: 1_000_000,
   dbPoolSize: 10,
   fileDriver: 'disk',
@@ -134,6 +137,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   groupMaxMembers: 'IM_GROUP_MAX_MEMBERS',
   revokeWindow: 'IM_REVOKE_WINDOW',
   editWindow: 'IM_EDIT_WINDOW',
+  presenceGrace: 'IM_PRESENCE_GRACE',
   replyMaxBytes: 'IM_REPLY_MAX_BYTES',
   databaseUrl: 'IM_DATABASE_URL',
   dbPoolSize: 'IM_DB_POOL_SIZE',
@@ -190,6 +194,7 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('groupMaxMembers'), c.groupMaxMembers, 2, 1_000_000);
   intRule(n('revokeWindow'), c.revokeWindow, 0, 365 * 86400);
   intRule(n('editWindow'), c.editWindow, 0, 365 * 86400);
+  intRule(n('presenceGrace'), c.presenceGrace, 0, 3600);
   intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
   intRule(n('dbPoolSize'), c.dbPoolSize, 1, 1000);
   if (c.redisUrl !== undefined && (typeof c.redisUrl !== 'string' || !/^rediss?:\/\/\S+$/.test(c.redisUrl))) {
@@ -243,6 +248,7 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'groupMaxMembers',
   'revokeWindow',
   'editWindow',
+  'presenceGrace',
   'replyMaxBytes',
   'dbPoolSize',
   'uploadMaxBytes',

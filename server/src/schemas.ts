@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CLIENT_MSG_ID_SOURCE, ID_SOURCE } from './protocol';
+import { CLIENT_MSG_ID_SOURCE, ID_SOURCE, LIMITS } from './protocol';
 
 /** Request schemas, shared by the HTTP routes (fastify) and the socket gateway (ajv). */
 
@@ -32,9 +32,30 @@ export const MarkReadBody = Type.Object({
   targetId: Id,
   seq: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+/** Conversation management: the conversation, and the setting. */
+const ConversationTarget = { chatType: Type.Union([Type.Literal(0), Type.Literal(1)]), targetId: Id };
+export const ConversationBody = Type.Object(ConversationTarget);
+export const PinBody = Type.Object({ ...ConversationTarget, pinned: Type.Boolean() });
+export const MuteBody = Type.Object({ ...ConversationTarget, muted: Type.Boolean() });
+/** `<chatType>:<targetId>`, as conversations carry it. */
+export const ConversationParams = Type.Object({ conversationId: Type.String({ pattern: `^[01]:${ID_SOURCE.slice(1)}` }) });
 export const UserParams = Type.Object({ userId: Id });
 export const GroupParams = Type.Object({ groupId: Id });
 export const GroupMemberParams = Type.Object({ groupId: Id, userId: Id });
+/** Group roles and settings (server/src/domain/group-admin.ts checks the rest: rights, text rules). */
+export const GroupRoleBody = Type.Object({ role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) });
+export const GroupOwnerBody = Type.Object({ userId: Id });
+export const GroupInfoBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    announcement: Type.Optional(Type.String({ maxLength: LIMITS.GROUP_ANNOUNCEMENT_CHARS })),
+    avatar: Type.Optional(Type.String({ maxLength: LIMITS.GROUP_AVATAR_CHARS })),
+  },
+  { additionalProperties: false },
+);
+export const GroupMuteBody = Type.Object({ seconds: Type.Integer({ minimum: 0, maximum: LIMITS.GROUP_MUTE_MAX_SECONDS }) });
+export const GroupMuteAllBody = Type.Object({ muted: Type.Boolean() });
 export const PeerParams = Type.Object({ peerId: Id });
 /** Query strings arrive as text; numbers are checked as digit strings and parsed by the route. */
 export const HistoryQuery = Type.Object({
@@ -103,12 +124,32 @@ export const SignalPayload = Type.Object({
   data: Type.Unknown(),
 });
 export const RenewPayload = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
+/** presence:subscribe, presence:unsubscribe and presence:get: the users, of the caller's app. */
+export const PresencePayload = Type.Object({ userIds: Type.Array(Id, { maxItems: LIMITS.PRESENCE_IDS }) });
+
+/** Group read receipts: up to 100 messages per call; a page of the members who have read one (or not). */
+export const ReadReceiptsBody = Type.Object({ messageIds: Type.Array(MessageId, { minItems: 1, maxItems: LIMITS.READ_RECEIPT_IDS_MAX }) });
+export const GroupMessageParams = Type.Object({ groupId: Id, messageId: MessageId });
+export const ReadMembersQuery = Type.Object({
+  filter: Type.Union([Type.Literal('read'), Type.Literal('unread')]),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+});
 
 export type TokenBody = Static<typeof TokenBody>;
 export type RegisterBody = Static<typeof RegisterBody>;
 export type CreateGroupBody = Static<typeof CreateGroupBody>;
 export type MembersBody = Static<typeof MembersBody>;
 export type MarkReadBody = Static<typeof MarkReadBody>;
+export type ConversationBody = Static<typeof ConversationBody>;
+export type PinBody = Static<typeof PinBody>;
+export type MuteBody = Static<typeof MuteBody>;
+export type ConversationParams = Static<typeof ConversationParams>;
+export type GroupRoleBody = Static<typeof GroupRoleBody>;
+export type GroupOwnerBody = Static<typeof GroupOwnerBody>;
+export type GroupInfoBody = Static<typeof GroupInfoBody>;
+export type GroupMuteBody = Static<typeof GroupMuteBody>;
+export type GroupMuteAllBody = Static<typeof GroupMuteAllBody>;
 export type HistoryQuery = Static<typeof HistoryQuery>;
 export type ListQuery = Static<typeof ListQuery>;
 export type SendPayload = Static<typeof SendPayload>;
@@ -122,3 +163,7 @@ export type RevokePayload = Static<typeof RevokePayload>;
 export type EditPayload = Static<typeof EditPayload>;
 export type SignalPayload = Static<typeof SignalPayload>;
 export type RenewPayload = Static<typeof RenewPayload>;
+export type PresencePayload = Static<typeof PresencePayload>;
+export type ReadReceiptsBody = Static<typeof ReadReceiptsBody>;
+export type GroupMessageParams = Static<typeof GroupMessageParams>;
+export type ReadMembersQuery = Static<typeof ReadMembersQuery>;

@@ -158,6 +158,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     replyMaxBytes: config.replyMaxBytes,
+    presenceGraceMs: config.presenceGrace * 1000,
     connectTimeoutMs: options.socketConnectTimeoutMs,
     redisUrl: config.redisUrl,
     log,

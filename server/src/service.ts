@@ -4,14 +4,20 @@ import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
 import { KIND_OF_MSG_TYPE } from './files/kinds';
-import { LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
+import { ConversationService, type ConversationChange } from './conversations';
+import { GroupAdmin, outranks, sendRefusal, type GroupChangeEvent } from './domain/group-admin';
+import { GROUP_NOTICE_MSG_TYPE, LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
 
 /** What the realtime layer must do when the service changes something users should hear about. */
 export interface Notifier {
-  groupChanged(appId: string, userIds: string[], change: { groupId: string; action: string; userIds: string[]; by: string; timestamp: number }): void;
+  groupChanged(appId: string, userIds: string[], change: GroupChangeEvent): void;
+  /** A group notice (msgType 1001, stored) to the members online, like a group message. */
+  groupNotice(appId: string, members: readonly string[], message: StoredMessage): void;
   userDisabled(appId: string, userId: string): void;
+  /** A conversation of the user changed (read, pinned, muted, deleted): to all of their devices. */
+  conversationChanged(appId: string, userId: string, change: ConversationChange): void;
 }
 
 export interface Caller {
@@ -33,12 +39,12 @@ function hasBinary(value: unknown, depth = 0): boolean {
 }
 
 /**
- * A group message's mentions: members only (each once); `'all'` for the group's owner (admins too
- * once groups have them). Refusals are 40000 / 40300.
+ * A group message's mentions: members only (each once); `'all'` for the group's owner and admins.
+ * Refusals are 40000 / 40300.
  */
-function checkMentions(mentions: string[] | 'all', isOwner: boolean, members: readonly string[]): string[] | 'all' {
+function checkMentions(mentions: string[] | 'all', isStaff: boolean, members: readonly string[]): string[] | 'all' {
   if (mentions === 'all') {
-    if (!isOwner) throw new ApiError(Code.FORBIDDEN, "forbidden: only the group's owner may mention everyone");
+    if (!isStaff) throw new ApiError(Code.FORBIDDEN, "forbidden: only the group's owner and admins may mention everyone");
     return 'all';
   }
   const set = new Set(members);
@@ -164,7 +170,19 @@ export class ImService {
     private readonly notifier: Notifier,
     /** Media: checks fileIds on send, signs URLs on the way out (none in unit setups). */
     private readonly files?: FileService,
-  ) {}
+  ) {
+    this.groupAdmin = new GroupAdmin(storage, notifier);
+    this.convs = new ConversationService(storage, notifier, (appId, messages) => this.present(appId, messages), async (caller, chatType, targetId) => {
+      if (chatType === 1) return (await this.memberGroup(caller, targetId)).name;
+      return (await this.getUser(caller, targetId)).userName;
+    });
+  }
+
+  /** The conversation list, read positions and the user's settings of conversations (server/src/conversations.ts). */
+  readonly convs: ConversationService;
+
+  /** Roles, settings, mutes and group notices (server/src/domain/group-admin.ts). */
+  readonly groupAdmin: GroupAdmin;
 
   /**
    * Messages as they leave the server: media fields get fresh signed URLs, a reply carries a
@@ -284,9 +302,9 @@ export class ImService {
     if (missing.length) throw new ApiError(Code.NOT_FOUND, `unknown users: ${missing.slice(0, 20).join(', ')}`);
   }
 
+  /** group:changed, and for all but `created` a notice in the group's history (a new group starts empty). */
   private async notifyGroup(caller: Caller, groupId: string, action: string, userIds: string[], extra: string[] = []): Promise<void> {
-    const members = (await this.storage.members(caller.appId, groupId)).map((m) => m.userId);
-    this.notifier.groupChanged(caller.appId, [...new Set([...members, ...extra])], { groupId, action, userIds, by: caller.userId, timestamp: Date.now() });
+    await this.groupAdmin.changed(caller, groupId, action, userIds, { notice: action !== 'created', alsoTo: extra });
   }
 
   async createGroup(caller: Caller, input: { name: string; description?: string; userIdList?: string[]; groupId?: string }): Promise<Group> {
@@ -334,8 +352,7 @@ export class ImService {
   }
 
   async removeMember(caller: Caller, groupId: string, userId: string): Promise<MemberRecord[]> {
-    const group = await this.ownedGroup(caller, groupId);
-    if (userId === group.ownerId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot be removed; dismiss the group instead');
+    await this.groupAdmin.checkRemove(caller, groupId, userId);
     if (!await this.storage.removeMember(caller.appId, groupId, userId)) throw new ApiError(Code.NOT_FOUND, `user ${userId} is not a member of group ${groupId}`);
     await this.notifyGroup(caller, groupId, 'member_removed', [userId], [userId]);
     return await this.storage.members(caller.appId, groupId);
@@ -390,10 +407,12 @@ export class ImService {
     if (input.replyTo !== undefined) msg.replyTo = await this.replyTarget(caller, input.chatType, input.to, input.replyTo);
     if (input.mentions !== undefined && input.chatType !== 1) throw new ApiError(Code.INVALID_ARGUMENT, 'mentions: only group messages mention members');
     if (input.chatType === 1) {
-      const group = await this.memberGroup(caller, input.to);
+      const { group, me } = await this.groupAdmin.membership(caller, input.to);
+      const refusal = sendRefusal(group, me);
+      if (refusal) throw refusal;
       // Read diffusion: O(1) writes whatever the group's size; the members are only for the live emit.
       const members = await this.storage.memberIds(caller.appId, input.to);
-      if (input.mentions !== undefined) msg.mentions = checkMentions(input.mentions, group.ownerId === caller.userId, members);
+      if (input.mentions !== undefined) msg.mentions = checkMentions(input.mentions, me.role !== 'member', members);
       return { request: { appId: caller.appId, msg, recipients: [] }, members };
     }
     const peer = await this.storage.getUser(caller.appId, input.to);
@@ -452,9 +471,10 @@ export class ImService {
   /**
    * A message the caller may act on, with the inboxes its event goes to. One the caller cannot
    * see (not theirs, not in their group, from before they joined, or an event row) is "not found",
-   * whether it exists or not. `privileged`: the group's owner.
+   * whether it exists or not. `privileged`: the group's owner, or an admin for the messages of
+   * plain (and former) members. Group notices are the record of what happened: never changed.
    */
-  private async actionable(caller: Caller, messageId: string): Promise<{ message: StoredMessage; privileged: boolean; recipients: string[]; members?: string[] }> {
+  private async actionable(caller: Caller, messageId: string): Promise<{ message: StoredMessage; privileged: boolean; recipients: string[]; members?: string[]; muted?: ApiError }> {
     const message = await this.storage.getMessage(caller.appId, messageId);
     const notFound = () => new ApiError(Code.NOT_FOUND, `message ${messageId} not found`);
     if (!message || message.event) throw notFound();
@@ -463,9 +483,12 @@ export class ImService {
       return { message, privileged: false, recipients: [message.from, message.to] };
     }
     const group = await this.storage.getGroup(caller.appId, message.to);
-    const joinedSeq = group && (await this.storage.joinedSeq(caller.appId, message.to, caller.userId));
-    if (!group || joinedSeq === undefined || message.seq <= joinedSeq) throw notFound();
-    return { message, privileged: group.ownerId === caller.userId, recipients: [], members: await this.storage.memberIds(caller.appId, message.to) };
+    const me = group && (await this.storage.member(caller.appId, message.to, caller.userId));
+    if (!group || !me || message.seq <= me.joinedSeq) throw notFound();
+    if (message.msgType === GROUP_NOTICE_MSG_TYPE) throw new ApiError(Code.FORBIDDEN, 'forbidden: group notifications cannot be revoked or edited');
+    const sender = message.from === caller.userId ? me : await this.storage.member(caller.appId, message.to, message.from);
+    const privileged = message.from === caller.userId ? me.role === 'owner' : outranks(me.role, sender?.role);
+    return { message, privileged, recipients: [], members: await this.storage.memberIds(caller.appId, message.to), muted: sendRefusal(group, me) };
   }
 
   /** What a revoke or edit answers and emits: the message as it is now, and its stored event. */
@@ -480,13 +503,14 @@ export class ImService {
   /**
    * Takes a message back: its content and data are wiped on the server, and a revoke event is
    * sequenced after the conversation's last message. The sender may within IM_REVOKE_WINDOW, a
-   * group's owner always; a second revoke answers the tombstone with no new event.
+   * group's owner always, an admin always for plain members' messages; a second revoke answers
+   * the tombstone with no new event.
    */
   async revokeMessage(caller: Caller, messageId: string): Promise<{ message: StoredMessage; stored: SendResult | null }> {
     const { message, privileged, recipients, members } = await this.actionable(caller, messageId);
     if (message.revokedAt !== undefined) return this.presentEvent(caller, null, message);
     if (!privileged) {
-      if (message.from !== caller.userId) throw new ApiError(Code.FORBIDDEN, "forbidden: only the sender (or a group's owner) may revoke a message");
+      if (message.from !== caller.userId) throw new ApiError(Code.FORBIDDEN, "forbidden: only the sender, the group's owner, or an admin (for a plain member's message) may revoke a message");
       const window = this.settings.revokeWindow ?? 120;
       if (Date.now() - message.timestamp > window * 1000) throw new ApiError(Code.FORBIDDEN, `forbidden: a message can be revoked within ${window} s of sending (IM_REVOKE_WINDOW)`);
     }
@@ -500,8 +524,10 @@ export class ImService {
    * a revoke; the content rules are a send's. A media message keeps its file: only its text changes.
    */
   async editMessage(caller: Caller, messageId: string, content: string, data: unknown): Promise<{ message: StoredMessage; stored: SendResult }> {
-    const { message, recipients, members } = await this.actionable(caller, messageId);
+    const { message, recipients, members, muted } = await this.actionable(caller, messageId);
     if (message.from !== caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: only the sender may edit a message');
+    // An edit says something new: not while the group keeps the sender quiet.
+    if (muted) throw muted;
     if (message.revokedAt !== undefined) throw new ApiError(Code.FORBIDDEN, 'forbidden: the message was revoked');
     const window = this.settings.editWindow ?? 86_400;
     if (Date.now() - message.timestamp > window * 1000) throw new ApiError(Code.FORBIDDEN, `forbidden: a message can be edited within ${window} s of sending (IM_EDIT_WINDOW)`);
@@ -584,13 +610,17 @@ export class ImService {
   /** Validates a receipt and moves the read position (status 2); returns the sender and the notice. */
   async receipt(caller: Caller, messageId: string, status: 1 | 2, to?: string): Promise<{ senderId: string; payload: Record<string, unknown> }> {
     const checked = await this.checkReceipt(caller, messageId, status, to);
-    if (checked.mark) await this.storage.markRead(caller.appId, caller.userId, checked.mark.convId, checked.mark.seq);
+    if (checked.mark) {
+      await this.storage.markRead(caller.appId, caller.userId, checked.mark.convId, checked.mark.seq);
+      this.convs.readMoved(caller, [checked.mark.convId]);
+    }
     return checked;
   }
 
   /** Several read positions of the caller in one commit (a packet of read receipts). */
   async markReads(caller: Caller, marks: Array<{ convId: string; seq: number }>): Promise<void> {
     await this.storage.markReadMany(caller.appId, caller.userId, marks);
+    if (marks.length) this.convs.readMoved(caller, marks.map((m) => m.convId));
   }
 
   /** A receipt checked, without writing: the sender, the notice, and the read position it sets (status 2). */
@@ -616,26 +646,6 @@ export class ImService {
       senderId: message.from,
       payload: { messageId, status, from: caller.userId, to: message.chatType === 1 ? message.to : caller.userId, chatType: message.chatType, seq: message.seq, timestamp: Date.now() },
     };
-  }
-
-  /** The caller's conversations, most recent first, a page at a time. */
-  async conversations(caller: Caller, q: ListQuery): Promise<ListPage<ConversationRecord>> {
-    const page = await this.storage.conversations(caller.appId, caller.userId, { after: readCursor(q.cursor), limit: q.limit });
-    const last = page.items[page.items.length - 1];
-    const shown = await this.present(caller.appId, page.items.flatMap((c) => (c.lastMessage ? [c.lastMessage] : [])));
-    let k = 0;
-    const items = page.items.map((c) => (c.lastMessage ? { ...c, lastMessage: shown[k++]! } : c));
-    return { items, nextCursor: page.hasMore && last ? writeCursor(last.updatedAt, last.conversationId) : null };
-  }
-
-  async markRead(caller: Caller, chatType: 0 | 1, targetId: string, seq?: number) {
-    if (chatType === 1) await this.memberGroup(caller, targetId);
-    else if (!await this.storage.getUser(caller.appId, targetId)) throw new ApiError(Code.NOT_FOUND, `user ${targetId} not found`);
-    const convId = chatType === 1 ? groupConvId(targetId) : privateConvId(caller.userId, targetId);
-    // Nothing to mark before the first message: no read row is written for it.
-    if (await this.storage.lastSeq(caller.appId, convId) === 0) return { conversationId: `${chatType}:${targetId}`, readSeq: 0, unreadCount: 0 };
-    const { readSeq, unreadCount } = await this.storage.markRead(caller.appId, caller.userId, convId, seq);
-    return { conversationId: `${chatType}:${targetId}`, readSeq, unreadCount };
   }
 }
 

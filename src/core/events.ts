@@ -1,5 +1,5 @@
 import type { ImError } from './errors';
-import type { ImGroupChange, ImMessage, ImMessageRevoked, ImReceipt, SessionInfo } from './protocol';
+import type { ImConversation, ImGroupChange, ImMessage, ImMessageRevoked, ImPresence, ImReceipt, SessionInfo } from './protocol';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -33,4 +33,10 @@ export interface ImClientEvents {
   messageRevoked: [info: ImMessageRevoked];
   /** A message was edited: the message as it is now (with `editedAt`). On every device, the editor's too. */
   messageEdited: [message: ImMessage];
+  /** A user followed with `subscribePresence` came online (first device) or went offline (last device, after the grace period). */
+  presence: [presence: ImPresence];
+  /** One of my conversations as it is now: a message, a read, pin, mute or delete (`deleted: true`) on any device, a revoke of its last message, a draft. */
+  conversationChanged: [conversation: ImConversation];
+  /** The unread count of my conversations that are not muted changed (from the list on this device). */
+  totalUnreadChanged: [total: number];
 }

@@ -1,11 +1,12 @@
-import { CLIENT_MSG_ID_PATTERN, ID_PATTERN, LIMITS } from '../../server/src/protocol/limits';
+import { CLIENT_MSG_ID_PATTERN, GROUP_NOTICE_MSG_TYPE, ID_PATTERN, LIMITS } from '../../server/src/protocol/limits';
 
 /** Wire types shared with the reference server; docs/protocol.md is the normative text. */
 
 export const ChatType = { PRIVATE: 0, GROUP: 1 } as const;
 export type ChatTypeValue = 0 | 1;
 
-export const MsgType = { TEXT: 0, IMAGE: 1, FILE: 2, AUDIO: 3, VIDEO: 4, LOCATION: 5 } as const;
+/** GROUP_NOTICE: a group notification the server stored ("Alice made Bob an admin"); `data` is an ImGroupNoticeData. */
+export const MsgType = { TEXT: 0, IMAGE: 1, FILE: 2, AUDIO: 3, VIDEO: 4, LOCATION: 5, GROUP_NOTICE: GROUP_NOTICE_MSG_TYPE } as const;
 
 export const ReceiptStatus = { DELIVERED: 1, READ: 2 } as const;
 export type ReceiptStatusValue = 1 | 2;
@@ -101,14 +102,21 @@ export interface ImGroup {
   ownerId: string;
   memberCount: number;
   createdAt: number;
+  announcement: string;
+  /** An image URL the app chose ('' for none). */
+  avatar: string;
+  /** While true only the owner and admins may send. */
+  muteAll: boolean;
 }
 
 export interface ImGroupMember {
   userId: string;
   userName: string;
   userImg: string;
-  role: 'owner' | 'member';
+  role: 'owner' | 'admin' | 'member';
   joinedAt: number;
+  /** Until when (ms) the member may not send to the group; 0 when not muted. */
+  mutedUntil: number;
 }
 
 export interface ImConversation {
@@ -125,14 +133,68 @@ export interface ImConversation {
   /** An unread message mentions me (or everyone); cleared by markConversationRead. */
   mentionedMe: boolean;
   updatedAt: number;
+  /** Listed first (pinConversation); on the server, so on every device of the user. */
+  pinned: boolean;
+  /** Not in getTotalUnreadCount() / totalUnreadChanged (muteConversation); its own unreadCount still counts. */
+  muted: boolean;
+  /** Kept on this device only (setConversationDraft); absent when there is none. */
+  draft?: string;
+  /** Only in `conversationChanged`: it left the list (deleteConversation on any device, or a pin or mute before its first message). */
+  deleted?: boolean;
 }
 
+/** `getGroupMessageReadReceipts`: of the members who had the message (not its sender, not those who joined after it), how many have read it. */
+export interface ImGroupReadReceipt {
+  messageId: string;
+  readCount: number;
+  unreadCount: number;
+}
+
+/** Whether a user is online: `presence`, `getPresence`, `subscribePresence`. */
+export interface ImPresence {
+  userId: string;
+  /** A device connected, on any node, or gone for less than the server's grace period (IM_PRESENCE_GRACE, 5 s by default). */
+  online: boolean;
+  /** When the user's last device went (ms); null while online and for users never seen. */
+  lastSeenAt: number | null;
+}
+
+export type ImGroupAction =
+  | 'created' | 'members_added' | 'member_removed' | 'member_left' | 'dismissed'
+  | 'role_changed' | 'owner_transferred' | 'info_updated' | 'member_muted' | 'mute_all';
+
+/** A group's fields that `updateGroupInfo` changes. */
+export interface ImGroupInfoPatch {
+  name?: string;
+  description?: string;
+  announcement?: string;
+  avatar?: string;
+}
+
+/** What changed in a group; the action's own fields are set for it only. */
 export interface ImGroupChange {
   groupId: string;
-  action: 'created' | 'members_added' | 'member_removed' | 'member_left' | 'dismissed';
+  action: ImGroupAction;
+  /** The members it is about (added, removed, given a role, muted, the new owner). */
   userIds: string[];
   by: string;
   timestamp: number;
+  /** role_changed: the new role. */
+  role?: 'admin' | 'member';
+  /** member_muted: for how long and until when (ms); both 0 when unmuted. */
+  seconds?: number;
+  mutedUntil?: number;
+  /** mute_all: on or off. */
+  muted?: boolean;
+  /** info_updated: the fields that changed, with their new values. */
+  changes?: ImGroupInfoPatch;
+}
+
+/** `data` of a group notice (msgType 1001): who did it, to whom, with names to render it by. */
+export interface ImGroupNoticeData extends Omit<ImGroupChange, 'groupId' | 'timestamp'> {
+  byName: string;
+  /** userId → userName, for (the first 20 of) userIds. */
+  names: Record<string, string>;
 }
 
 export interface SessionInfo {
@@ -196,6 +258,14 @@ export const SocketEvent = {
   REVOKE: 'chat:revoke',
   /** Client → server: change a message's content. */
   EDIT: 'chat:edit',
+  /** Client → server: follow users' presence (answers it), stop following, or just ask. */
+  PRESENCE_SUBSCRIBE: 'presence:subscribe',
+  PRESENCE_UNSUBSCRIBE: 'presence:unsubscribe',
+  PRESENCE_GET: 'presence:get',
+  /** Server → client: a followed user's first device came or last device went. */
+  PRESENCE: 'presence',
+  /** Server → client: one of my conversations as the server now has it, after a read, pin, mute or delete on any of my devices. */
+  CONVERSATION_CHANGED: 'conversation:changed',
 } as const;
 
 /** Limits the server enforces (one copy, shared with it); checked on the client too so bad input never leaves the device. */

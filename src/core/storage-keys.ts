@@ -1,7 +1,7 @@
 import type { SessionInfo } from './protocol';
 
 /** What the SDK keeps on the device, per app and user. */
-export type StoredThing = 'inboxSeq' | 'groupSeqs' | 'outbox' | 'conversations';
+export type StoredThing = 'inboxSeq' | 'groupSeqs' | 'outbox' | 'conversations' | 'drafts';
 
 /** Keys are per app and user, so two accounts on one device never read each other's state. */
 export function keyFor(appId: string, userId: string, what: StoredThing): string {

@@ -1,7 +1,7 @@
 import type { SocketListener } from '../adapter';
 import type { Rpc } from '../connection/rpc';
 import type { ClientContext } from '../core/context';
-import type { ImMessage, SessionInfo } from '../core/protocol';
+import type { ImMessage, MessageEventRow, SessionInfo } from '../core/protocol';
 import type { StorageKeys } from '../core/storage-keys';
 import type { ApiClient } from '../http/api-client';
 
@@ -30,6 +30,10 @@ export interface Feature {
   onReady?(session: SessionInfo): void;
   /** A message was handed to the app (live or caught up). */
   onMessage?(message: ImMessage): void;
+  /** This device's own send was stored (its ack): no `imchat` comes for it here. */
+  onSent?(message: ImMessage): void;
+  /** A revoke or edit reached its turn (live, caught up, or this device's own). */
+  onEvent?(row: MessageEventRow): void;
   /** The connection dropped or ended. */
   onConnectionLost?(): void;
   /** The client is being destroyed: release timers and anything else held. */
@@ -51,6 +55,14 @@ export class Features {
 
   message(m: ImMessage): void {
     for (const f of this.list) f.onMessage?.(m);
+  }
+
+  sent(m: ImMessage): void {
+    for (const f of this.list) f.onSent?.(m);
+  }
+
+  event(row: MessageEventRow): void {
+    for (const f of this.list) f.onEvent?.(row);
   }
 
   connectionLost(): void {

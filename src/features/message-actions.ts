@@ -26,13 +26,13 @@ export class MessageActions implements Feature {
 
   constructor(
     private readonly fc: FeatureContext,
-    /** Passes this device's own event's position, as a send's ack does. */
-    private readonly acceptOwn: (row: ImMessage) => void,
+    /** This device's own event: its position is passed (as a send's ack does) and every feature told (onEvent). */
+    private readonly acceptOwn: (row: MessageEventRow) => void,
     /** Media URLs made absolute. */
     private readonly present: (m: ImMessage) => ImMessage,
   ) {}
 
-  /** An event row from the server (live, caught up, or this device's own): told to the app as what it is. */
+  /** An event row (live, caught up, or this device's own, through the features' onEvent): told to the app as what it is. */
   onEvent(row: MessageEventRow): void {
     const t = row.target;
     if (!t) return;
@@ -48,7 +48,7 @@ export class MessageActions implements Feature {
     const m = 'revokeMessage';
     const { messageId } = messageIdOf(m, params, '{ messageId }');
     const ack = await this.fc.rpc.request<ActionAck>(SocketEvent.REVOKE, { messageId }, m);
-    if (ack?.event) this.own(ack.event);
+    if (ack?.event) this.acceptOwn(ack.event);
   }
 
   async edit(params: unknown): Promise<ImMessage> {
@@ -60,12 +60,7 @@ export class MessageActions implements Feature {
     if (p.data !== undefined) payload.data = requireData(m, p.data) as MessageData;
     const ack = await this.fc.rpc.request<ActionAck>(SocketEvent.EDIT, payload, m);
     if (!ack?.message) throw new ImError('E_SERVER', `${m}: the server's answer has no message.`);
-    if (ack.event) this.own(ack.event);
+    if (ack.event) this.acceptOwn(ack.event);
     return this.present(ack.message);
-  }
-
-  private own(row: MessageEventRow): void {
-    this.acceptOwn(row);
-    this.onEvent(row);
   }
 }

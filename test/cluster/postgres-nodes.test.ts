@@ -234,6 +234,30 @@ describe('three nodes on PostgreSQL and Redis', () => {
     expect(signals).toMatchObject([{ from: 'rd-sig-a', data: { call: 'offer' } }]);
   });
 
+  it('a read, pin or delete made through one node reaches the user’s device on another as conversation:changed', async () => {
+    const [n1, n2] = cluster as [TestServer, TestServer];
+    const tme = await tokenFor(n1, 'rd-conv-me');
+    const tp = await tokenFor(n1, 'rd-conv-peer');
+    const here = await connect(n1, tme);
+    const there = await connect(n2, tme);
+    const pushes = collect<any>(there, 'conversation:changed');
+    const sent = await call(await connect(n1, tp), 'chat:send', { clientMsgId: 'rd-conv-1', chatType: 0, to: 'rd-conv-me', content: 'hi' });
+    const until = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (pushes.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(pushes).toHaveLength(n);
+    };
+    expect((await call(here, 'receipt', { messageId: sent.data.messageId, status: 2 })).code).toBe(0);
+    await until(1);
+    expect(pushes[0]).toMatchObject({ conversationId: '0:rd-conv-peer', readSeq: sent.data.seq, unreadCount: 0 });
+    expect((await http(n1, 'POST', '/api/conversations/pin', { chatType: 0, targetId: 'rd-conv-peer', pinned: true }, tme)).body.code).toBe(0);
+    await until(2);
+    expect(pushes[1]).toMatchObject({ pinned: true });
+    expect((await http(n1, 'POST', '/api/conversations/delete', { chatType: 0, targetId: 'rd-conv-peer' }, tme)).body.code).toBe(0);
+    await until(3);
+    expect(pushes[2]).toMatchObject({ deleted: true });
+  });
+
   it('disabling a user through one node kicks their socket on another', async () => {
     const [n1, n2] = cluster as [TestServer, TestServer];
     const t = await tokenFor(n2, 'rd-kicked');

@@ -74,6 +74,20 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.getUser(APP, 'nobody')).toBeUndefined();
   });
 
+  it('last-seen times: none until recorded, per app, never moved back, one batch for many users', async () => {
+    await s.upsertApp('seen-other', 'other-secret');
+    await s.upsertUser('seen-other', 'alice', {});
+    expect(await s.lastSeen(APP, ['alice', 'bob', 'nobody'])).toEqual(new Map());
+    await s.recordLastSeen([{ appId: APP, userId: 'alice', at: 2000 }, { appId: APP, userId: 'bob', at: 1000 }, { appId: 'seen-other', userId: 'alice', at: 5000 }, { appId: APP, userId: 'nobody', at: 1 }]);
+    expect(await s.lastSeen(APP, ['alice', 'bob', 'nobody'])).toEqual(new Map([['alice', 2000], ['bob', 1000]]));
+    // An older time (a slower node's) does not overwrite a newer one.
+    await s.recordLastSeen([{ appId: APP, userId: 'alice', at: 1500 }, { appId: APP, userId: 'bob', at: 3000 }]);
+    expect(await s.lastSeen(APP, ['alice', 'bob'])).toEqual(new Map([['alice', 2000], ['bob', 3000]]));
+    expect(await s.lastSeen('seen-other', ['alice'])).toEqual(new Map([['alice', 5000]]));
+    await s.recordLastSeen([]);
+    expect(await s.lastSeen(APP, [])).toEqual(new Map());
+  });
+
   it('private sends: seqs per conversation, inbox positions per user, idempotent by clientMsgId', async () => {
     const [a, b] = await s.sendMessages([privateSend('alice', 'bob', 'one'), privateSend('bob', 'alice', 'two', 'dup-1')]);
     expect(a!.result).toMatchObject({ duplicate: false, message: { seq: 1, content: 'one', from: 'alice', data: { n: expect.any(Number) } } });
@@ -165,7 +179,7 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(all.items.map((c) => c.conversationId).sort()).toEqual(['0:bob', '1:g-contract']);
     const one = await s.conversations(APP, 'alice', { limit: 1 });
     expect(one.hasMore).toBe(true);
-    const rest = await s.conversations(APP, 'alice', { limit: 10, after: { at: one.items[0]!.updatedAt, id: one.items[0]!.conversationId } });
+    const rest = await s.conversations(APP, 'alice', { limit: 10, after: { at: one.items[0]!.updatedAt, id: one.items[0]!.conversationId, pinned: false } });
     expect(rest.hasMore).toBe(false);
     expect([...one.items, ...rest.items].map((c) => c.conversationId)).toEqual(all.items.map((c) => c.conversationId));
     expect(all.items.find((c) => c.chatType === 1)).toMatchObject({ targetId: 'g-contract', name: 'G', lastSeq: 2, peerReadSeq: null });
@@ -174,6 +188,41 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.markRead(APP, 'carol', conv, 1)).toEqual({ readSeq: 2, unreadCount: 1 }); // never backwards
     await s.markReadMany(APP, 'carol', [{ convId: conv, seq: 3 }, { convId: groupConvId('g-contract'), seq: 2 }]);
     expect(await s.markRead(APP, 'carol', conv, undefined)).toEqual({ readSeq: 3, unreadCount: 0 });
+  });
+
+  it('conversation settings: pinned first, muted out of the total, hidden until the next message, read_state untouched', async () => {
+    for (const u of ['pin-me', 'pin-a', 'pin-b']) await s.upsertUser(APP, u, {});
+    await s.sendMessages([privateSend('pin-a', 'pin-me', 'a1')]);
+    await new Promise((r) => setTimeout(r, 5));
+    await s.sendMessages([privateSend('pin-b', 'pin-me', 'b1'), privateSend('pin-b', 'pin-me', 'b2')]);
+    const ids = async () => (await s.conversations(APP, 'pin-me', { limit: 10 })).items.map((c) => c.targetId);
+    expect(await ids()).toEqual(['pin-b', 'pin-a']);
+    expect(await s.totalUnread(APP, 'pin-me')).toBe(3);
+    const convA = privateConvId('pin-me', 'pin-a');
+    await s.setConversationSetting(APP, 'pin-me', convA, 'pinned', true);
+    expect(await ids()).toEqual(['pin-a', 'pin-b']);
+    // A page boundary inside the pinned part: the cursor says which part it is in.
+    const first = await s.conversations(APP, 'pin-me', { limit: 1 });
+    expect(first.items[0]).toMatchObject({ targetId: 'pin-a', pinned: true, muted: false });
+    const after = { at: first.items[0]!.updatedAt, id: first.items[0]!.conversationId, pinned: true };
+    expect((await s.conversations(APP, 'pin-me', { limit: 5, after })).items.map((c) => c.targetId)).toEqual(['pin-b']);
+    // The same position in the unpinned part: pin-b is more recent than it, so nothing follows.
+    expect((await s.conversations(APP, 'pin-me', { limit: 5, after: { ...after, pinned: false } })).items).toEqual([]);
+    const convB = privateConvId('pin-me', 'pin-b');
+    await s.setConversationSetting(APP, 'pin-me', convB, 'muted', true);
+    expect(await s.conversationSettings(APP, 'pin-me', convB)).toEqual({ pinned: false, muted: true });
+    expect(await s.totalUnread(APP, 'pin-me')).toBe(1);
+    await s.hideConversation(APP, 'pin-me', convA);
+    expect(await ids()).toEqual(['pin-b']);
+    expect(await s.conversation(APP, 'pin-me', 0, 'pin-a')).toMatchObject({ listed: false, unreadCount: 0, pinned: false, readSeq: 0 });
+    expect(await s.totalUnread(APP, 'pin-me')).toBe(0);
+    expect((await s.conversation(APP, 'pin-a', 0, 'pin-me'))!.peerReadSeq).toBe(0);
+    await s.sendMessages([privateSend('pin-a', 'pin-me', 'a2')]);
+    expect(await s.conversation(APP, 'pin-me', 0, 'pin-a')).toMatchObject({ listed: true, unreadCount: 1, lastSeq: 2 });
+    expect(await ids()).toEqual(['pin-a', 'pin-b']);
+    expect(await s.markRead(APP, 'pin-me', convA, undefined)).toEqual({ readSeq: 2, unreadCount: 0 });
+    expect(await s.conversation(APP, 'pin-me', 0, 'nobody')).toBeUndefined();
+    expect(await s.conversationSettings(APP, 'pin-me', privateConvId('pin-me', 'nobody'))).toEqual({ pinned: false, muted: false });
   });
 
   it('files: records, attachment, and unattached uploads swept once', async () => {

@@ -5,7 +5,10 @@
  */
 import { ImClient } from '../../src/client';
 import type { ImAdapter } from '../../src/adapter';
-import type { ImMessage, ImReceipt } from '../../src/core/protocol';
+import { MsgType, type ImConversation, type ImGroupChange, type ImMessage, type ImPresence, type ImReceipt } from '../../src/core/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { nextEvent, startTestServer, uniqueUser, waitFor, type TestServer } from '../helpers/server';
 import sharp from 'sharp';
 import { mp3, png } from '../media/fixtures';
@@ -176,6 +179,106 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       await b.client.markConversationRead({ chatType: 0, targetId: a.userId });
       const after = await b.client.getConversationList();
       expect(after.find((c) => c.targetId === a.userId)!.unreadCount).toBe(0);
+    });
+
+    // ---- conversation management: pin, mute, delete, drafts, and the list kept current from events
+
+    /** Another device of a user: its own client and storage, the same account. */
+    async function secondDevice(userId: string) {
+      const { client, adapter } = newClient();
+      await client.getToken({ appId: server.appId, appSecret: server.appSecret, userId });
+      const ready = nextEvent(client, 'ready');
+      await client.connect();
+      await ready;
+      return { client, adapter, userId };
+    }
+
+    /** Everything a client tells of its conversations, in order. */
+    function watch(client: ImClient) {
+      const changes: ImConversation[] = [];
+      const totals: number[] = [];
+      client.on('conversationChanged', (c) => changes.push(c));
+      client.on('totalUnreadChanged', (n) => totals.push(n));
+      return { changes, totals };
+    }
+
+    it('conversations: pin, mute and delete are stored on the server and reach the other device; the next message brings a deleted one back', async () => {
+      const a = await login('Alice');
+      const b1 = await login('Bob');
+      const b2 = await secondDevice(b1.userId);
+      await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'one' });
+      await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'two' });
+      await b1.client.getConversationList();
+      expect((await b2.client.getConversationList())[0]).toMatchObject({ targetId: a.userId, unreadCount: 2, pinned: false, muted: false });
+      const seen = watch(b2.client);
+      const conv = async () => (await b2.client.getCachedConversationList()).find((c) => c.targetId === a.userId);
+
+      await expect(b1.client.pinConversation({ chatType: 0, targetId: a.userId, pinned: true })).resolves.toMatchObject({ pinned: true, unreadCount: 2 });
+      await waitFor(() => seen.changes.some((c) => c.pinned), 3000, 'the pin on the other device');
+      expect(await conv()).toMatchObject({ pinned: true });
+      await b1.client.muteConversation({ chatType: 0, targetId: a.userId, muted: true });
+      await waitFor(() => seen.totals.includes(0), 3000, 'totalUnreadChanged without the muted one');
+      expect(await conv()).toMatchObject({ muted: true, unreadCount: 2 });
+      await expect(b2.client.getTotalUnreadCount()).resolves.toBe(0);
+
+      const here = watch(b1.client);
+      await b1.client.deleteConversation({ chatType: 0, targetId: a.userId });
+      await waitFor(() => seen.changes.some((c) => c.deleted), 3000, 'the delete on the other device');
+      // The deleting device hears of it once: from its answer or the push, whichever comes first.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(here.changes.filter((c) => c.deleted)).toHaveLength(1);
+      expect(seen.changes.find((c) => c.deleted)).toMatchObject({ conversationId: `0:${a.userId}`, deleted: true });
+      expect(await conv()).toBeUndefined();
+      expect((await b1.client.getConversationList()).map((c) => c.targetId)).not.toContain(a.userId);
+      await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'three' });
+      await waitFor(() => seen.changes.some((c) => c.lastMessage?.content === 'three'), 3000, 'the conversation back on the other device');
+      expect(await conv()).toMatchObject({ unreadCount: 1, pinned: false, muted: true });
+      expect((await b1.client.getConversationList()).find((c) => c.targetId === a.userId)).toMatchObject({ unreadCount: 1 });
+    });
+
+    it('conversations: new messages, reads on another device, revokes and reconnects keep the cached list current; drafts stay on the device', async () => {
+      const a = await login('Alice');
+      const b1 = await login('Bob');
+      const b2 = await secondDevice(b1.userId);
+      await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'first' });
+      await b1.client.getConversationList();
+      await b2.client.getConversationList();
+      const seen = watch(b2.client);
+      const conv = async () => (await b2.client.getCachedConversationList()).find((c) => c.targetId === a.userId)!;
+
+      const sent = await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'second' });
+      await waitFor(() => seen.changes.some((c) => c.lastMessage?.content === 'second'), 3000, 'conversationChanged on a new message');
+      expect(await conv()).toMatchObject({ unreadCount: 2, lastSeq: sent.seq });
+      expect(seen.totals.at(-1)).toBe(2);
+      await b1.client.markConversationRead({ chatType: 0, targetId: a.userId });
+      await waitFor(() => seen.totals.at(-1) === 0, 3000, 'the read on the other device');
+      expect(await conv()).toMatchObject({ unreadCount: 0, readSeq: sent.seq });
+
+      await a.client.revokeMessage({ messageId: sent.messageId });
+      await waitFor(() => seen.changes.some((c) => c.lastMessage?.revoked === true), 3000, 'the revoke of the last message');
+      expect((await conv()).lastMessage).toMatchObject({ messageId: sent.messageId, revoked: true, content: '' });
+
+      // An own send: the last message, nothing unread.
+      await b2.client.sendPrivateMessage({ recipientId: a.userId, content: 'mine' });
+      expect(await conv()).toMatchObject({ unreadCount: 0, lastMessage: { content: 'mine' } });
+
+      await b2.client.setConversationDraft({ chatType: 0, targetId: a.userId, draft: 'half a thought' });
+      expect(seen.changes.at(-1)).toMatchObject({ conversationId: `0:${a.userId}`, draft: 'half a thought' });
+      expect((await conv()).draft).toBe('half a thought');
+      expect((await b2.client.getConversationList()).find((c) => c.targetId === a.userId)!.draft).toBe('half a thought');
+      expect((await b1.client.getCachedConversationList()).find((c) => c.targetId === a.userId)!.draft).toBeUndefined();
+
+      // Offline meanwhile: a pin on the other device and a message arrive with the refresh after reconnect.
+      b2.client.disconnect();
+      await b1.client.pinConversation({ chatType: 0, targetId: a.userId, pinned: true });
+      await a.client.sendPrivateMessage({ recipientId: b1.userId, content: 'while away' });
+      const ready = nextEvent(b2.client, 'ready');
+      await b2.client.connect();
+      await ready;
+      await waitFor(() => seen.changes.some((c) => c.pinned && c.lastMessage?.content === 'while away'), 3000, 'the refresh after reconnect');
+      expect(await conv()).toMatchObject({ pinned: true, unreadCount: 1, draft: 'half a thought' });
+      await b2.client.setConversationDraft({ chatType: 0, targetId: a.userId, draft: '' });
+      expect((await conv()).draft).toBeUndefined();
     });
 
     it('messages sent while the recipient was disconnected arrive once, in order, after connect()', async () => {
@@ -461,6 +564,145 @@ export function runContractSuite(name: string, target: ContractTarget): void {
       await expect(d.client.sendSignal({ groupId: group.id, data: 'hi' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
       await expect(a.client.sendSignal({ recipientId: 'nobody-here', data: 'hi' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
       await expect(a.client.sendSignal({ recipientId: b.userId, data: 'x'.repeat(40_000) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+    });
+
+    // ---- group roles and settings
+    it('group roles: an admin is made, sets the announcement but not the name; members get groupChanged and the notice as imchat', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const c = await login('Carol');
+      const group = await a.client.createGroup({ name: 'Roles', userIdList: [b.userId, c.userId] });
+      const changed = nextEvent<ImGroupChange>(c.client, 'groupChanged');
+      const notice = nextEvent<ImMessage>(c.client, 'imchat');
+      const ownNotice = nextEvent<ImMessage>(a.client, 'imchat');
+      expect(await a.client.setGroupMemberRole({ groupId: group.id, userId: b.userId, role: 'admin' })).toMatchObject({ userId: b.userId, role: 'admin', mutedUntil: 0 });
+      expect(await changed).toMatchObject({ groupId: group.id, action: 'role_changed', userIds: [b.userId], role: 'admin', by: a.userId });
+      const m = await notice;
+      expect(m).toMatchObject({ chatType: 1, to: group.id, from: a.userId, msgType: MsgType.GROUP_NOTICE, content: 'Alice made Bob an admin' });
+      expect(m.data).toMatchObject({ action: 'role_changed', byName: 'Alice', names: { [b.userId]: 'Bob' } });
+      // The actor's devices get it too: the change was made over HTTP, not sent from a socket.
+      expect((await ownNotice).messageId).toBe(m.messageId);
+      expect((await c.client.getGroupMembers({ groupId: group.id })).map((x) => x.role)).toEqual(['owner', 'admin', 'member']);
+
+      expect(await b.client.updateGroupInfo({ groupId: group.id, announcement: 'Meeting at 10' })).toMatchObject({ announcement: 'Meeting at 10', name: 'Roles' });
+      await expect(b.client.updateGroupInfo({ groupId: group.id, name: 'Taken over' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(c.client.setGroupMemberRole({ groupId: group.id, userId: c.userId, role: 'admin' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      expect(await c.client.getGroupInfo({ groupId: group.id })).toMatchObject({ announcement: 'Meeting at 10', avatar: '', muteAll: false });
+      const history = await c.client.getGroupHistoryMessages({ groupId: group.id });
+      expect(history.map((x) => x.content)).toEqual(['Alice made Bob an admin', 'Bob changed the group announcement']);
+    });
+
+    it('mute: a muted member\'s group send rejects with E_FORBIDDEN until unmuted; mute-all lets only owner and admins speak; transfer', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const group = await a.client.createGroup({ name: 'Quiet', userIdList: [b.userId] });
+      const muted = await a.client.muteGroupMember({ groupId: group.id, userId: b.userId, seconds: 600 });
+      expect(muted.mutedUntil).toBeGreaterThan(Date.now());
+      await expect(b.client.sendGroupMessage({ groupId: group.id, content: 'hello?' })).rejects.toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringContaining('muted') });
+      expect((await a.client.muteGroupMember({ groupId: group.id, userId: b.userId, seconds: 0 })).mutedUntil).toBe(0);
+      await expect(b.client.sendGroupMessage({ groupId: group.id, content: 'free' })).resolves.toMatchObject({ content: 'free' });
+
+      expect((await a.client.muteAllMembers({ groupId: group.id, muted: true })).muteAll).toBe(true);
+      await expect(b.client.sendGroupMessage({ groupId: group.id, content: 'still?' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(a.client.sendGroupMessage({ groupId: group.id, content: 'the owner may' })).resolves.toMatchObject({ seq: expect.any(Number) });
+      await a.client.muteAllMembers({ groupId: group.id, muted: false });
+      expect(await a.client.transferGroupOwner({ groupId: group.id, userId: b.userId })).toMatchObject({ ownerId: b.userId });
+      await expect(a.client.muteGroupMember({ groupId: group.id, userId: b.userId, seconds: 60 })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    });
+
+    // ---- group read receipts
+    it('group read receipts: read by one of two others is 1 read / 1 unread, and the read members list the reader', async () => {
+      const a = await login('Alice');
+      const b = await login('Bob');
+      const c = await login('Carol');
+      const group = await a.client.createGroup({ name: 'Receipts', userIdList: [b.userId, c.userId] });
+      const sent = await a.client.sendGroupMessage({ groupId: group.id, content: 'who read this?' });
+      const ask = { groupId: group.id, messageIds: [sent.messageId] };
+      expect(await a.client.getGroupMessageReadReceipts(ask)).toEqual([{ messageId: sent.messageId, readCount: 0, unreadCount: 2 }]);
+      await b.client.markConversationRead({ chatType: 1, targetId: group.id });
+      expect(await a.client.getGroupMessageReadReceipts(ask)).toEqual([{ messageId: sent.messageId, readCount: 1, unreadCount: 1 }]);
+      const read = await a.client.getGroupMessageReadMembers({ groupId: group.id, messageId: sent.messageId, filter: 'read' });
+      expect(read).toEqual({ items: [expect.objectContaining({ userId: b.userId, userName: 'Bob' })], nextCursor: null });
+      const unread = await c.client.getGroupMessageReadMembers({ groupId: group.id, messageId: sent.messageId, filter: 'unread', limit: 1 });
+      expect(unread.items.map((m) => m.userId)).toEqual([c.userId]);
+      // Members only; a message not of the group is not found.
+      const { client: stranger } = newClient();
+      await stranger.getToken({ appId: server.appId, appSecret: server.appSecret, userId: uniqueUser() });
+      await expect(stranger.getGroupMessageReadReceipts(ask)).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      await expect(b.client.getGroupMessageReadMembers({ groupId: group.id, messageId: 'no-such-message', filter: 'read' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
+    // ---- presence
+    describe('presence', () => {
+      /** A server of its own: a 1 s grace period, and a data dir and ports to restart on. */
+      let ps: TestServer | undefined;
+      const psDir = mkdtempSync(path.join(tmpdir(), 'comind-im-presence-'));
+      const startPs = async (ports: { apiPort?: number; socketPort?: number } = {}) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await startTestServer({ presenceGrace: 1, dataDir: psDir, ...ports });
+          } catch (err) {
+            if (attempt >= 40 || !/EADDRINUSE/.test(String(err))) throw err;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      };
+      beforeAll(async () => {
+        ps = await startPs();
+      });
+      afterAll(async () => {
+        await ps?.stop();
+        rmSync(psDir, { recursive: true, force: true });
+      });
+
+      it('subscribe answers who is online now; presence when the last device goes and the first comes back; getPresence; unsubscribe stops it', async () => {
+        const a = await login('Alice', {}, ps);
+        const b = await login('Bob', {}, ps);
+        const events: ImPresence[] = [];
+        a.client.on('presence', (p) => events.push(p));
+        expect(await a.client.subscribePresence({ userIds: [b.userId, 'nobody-here'] })).toEqual([
+          { userId: b.userId, online: true, lastSeenAt: null },
+          { userId: 'nobody-here', online: false, lastSeenAt: null },
+        ]);
+        const left = Date.now();
+        b.client.disconnect();
+        await waitFor(() => events.length === 1, 5000, 'offline');
+        expect(events[0]).toEqual({ userId: b.userId, online: false, lastSeenAt: expect.any(Number) });
+        expect(events[0]!.lastSeenAt).toBeGreaterThanOrEqual(left - 50);
+        await b.client.connect();
+        await waitFor(() => events.length === 2, 5000, 'online');
+        expect(events[1]).toEqual({ userId: b.userId, online: true, lastSeenAt: null });
+        expect(await a.client.getPresence({ userIds: [b.userId] })).toEqual([{ userId: b.userId, online: true, lastSeenAt: null }]);
+        await a.client.unsubscribePresence({ userIds: [b.userId] });
+        b.client.disconnect();
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(events).toHaveLength(2);
+        await expect(a.client.getPresence({ userIds: [b.userId] })).resolves.toEqual([{ userId: b.userId, online: false, lastSeenAt: expect.any(Number) }]);
+      });
+
+      it('after the SDK reconnects it subscribes again and tells what changed while it was away', async () => {
+        const a = await login('Alice', {}, ps);
+        const b = await login('Bob', {}, ps);
+        expect(await a.client.subscribePresence({ userIds: [b.userId] })).toEqual([{ userId: b.userId, online: true, lastSeenAt: null }]);
+        const events: ImPresence[] = [];
+        a.client.on('presence', (p) => events.push(p));
+        // The server restarts; Bob does not come back. Nothing reached Alice while it was down.
+        const { port: apiPort } = new URL(ps!.apiUrl);
+        const { port: socketPort } = new URL(ps!.socketUrl);
+        await ps!.stop();
+        ps = undefined;
+        b.client.destroy();
+        expect(events).toEqual([]);
+        ps = await startPs({ apiPort: Number(apiPort), socketPort: Number(socketPort) });
+        await waitFor(() => events.length === 1, 10_000, 'presence after the reconnect');
+        expect(events[0]).toEqual({ userId: b.userId, online: false, lastSeenAt: expect.any(Number) });
+        // Followed on the new connection too: Bob's next device is news.
+        const bob = newClient({}, ps).client;
+        await bob.getToken({ appId: ps.appId, appSecret: ps.appSecret, userId: b.userId });
+        await bob.connect();
+        await waitFor(() => events.length === 2, 5000, 'online again');
+        expect(events[1]).toEqual({ userId: b.userId, online: true, lastSeenAt: null });
+      });
     });
 
     it('bad input is refused locally with E_INVALID_ARGUMENT and nothing is sent', async () => {

@@ -289,11 +289,23 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/groups/:groupId/members', body: () => ({ userIdList: ['fuzz-c'] }) },
   { method: 'DELETE', path: '/api/groups/:groupId/members/:userId' },
   { method: 'POST', path: '/api/groups/:groupId/leave' },
+  { method: 'POST', path: '/api/groups/:groupId/members/:userId/role', body: () => ({ role: 'admin' }) },
+  { method: 'POST', path: '/api/groups/:groupId/members/:userId/mute', body: () => ({ seconds: 60 }) },
+  { method: 'POST', path: '/api/groups/:groupId/owner', body: () => ({ userId: 'fuzz-b' }) },
+  { method: 'POST', path: '/api/groups/:groupId/info', body: () => ({ name: 'g', announcement: 'a', avatar: 'https://x/y.png' }) },
+  { method: 'POST', path: '/api/groups/:groupId/mute-all', body: () => ({ muted: true }) },
   { method: 'DELETE', path: '/api/groups/:groupId' },
   { method: 'GET', path: '/api/groups/:groupId/messages', query: true },
+  { method: 'POST', path: '/api/groups/:groupId/read-receipts', body: () => ({ messageIds: ['m1', 'm2'] }) },
+  { method: 'GET', path: '/api/groups/:groupId/messages/:messageId/read-members', query: true },
   { method: 'GET', path: '/api/private/:peerId/messages', query: true },
   { method: 'GET', path: '/api/conversations' },
   { method: 'POST', path: '/api/conversations/read', body: () => ({ chatType: 0, targetId: 'fuzz-a', seq: 1 }) },
+  { method: 'GET', path: '/api/conversations/unread-count' },
+  { method: 'GET', path: '/api/conversations/:conversationId' },
+  { method: 'POST', path: '/api/conversations/pin', body: () => ({ chatType: 0, targetId: 'fuzz-a', pinned: true }) },
+  { method: 'POST', path: '/api/conversations/mute', body: () => ({ chatType: 0, targetId: 'fuzz-b', muted: true }) },
+  { method: 'POST', path: '/api/conversations/delete', body: () => ({ chatType: 0, targetId: 'fuzz-a' }) },
 ];
 
 /** Lone surrogates cannot be %-encoded; replace them as String.prototype.toWellFormed does. */

@@ -191,6 +191,18 @@ const rows: Array<[group: string, build: () => Row[]]> = [
       ],
       expected: [40300, 40300],
     },
+    {
+      threat: 'a member (not owner or admin) cannot raise their role, take the group, mute the owner or others, change settings',
+      run: async () => [
+        (await http(server, 'POST', `/api/groups/${groupId}/members/${ids.bob}/role`, { role: 'admin' }, T.bob)).body.code,
+        (await http(server, 'POST', `/api/groups/${groupId}/owner`, { userId: ids.bob }, T.bob)).body.code,
+        (await http(server, 'POST', `/api/groups/${groupId}/members/${ids.alice}/mute`, { seconds: 60 }, T.bob)).body.code,
+        (await http(server, 'POST', `/api/groups/${groupId}/info`, { announcement: 'pwned' }, T.bob)).body.code,
+        (await http(server, 'POST', `/api/groups/${groupId}/mute-all`, { muted: true }, T.bob)).body.code,
+        (await http(server, 'POST', `/api/groups/${groupId}/members/${ids.bob}/role`, { role: 'admin' }, T.mallory)).body.code,
+      ],
+      expected: [40300, 40300, 40300, 40300, 40300, 40300],
+    },
   ]],
   // ---------------------------------------------------------------- registering without the secret
   ['registering users and getting tokens without the app secret', () => [

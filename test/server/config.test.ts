@@ -27,6 +27,7 @@ describe('configFromEnv', () => {
       groupMaxMembers: 10000,
       revokeWindow: 120,
       editWindow: 86400,
+      presenceGrace: 5,
       replyMaxBytes: 1000000,
       dbPoolSize: 10,
       fileDriver: 'disk',
@@ -67,6 +68,7 @@ describe('configFromEnv', () => {
         IM_GROUP_MAX_MEMBERS: '2000',
         IM_REVOKE_WINDOW: '300',
         IM_EDIT_WINDOW: '0',
+        IM_PRESENCE_GRACE: '2',
         IM_REPLY_MAX_BYTES: '500000',
         IM_DATABASE_URL: 'postgres://im@db.internal:5432/im',
         IM_DB_POOL_SIZE: '20',
@@ -109,6 +111,7 @@ describe('configFromEnv', () => {
       groupMaxMembers: 2000,
       revokeWindow: 300,
       editWindow: 0,
+      presenceGrace: 2,
       replyMaxBytes: 500000,
       databaseUrl: 'postgres://im@db.internal:5432/im',
       dbPoolSize: 20,
@@ -161,6 +164,7 @@ describe('createImServer options', () => {
     expect(() => createImServer({ dataDir: ':memory:', sessionPolicy: 'sometimes' as 'kick' })).toThrow(/sessionPolicy must be "multi" or "kick"/);
     expect(() => createImServer({ dataDir: ':memory:', apiPort: 99999 })).toThrow(/apiPort must be an integer/);
     expect(() => createImServer({ dataDir: ':memory:', rateLimit: 0 })).toThrow(/rateLimit/);
+    expect(() => createImServer({ dataDir: ':memory:', presenceGrace: 3601 })).toThrow(/presenceGrace must be an integer from 0 to 3600/);
     expect(() => createImServer({ dataDir: ':memory:', extraApps: [{ appId: 'bad id', appSecret: 'x' }] })).toThrow(/extraApps/);
   });
 

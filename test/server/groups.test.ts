@@ -88,32 +88,37 @@ describe('group messages follow membership', () => {
     expect((await call(b.socket, 'chat:sync', { afterInboxSeq: 0 })).data.messages.map((m: { content: string }) => m.content)).toEqual(['private first']);
     expect((await groupSync(c)).data).toMatchObject({ lastSeq: 1, joinedSeq: 0, hasMore: false, messages: [{ messageId: m1.data.messageId }] });
 
+    // Removing c is a notice of the group (seq 2), which c no longer gets.
     await http(server, 'DELETE', `/api/groups/${g.id}/members/${c.id}`, undefined, owner.token);
     expect((await send(c, 'still here?')).code).toBe(40300);
     expect((await groupSync(c)).code).toBe(40300);
     await send(b, 'c is gone');
-    await until(() => owner.chats.length === 1);
+    await until(() => owner.chats.length === 2);
+    expect(owner.chats.map((m) => [m.seq, m.msgType, m.content])).toEqual([[2, 1001, 'owner removed c'], [3, 0, 'c is gone']]);
     await sleep(50);
     expect(c.chats).toHaveLength(1);
 
+    // Added back: c's catch-up starts after seq 3 (where it rejoined), with the notice of it.
     await http(server, 'POST', `/api/groups/${g.id}/members`, { userIdList: [c.id] }, b.token);
     await send(owner, 'welcome back');
-    await until(() => c.chats.length === 2);
-    expect(c.chats[1]).toMatchObject({ content: 'welcome back', seq: 3 });
-    // Rejoined at seq 2: catch-up starts after it, the message sent while away is not there.
+    await until(() => c.chats.length === 3);
+    expect(c.chats.slice(1).map((m) => [m.seq, m.content])).toEqual([[4, 'b added c'], [5, 'welcome back']]);
+    // Rejoined at seq 3: catch-up starts after it, the message sent while away is not there.
     const cSync = await groupSync(c);
-    expect(cSync.data.joinedSeq).toBe(2);
-    expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['welcome back']);
-    expect((await call(c.socket, 'chat:groups', {})).data.groups).toEqual([{ groupId: g.id, lastSeq: 3, joinedSeq: 2 }]);
+    expect(cSync.data.joinedSeq).toBe(3);
+    expect(cSync.data.messages.map((m: { content: string }) => m.content)).toEqual(['b added c', 'welcome back']);
+    expect((await call(c.socket, 'chat:groups', {})).data.groups).toEqual([{ groupId: g.id, lastSeq: 5, joinedSeq: 3 }]);
     // Asking from before the join does not reach the messages of the time away.
-    expect((await groupSync(c, 0)).data.messages.map((m: { content: string }) => m.content)).toEqual(['welcome back']);
+    expect((await groupSync(c, 0)).data.messages.map((m: { content: string }) => m.content)).toEqual(['b added c', 'welcome back']);
 
     await http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, b.token);
     expect((await send(b, 'after leaving')).code).toBe(40300);
     await send(owner, 'b left');
-    await until(() => c.chats.length === 3);
+    await until(() => c.chats.length === 5);
+    expect(c.chats.slice(3).map((m) => m.content)).toEqual(['b left the group', 'b left']);
     await sleep(50);
-    expect(b.chats.map((m) => m.content)).toEqual(['private first', 'hello all', 'welcome back']);
+    // b heard the notices of its own time in the group, its own "added c" too (on every device).
+    expect(b.chats.map((m) => m.content)).toEqual(['private first', 'hello all', 'owner removed c', 'b added c', 'welcome back']);
     expect((await call(b.socket, 'chat:groups', {})).data.groups).toEqual([]);
 
     await http(server, 'DELETE', `/api/groups/${g.id}`, undefined, owner.token);

@@ -137,7 +137,7 @@ describe('groups', () => {
     const tC = await tokenFor(server, c);
     const tD = await tokenFor(server, d);
     const g = await http(server, 'POST', '/api/groups', { name: 'Team', description: 'desc', userIdList: [b, c, owner, b] }, tOwner);
-    expect(g.body.data).toEqual({ id: expect.any(String), groupId: g.body.data.id, name: 'Team', description: 'desc', ownerId: owner, memberCount: 3, createdAt: expect.any(Number) });
+    expect(g.body.data).toEqual({ id: expect.any(String), groupId: g.body.data.id, name: 'Team', description: 'desc', ownerId: owner, memberCount: 3, createdAt: expect.any(Number), announcement: '', avatar: '', muteAll: false });
     const id = g.body.data.id as string;
     expect(id).toMatch(/^g_[A-Za-z0-9_-]{16}$/);
 
@@ -146,7 +146,7 @@ describe('groups', () => {
     expect((await http(server, 'GET', `/api/groups/${id}`, undefined, tC)).body.data).toMatchObject({ name: 'Team', memberCount: 3 });
     const members = await http(server, 'GET', `/api/groups/${id}/members`, undefined, tB);
     expect(members.body.data).toHaveLength(3);
-    expect(members.body.data[0]).toEqual({ userId: owner, userName: 'Owner', userImg: '', role: 'owner', joinedAt: expect.any(Number) });
+    expect(members.body.data[0]).toEqual({ userId: owner, userName: 'Owner', userImg: '', role: 'owner', joinedAt: expect.any(Number), mutedUntil: 0 });
     expect(members.body.data.slice(1).map((m: { role: string }) => m.role)).toEqual(['member', 'member']);
 
     // Any member may add; existing members are skipped.
@@ -354,7 +354,14 @@ describe('every endpoint survives bad input', () => {
       ['POST', '/api/groups/g/members', 'not json'],
       ['DELETE', '/api/groups/g/members/u'],
       ['POST', '/api/groups/g/leave'],
+      ['POST', '/api/groups/g/members/u/role', { role: 'owner' }],
+      ['POST', '/api/groups/g/members/u/mute', { seconds: -1 }],
+      ['POST', '/api/groups/g/owner', {}],
+      ['POST', '/api/groups/g/info', { name: 42 }],
+      ['POST', '/api/groups/g/mute-all', 'not json'],
       ['GET', '/api/groups/g/messages?limitSize=abc'],
+      ['POST', '/api/groups/g/read-receipts', { messageIds: [] }],
+      ['GET', '/api/groups/g/messages/m/read-members?filter=all'],
       ['GET', '/api/private/p/messages'],
       ['GET', '/api/conversations'],
       ['POST', '/api/conversations/read', []],
@@ -374,6 +381,8 @@ describe('every endpoint survives bad input', () => {
       ['/api/users', false],
       ['/api/groups', true],
       [`/api/groups/${g.id}/members`, true],
+      [`/api/groups/${g.id}/info`, true],
+      [`/api/groups/${g.id}/mute-all`, true],
       ['/api/conversations/read', true],
     ];
     for (const [path, authed] of posts) {

@@ -146,6 +146,17 @@ export class PageHandle {
     await simulate.sleep(0);
   }
 
+  /** A horizontal swipe on an element (negative dx: to the left), as touchstart + touchend. */
+  async swipe(selector: string, index: number, dx: number): Promise<void> {
+    const el = this.pick(selector, index);
+    // j-component's touches are { x, y }; the move in between cancels the tap a touchend makes.
+    const at = (x: number) => [{ x, y: 20 }];
+    el.dispatchEvent('touchstart', { touches: at(300), changedTouches: at(300) });
+    el.dispatchEvent('touchmove', { touches: at(300 + dx), changedTouches: at(300 + dx) });
+    el.dispatchEvent('touchend', { touches: [], changedTouches: at(300 + dx) });
+    await simulate.sleep(10);
+  }
+
   async input(selector: string, value: string): Promise<void> {
     this.pick(selector, 0).dispatchEvent('input', { detail: { value, cursor: value.length, keyCode: 0 } });
     await simulate.sleep(0);

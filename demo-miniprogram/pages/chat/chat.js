@@ -1,6 +1,6 @@
 // One page for private chats (?type=private&id=<userId>) and group chats (?type=group&id=<groupId>).
 const config = require('../../config');
-const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits, revokedText } = require('../../utils/format');
+const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits, isNotice, listTime, noticeText, presenceText, revokedText } = require('../../utils/format');
 const { conversationKey } = require('../../utils/store');
 
 /** A time separator is shown when two messages are further apart than this. */
@@ -63,6 +63,7 @@ Page({
     status: { visible: false },
     messages: [],
     loaded: false,
+    spoken: false,
     loadError: '',
     noMore: false,
     refreshing: false,
@@ -77,6 +78,10 @@ Page({
     replying: null,
     mentionPanel: false,
     members: [],
+    presence: '',
+    peerOnline: false,
+    announcement: '',
+    mutedText: '',
   },
 
   onLoad(query) {
@@ -136,8 +141,23 @@ Page({
     /** The message a reply answers, and the members picked with "@" (id -> name). */
     this.replyTo = null;
     this.mentions = {};
+    /** Group chats: messageId -> { readCount, unreadCount } of my messages; my role and mute. */
+    this.readCounts = {};
+    this.role = 'member';
+    // What was typed here last time and not sent.
+    const saved = this.store.findConversation(this.chatType, this.targetId);
+    if (saved && saved.draft) this.setData({ draft: saved.draft });
+    this.offs.push(
+      this.store.on('presence', (p) => {
+        if (this.chatType === 0 && p.userId === this.targetId) this.showPresence();
+      }),
+      this.store.on('groupRead', (r) => {
+        if (this.chatType === 1 && r.groupId === this.targetId) this.scheduleReadCounts();
+      }),
+    );
     this.loadLatest();
     if (this.chatType === 1) this.loadGroupInfo();
+    else this.store.watchPresence([this.targetId]).then(() => this.showPresence());
   },
 
   onShow() {
@@ -154,6 +174,9 @@ Page({
 
   onUnload() {
     this.onHide();
+    if (this.store && this.store.me) this.store.saveDraft(this.chatType, this.targetId, this.data.draft || '');
+    clearTimeout(this.countsTimer);
+    clearTimeout(this.unmuteTimer);
     clearTimeout(this.typingTimer);
     if (this.audio) this.audio.destroy();
     (this.offs || []).forEach((off) => off());
@@ -170,6 +193,7 @@ Page({
         this.setData({ loaded: true, loadError: '', noMore: list.length < config.historyPageSize });
         this.render(true);
         this.markAllRead();
+        this.scheduleReadCounts();
       })
       .catch((err) => {
         this.setData({ loaded: true, loadError: `Could not load messages. ${describeError(err)}` });
@@ -209,19 +233,75 @@ Page({
   },
 
   loadGroupInfo() {
-    this.store.im
-      .getGroupInfo({ groupId: this.targetId })
-      .then((group) => {
+    const im = this.store.im;
+    Promise.all([im.getGroupInfo({ groupId: this.targetId }), im.getGroupMembers({ groupId: this.targetId })])
+      .then(([group, members]) => {
         this.title = group.name;
         this.ownerId = group.ownerId;
+        const me = members.find((x) => x.userId === this.me.userId) || {};
+        this.role = me.role || 'member';
+        this.memberTotal = members.length;
         wx.setNavigationBarTitle({ title: group.name });
-        this.setData({ title: group.name, memberCount: group.memberCount, groupNotice: '', canSend: true });
+        // Muted (me, or everyone but the owner and admins): the composer says so and until when.
+        const staff = this.role === 'owner' || this.role === 'admin';
+        const mutedUntil = me.mutedUntil && me.mutedUntil > Date.now() ? me.mutedUntil : 0;
+        const muted = mutedUntil ? `You are muted until ${listTime(mutedUntil)}` : group.muteAll && !staff ? 'Everyone is muted by the owner' : '';
+        clearTimeout(this.unmuteTimer);
+        if (mutedUntil) this.unmuteTimer = setTimeout(() => this.loadGroupInfo(), Math.min(mutedUntil - Date.now() + 500, 2 ** 31 - 1));
+        this.setData({
+          title: group.name,
+          memberCount: group.memberCount,
+          announcement: group.announcement || '',
+          groupNotice: muted,
+          canSend: !muted,
+          mutedText: muted,
+        });
       })
       .catch((err) => {
         if (err && (err.code === 'E_FORBIDDEN' || err.code === 'E_NOT_FOUND')) {
-          this.setData({ groupNotice: 'You are no longer a member of this group', canSend: false });
+          this.setData({ groupNotice: 'You are no longer a member of this group', canSend: false, mutedText: '' });
         }
       });
+  },
+
+  /** Private chats: "Online" / "Last seen 14:05" under the title. */
+  showPresence() {
+    const p = this.store.presence[this.targetId];
+    this.setData({ presence: presenceText(p), peerOnline: !!(p && p.online) });
+  },
+
+  // ---------------------------------------------------------------- group read receipts
+
+  /** "Read by 3 · Unread 2" under my group messages, asked for a moment after reads come in. */
+  scheduleReadCounts() {
+    if (this.chatType !== 1) return;
+    clearTimeout(this.countsTimer);
+    this.countsTimer = setTimeout(() => this.loadReadCounts(), 300);
+  },
+
+  loadReadCounts() {
+    const mine = this.confirmed.filter((m) => m.from === this.me.userId && !m.revoked && !isNotice(m)).slice(-20);
+    if (!mine.length) return;
+    this.store.im
+      .getGroupMessageReadReceipts({ groupId: this.targetId, messageIds: mine.map((m) => m.messageId) })
+      .then((list) => {
+        list.forEach((r) => (this.readCounts[r.messageId] = r));
+        this.render(false);
+      })
+      .catch((err) => console.warn('[demo] getGroupMessageReadReceipts:', describeError(err)));
+  },
+
+  /** Tap on "Read by …": who read it and who has not yet. */
+  onReadMembers(e) {
+    const messageId = e.currentTarget.dataset.key;
+    const im = this.store.im;
+    const page = (filter) => im.getGroupMessageReadMembers({ groupId: this.targetId, messageId, filter, limit: 50 });
+    Promise.all([page('read'), page('unread')])
+      .then(([read, unread]) => {
+        const names = (p) => (p.items || []).map((x) => x.userName || x.userId).join(', ') || 'nobody';
+        wx.showModal({ title: 'Read receipts', content: `Read: ${names(read)}\nNot yet: ${names(unread)}`, showCancel: false });
+      })
+      .catch((err) => wx.showToast({ title: describeError(err), icon: 'none' }));
   },
 
   // ---------------------------------------------------------------- live updates
@@ -243,6 +323,9 @@ Page({
     if (!this.addConfirmed(m)) return;
     this.render(true);
     if (m.from !== this.me.userId && this.visible) this.readNow(m);
+    if (m.from === this.me.userId) this.scheduleReadCounts();
+    // A notice about roles or mutes may change who can send here.
+    if (isNotice(m) && this.chatType === 1) this.loadGroupInfo();
   },
 
   onStatus(status) {
@@ -255,9 +338,8 @@ Page({
 
   /** A message from someone else is on screen: tell them (private) and move my read position. */
   readNow(m) {
-    if (this.chatType === 0) {
-      if (m.seq > this.receiptSeq && this.store.sendReadReceipt(m)) this.receiptSeq = m.seq;
-    }
+    // In groups too: the sender's "Read by" counts follow (the receipt moves my read position).
+    if (m.seq > this.receiptSeq && !isNotice(m) && this.store.sendReadReceipt(m)) this.receiptSeq = m.seq;
     clearTimeout(this.readTimer);
     this.readTimer = setTimeout(() => this.store.markRead(this.chatType, this.targetId, m.seq), 300);
   },
@@ -271,7 +353,7 @@ Page({
         break;
       }
     }
-    if (this.chatType === 0 && newestTheirs && newestTheirs.seq > this.receiptSeq && this.store.sendReadReceipt(newestTheirs)) {
+    if (newestTheirs && !isNotice(newestTheirs) && newestTheirs.seq > this.receiptSeq && this.store.sendReadReceipt(newestTheirs)) {
       this.receiptSeq = newestTheirs.seq;
     }
     this.store.markRead(this.chatType, this.targetId);
@@ -305,7 +387,11 @@ Page({
       const key = m.messageId || m.localId;
       if (state === 'sending' && m.kind) statusText = m.progress < 100 ? `Uploading ${m.progress || 0}%` : 'Sending…';
       const quote = m.replyTo ? (m.replyTo.revoked ? 'The quoted message was revoked' : `${m.replyTo.fromName || m.replyTo.from}: ${m.replyTo.content || '[Message]'}`) : '';
-      return Object.assign(m.revoked ? { kind: 'revoked', revokedText: revokedText(m, meId) } : mediaView(m), {
+      const counts = this.chatType === 1 && mine && e.state === 'sent' ? this.readCounts[m.messageId] : null;
+      if (counts) statusText = counts.unreadCount === 0 ? 'Read by all' : `Read by ${counts.readCount} · Unread ${counts.unreadCount}`;
+      const view = m.revoked ? { kind: 'revoked', revokedText: revokedText(m, meId) } : isNotice(m) ? { kind: 'notice', noticeText: noticeText(m, meId) } : mediaView(m);
+      return Object.assign(view, {
+        readCounts: !!counts,
         key,
         quote,
         edited: !!m.editedAt && !m.revoked,
@@ -322,7 +408,8 @@ Page({
         failed: state === 'failed',
       });
     });
-    const update = { messages };
+    // Group notifications alone ("Alice created the group") still leave the "say hello" hint.
+    const update = { messages, spoken: messages.some((x) => x.kind !== 'notice') };
     if (anchor) update.scrollInto = anchor;
     else if (toBottom && messages.length) update.scrollInto = messages[messages.length - 1].anchor;
     this.setData(update);
@@ -408,13 +495,13 @@ Page({
 
   onLongPress(e) {
     const m = this.byId[e.currentTarget.dataset.key];
-    if (!m || m.revoked) return;
+    if (!m || m.revoked || isNotice(m)) return;
     const mine = m.from === this.me.userId;
     const text = !m.msgType;
     const actions = [{ label: 'Reply', run: () => this.startReply(m) }];
     if (text) actions.push({ label: 'Copy', run: () => wx.setClipboardData({ data: m.content }) });
     if (mine && text) actions.push({ label: 'Edit', run: () => this.editMessage(m) });
-    if ((mine && Date.now() - m.timestamp < REVOKE_WINDOW) || (this.chatType === 1 && this.ownerId === this.me.userId)) {
+    if ((mine && Date.now() - m.timestamp < REVOKE_WINDOW) || (this.chatType === 1 && (this.role === 'owner' || this.role === 'admin'))) {
       actions.push({ label: 'Revoke', run: () => this.revokeMessage(m) });
     }
     wx.showActionSheet({ itemList: actions.map((a) => a.label), success: (res) => actions[res.tapIndex] && actions[res.tapIndex].run() });
@@ -453,7 +540,7 @@ Page({
       .getGroupMembers({ groupId: this.targetId })
       .then((list) => {
         const members = list.filter((x) => x.userId !== this.me.userId).map((x) => ({ userId: x.userId, name: x.userName || x.userId }));
-        if (this.ownerId === this.me.userId) members.unshift({ userId: 'all', name: 'Everyone' });
+        if (this.role === 'owner' || this.role === 'admin') members.unshift({ userId: 'all', name: 'Everyone' });
         this.setData({ mentionPanel: true, members, panel: false });
       })
       .catch(() => undefined);

@@ -1,10 +1,21 @@
 const { avatar, listTime, preview, describeError } = require('../../utils/format');
 
-function toItem(c, me) {
+/** A left swipe longer than this (px) opens a row's Pin / Mute / Delete buttons. */
+const SWIPE_OPEN = 40;
+
+function toItem(c, me, store, swiped) {
   const isGroup = c.chatType === 1;
   const a = avatar(c.targetId, c.name);
   const unread = c.unreadCount || 0;
   return {
+    pinned: !!c.pinned,
+    muted: !!c.muted,
+    // Muted: a dot, no number (and not in the tab badge).
+    mutedUnread: !!c.muted && unread > 0,
+    draft: !!c.draft,
+    mention: !!c.mentionedMe && unread > 0,
+    online: !isGroup && store.isOnline(c.targetId),
+    swiped: swiped === c.conversationId,
     key: c.conversationId,
     chatType: c.chatType,
     targetId: c.targetId,
@@ -13,8 +24,10 @@ function toItem(c, me) {
     avatarText: a.text,
     avatarColor: a.color,
     preview: preview(c, me.userId),
+    // The "[Draft]" / "[@me]" flag is drawn in red, the rest as usual.
+    previewRest: preview(c, me.userId).replace(/^\[(Draft|@me)\] /, ''),
     timeText: listTime(c.updatedAt || (c.lastMessage && c.lastMessage.timestamp)),
-    unread,
+    unread: c.muted ? 0 : unread,
     unreadText: unread > 99 ? '99+' : String(unread),
   };
 }
@@ -30,6 +43,7 @@ Page({
 
   onLoad() {
     this.store = getApp().globalData.store;
+    this.swiped = null;
     if (!this.store.me) {
       wx.reLaunch({ url: '/pages/login/login' });
       return;
@@ -39,6 +53,7 @@ Page({
     this.setData({ me: { userId: me.userId, userName: me.userName, avatarText: a.text, avatarColor: a.color } });
     this.offs = [
       this.store.on('conversations', (list) => this.render(list)),
+      this.store.on('presence', () => this.render(this.store.conversations)),
       this.store.on('status', (status) => this.setData({ status })),
       this.store.on('session', (s) => {
         if (!s) wx.reLaunch({ url: '/pages/login/login' });
@@ -74,12 +89,85 @@ Page({
   render(list) {
     const me = this.store.me;
     if (!me) return;
-    this.setData({ items: list.map((c) => toItem(c, me)), loaded: true });
+    this.setData({ items: list.map((c) => toItem(c, me, this.store, this.swiped)), loaded: true });
+    // Online dots for the people of private chats (the SDK re-subscribes after reconnects).
+    this.store.watchPresence(list.filter((c) => c.chatType === 0).map((c) => c.targetId));
+  },
+
+  // ---------------------------------------------------------------- swipe: Pin / Mute / Delete
+
+  onTouchStart(e) {
+    const t = e.touches && e.touches[0];
+    this.touch = t ? { x: t.clientX, y: t.clientY, index: e.currentTarget.dataset.index } : null;
+  },
+
+  onTouchEnd(e) {
+    const t = e.changedTouches && e.changedTouches[0];
+    const start = this.touch;
+    this.touch = null;
+    if (!t || !start) return;
+    const dx = t.clientX - start.x;
+    if (Math.abs(dx) < SWIPE_OPEN || Math.abs(dx) < Math.abs(t.clientY - start.y)) return;
+    const item = this.data.items[start.index];
+    this.swiped = dx < 0 && item ? item.key : null;
+    this.swipedAt = Date.now();
+    this.render(this.store.conversations);
+  },
+
+  /** Long-press: the same actions in a sheet (for those who do not swipe). */
+  onLongPress(e) {
+    const item = this.data.items[e.currentTarget.dataset.index];
+    if (!item) return;
+    const actions = [item.pinned ? 'Unpin' : 'Pin', item.muted ? 'Unmute' : 'Mute', 'Delete'];
+    wx.showActionSheet({
+      itemList: actions,
+      success: (res) => this.act(item, actions[res.tapIndex]),
+      fail() {},
+    });
+  },
+
+  onPin(e) {
+    const item = this.data.items[e.currentTarget.dataset.index];
+    if (item) this.act(item, item.pinned ? 'Unpin' : 'Pin');
+  },
+
+  onMute(e) {
+    const item = this.data.items[e.currentTarget.dataset.index];
+    if (item) this.act(item, item.muted ? 'Unmute' : 'Mute');
+  },
+
+  onDelete(e) {
+    const item = this.data.items[e.currentTarget.dataset.index];
+    if (item) this.act(item, 'Delete');
+  },
+
+  act(item, action) {
+    this.swiped = null;
+    const store = this.store;
+    const done =
+      action === 'Pin' || action === 'Unpin'
+        ? store.pin(item, action === 'Pin')
+        : action === 'Mute' || action === 'Unmute'
+          ? store.mute(item, action === 'Mute')
+          : action === 'Delete'
+            ? store.remove(item)
+            : null;
+    if (!done) return;
+    // The list follows from the SDK's conversationChanged (on every device of mine).
+    done.then(() => this.setData({ error: '' })).catch((err) => this.setData({ error: describeError(err) }));
+    this.render(store.conversations);
   },
 
   onOpen(e) {
     const item = this.data.items[e.currentTarget.dataset.index];
     if (!item) return;
+    // A tap that ends a swipe, or on an open row, closes the buttons instead of opening the chat.
+    if (this.swiped) {
+      const wasOpen = this.swiped === item.key || Date.now() - (this.swipedAt || 0) < 300;
+      this.swiped = null;
+      this.render(this.store.conversations);
+      if (wasOpen) return;
+    }
     const type = item.isGroup ? 'group' : 'private';
     wx.navigateTo({ url: `/pages/chat/chat?type=${type}&id=${encodeURIComponent(item.targetId)}&name=${encodeURIComponent(item.name)}` });
   },

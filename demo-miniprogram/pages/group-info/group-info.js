@@ -15,6 +15,8 @@ Page({
     group: {},
     members: [],
     isOwner: false,
+    isStaff: false,
+    muteAll: false,
   },
 
   onLoad(query) {
@@ -24,6 +26,10 @@ Page({
     this.offs = [
       this.store.on('groupChanged', (c) => {
         if (c.groupId === this.groupId) this.load();
+      }),
+      this.store.on('presence', (p) => {
+        if (!this.data.members.some((m) => m.userId === p.userId)) return;
+        this.setData({ members: this.data.members.map((m) => (m.userId === p.userId ? Object.assign({}, m, { online: !!p.online }) : m)) });
       }),
     ];
     this.load();
@@ -39,13 +45,25 @@ Page({
       const [group, members] = await Promise.all([im.getGroupInfo({ groupId: this.groupId }), im.getGroupMembers({ groupId: this.groupId })]);
       const me = this.store.me;
       const owner = members.find((m) => m.userId === group.ownerId);
+      const myRole = (members.find((m) => m.userId === me.userId) || {}).role || 'member';
+      this.members = members;
+      this.group = group;
+      this.myRole = myRole;
+      if (!this.watching) {
+        this.watching = true;
+        this.store.watchPresence(members.map((m) => m.userId).slice(0, 500));
+      }
+      const now = Date.now();
       const a = avatar(group.id, group.name);
       wx.setNavigationBarTitle({ title: group.name });
       this.setData({
         loaded: true,
         error: '',
         isOwner: group.ownerId === me.userId,
+        isStaff: myRole === 'owner' || myRole === 'admin',
+        muteAll: !!group.muteAll,
         group: {
+          announcement: group.announcement || '',
           id: group.id,
           name: group.name,
           description: group.description,
@@ -62,7 +80,11 @@ Page({
             avatarColor: ma.color,
             joined: listTime(m.joinedAt),
             isOwner: m.role === 'owner' || m.userId === group.ownerId,
+            isAdmin: m.role === 'admin',
             isMe: m.userId === me.userId,
+            online: m.userId === me.userId || this.store.isOnline(m.userId),
+            muted: !!m.mutedUntil && m.mutedUntil > now,
+            mutedText: m.mutedUntil && m.mutedUntil > now ? `Muted until ${listTime(m.mutedUntil)}` : '',
           };
         }),
       });
@@ -79,6 +101,69 @@ Page({
     }
     const g = this.data.group;
     wx.redirectTo({ url: `/pages/chat/chat?type=group&id=${encodeURIComponent(g.id)}&name=${encodeURIComponent(g.name)}` });
+  },
+
+  // ---------------------------------------------------------------- owner and admins
+
+  /** Tap on a member: what my role may do to theirs (the server checks it again). */
+  onMember(e) {
+    const m = this.members && this.members[e.currentTarget.dataset.index];
+    if (!m || m.userId === this.store.me.userId || !this.data.isStaff || m.role === 'owner') return;
+    const owner = this.myRole === 'owner';
+    if (!owner && m.role === 'admin') return; // admins do not manage admins
+    const muted = m.mutedUntil && m.mutedUntil > Date.now();
+    const im = this.store.im;
+    const groupId = this.groupId;
+    const actions = [];
+    if (owner) actions.push(m.role === 'admin' ? { label: 'Remove admin', run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'member' }) } : { label: 'Make admin', run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'admin' }) });
+    actions.push(muted ? { label: 'Unmute', run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 0 }) } : { label: 'Mute for 10 minutes', run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 600 }) });
+    if (owner) actions.push({ label: 'Make owner', run: () => this.confirmTransfer(m) });
+    actions.push({ label: 'Remove from group', run: () => im.removeGroupMember({ groupId, userId: m.userId }) });
+    wx.showActionSheet({
+      itemList: actions.map((a) => a.label),
+      success: (res) => {
+        const a = actions[res.tapIndex];
+        if (a) this.run(a.run());
+      },
+      fail() {},
+    });
+  },
+
+  confirmTransfer(m) {
+    return new Promise((resolve, reject) => {
+      wx.showModal({
+        title: `Make ${m.userName || m.userId} the owner?`,
+        content: 'You become a member of the group.',
+        confirmText: 'Transfer',
+        success: (res) => (res.confirm ? this.store.im.transferGroupOwner({ groupId: this.groupId, userId: m.userId }).then(resolve, reject) : resolve()),
+        fail: () => resolve(),
+      });
+    });
+  },
+
+  onEditAnnouncement() {
+    if (!this.data.isStaff) return;
+    wx.showModal({
+      title: 'Group announcement',
+      editable: true,
+      placeholderText: 'Everyone sees this at the top of the chat',
+      content: this.data.group.announcement,
+      success: (res) => {
+        if (res.confirm) this.run(this.store.im.updateGroupInfo({ groupId: this.groupId, announcement: res.content || '' }));
+      },
+    });
+  },
+
+  onToggleMuteAll() {
+    if (!this.data.isStaff) return;
+    this.run(this.store.im.muteAllMembers({ groupId: this.groupId, muted: !this.data.muteAll }));
+  },
+
+  /** An admin action: the page reloads on its groupChanged; a refusal shows here. */
+  run(promise) {
+    Promise.resolve(promise)
+      .then(() => this.load())
+      .catch((err) => this.setData({ error: describeError(err) }));
   },
 
   onLeave() {

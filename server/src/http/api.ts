@@ -10,6 +10,7 @@ import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
 import { ApiError, Code, fail, ok } from '../errors';
 import * as S from '../schemas';
 import type { Caller, HistoryQuery, ImService, ListPage, ListQuery } from '../service';
+import { GroupReceipts } from '../domain/group-receipts';
 
 export interface ApiOptions {
   logger: boolean;
@@ -184,6 +185,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     req.caller = { appId: claims.app, userId: claims.sub };
   };
   const who = (req: FastifyRequest): Caller => req.caller!;
+  const receipts = new GroupReceipts(service.storage);
   const authed = { onRequest: authenticate };
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
@@ -247,6 +249,23 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     scope.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
       ok(await service.leaveGroup(who(req), req.params.groupId)),
     );
+    // Roles and settings (server/src/domain/group-admin.ts): POST throughout, as mini-programs send it.
+    const admin = service.groupAdmin;
+    scope.post<{ Params: { groupId: string; userId: string }; Body: S.GroupRoleBody }>('/api/groups/:groupId/members/:userId/role', { ...authed, schema: { params: S.GroupMemberParams, body: S.GroupRoleBody } }, async (req) =>
+      ok(await admin.setRole(who(req), req.params.groupId, req.params.userId, req.body.role)),
+    );
+    scope.post<{ Params: { groupId: string; userId: string }; Body: S.GroupMuteBody }>('/api/groups/:groupId/members/:userId/mute', { ...authed, schema: { params: S.GroupMemberParams, body: S.GroupMuteBody } }, async (req) =>
+      ok(await admin.muteMember(who(req), req.params.groupId, req.params.userId, req.body.seconds)),
+    );
+    scope.post<{ Params: { groupId: string }; Body: S.GroupOwnerBody }>('/api/groups/:groupId/owner', { ...authed, schema: { params: S.GroupParams, body: S.GroupOwnerBody } }, async (req) =>
+      ok(await admin.transferOwner(who(req), req.params.groupId, req.body.userId)),
+    );
+    scope.post<{ Params: { groupId: string }; Body: S.GroupInfoBody }>('/api/groups/:groupId/info', { ...authed, schema: { params: S.GroupParams, body: S.GroupInfoBody } }, async (req) =>
+      ok(await admin.updateInfo(who(req), req.params.groupId, req.body)),
+    );
+    scope.post<{ Params: { groupId: string }; Body: S.GroupMuteAllBody }>('/api/groups/:groupId/mute-all', { ...authed, schema: { params: S.GroupParams, body: S.GroupMuteAllBody } }, async (req) =>
+      ok(await admin.muteAll(who(req), req.params.groupId, req.body.muted)),
+    );
     scope.get<{ Params: { groupId: string }; Querystring: S.HistoryQuery }>(
       '/api/groups/:groupId/messages',
       { ...authed, schema: { params: S.GroupParams, querystring: S.HistoryQuery } },
@@ -258,11 +277,35 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
       async (req) => ok(await service.privateHistory(who(req), req.params.peerId, history(req.query), opts.replyMaxBytes)),
     );
     scope.get<{ Querystring: S.ListQuery }>('/api/conversations', { ...authed, schema: { querystring: S.ListQuery } }, async (req) =>
-      ok(await listReply(req.query, (q) => service.conversations(who(req), q))),
+      ok(await listReply(req.query, (q) => service.convs.list(who(req), q))),
+    );
+    // Conversation management (server/src/conversations.ts); each change reaches every device of the user.
+    scope.get('/api/conversations/unread-count', authed, async (req) => ok(await service.convs.totalUnread(who(req))));
+    scope.get<{ Params: S.ConversationParams }>('/api/conversations/:conversationId', { ...authed, schema: { params: S.ConversationParams } }, async (req) => {
+      const [chatType, targetId] = [Number(req.params.conversationId[0]) as 0 | 1, req.params.conversationId.slice(2)];
+      return ok(await service.convs.one(who(req), chatType, targetId));
+    });
+    scope.post<{ Body: S.PinBody }>('/api/conversations/pin', { ...authed, schema: { body: S.PinBody } }, async (req) =>
+      ok(await service.convs.setting(who(req), req.body.chatType, req.body.targetId, 'pinned', req.body.pinned)),
+    );
+    scope.post<{ Body: S.MuteBody }>('/api/conversations/mute', { ...authed, schema: { body: S.MuteBody } }, async (req) =>
+      ok(await service.convs.setting(who(req), req.body.chatType, req.body.targetId, 'muted', req.body.muted)),
+    );
+    scope.post<{ Body: S.ConversationBody }>('/api/conversations/delete', { ...authed, schema: { body: S.ConversationBody } }, async (req) =>
+      ok(await service.convs.remove(who(req), req.body.chatType, req.body.targetId)),
     );
     await uploadRoutes(scope, opts.files, authenticate);
     scope.post<{ Body: S.MarkReadBody }>('/api/conversations/read', { ...authed, schema: { body: S.MarkReadBody } }, async (req) =>
-      ok(await service.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
+      ok(await service.convs.markRead(who(req), req.body.chatType, req.body.targetId, req.body.seq)),
+    );
+    // Group read receipts (server/src/domain/group-receipts.ts).
+    scope.post<{ Params: { groupId: string }; Body: S.ReadReceiptsBody }>('/api/groups/:groupId/read-receipts', { ...authed, schema: { params: S.GroupParams, body: S.ReadReceiptsBody } }, async (req) =>
+      ok(await receipts.counts(who(req), req.params.groupId, req.body.messageIds)),
+    );
+    scope.get<{ Params: S.GroupMessageParams; Querystring: S.ReadMembersQuery }>(
+      '/api/groups/:groupId/messages/:messageId/read-members',
+      { ...authed, schema: { params: S.GroupMessageParams, querystring: S.ReadMembersQuery } },
+      async (req) => ok(await receipts.members(who(req), req.params.groupId, req.params.messageId, req.query.filter, { limit: req.query.limit === undefined ? undefined : Number(req.query.limit), cursor: req.query.cursor })),
     );
   });
   return app;

@@ -15,7 +15,23 @@ export const LIMITS = {
   SYNC_MAX: 500,
   ID_LIST_MAX: 500,
   GROUP_STATES_MAX: 500,
+  /** A conversation's unreadCount stops here ("1000" is 1,000 or more): counting costs at most this many rows. */
+  UNREAD_COUNT_MAX: 1000,
+  /** User ids in one presence:subscribe, presence:unsubscribe or presence:get. */
+  PRESENCE_IDS: 500,
+  /** Presence subscriptions one connection may hold (per user: this times IM_MAX_SOCKETS_PER_USER). */
+  PRESENCE_SUBSCRIPTIONS: 1000,
+  /** messageIds of one getGroupMessageReadReceipts call. */
+  READ_RECEIPT_IDS_MAX: 100,
+  /** Group settings (updateGroupInfo): characters of the announcement and of the avatar URL. */
+  GROUP_ANNOUNCEMENT_CHARS: 2000,
+  GROUP_AVATAR_CHARS: 1000,
+  /** The longest mute of a group member, seconds (30 days). */
+  GROUP_MUTE_MAX_SECONDS: 2_592_000,
 } as const;
+
+/** msgType of group notifications, stored by the server; outside 0-1000, so no app can send one. */
+export const GROUP_NOTICE_MSG_TYPE = 1001;
 
 /** appId, userId, groupId. */
 export const ID_SOURCE = '^[A-Za-z0-9_.@-]{1,64}$';

@@ -6,12 +6,15 @@ import { Server, type Socket } from 'socket.io';
 import { ApiError, Code, fail, ok, type Envelope } from '../errors';
 import * as S from '../schemas';
 import type { Caller, ImService, Notifier, PreparedSend } from '../service';
+import type { ConversationChange } from '../conversations';
 import { AddressCounter } from '../net/connection-guard';
 import { endsTransaction } from '../storage/errors';
-import type { SendResult } from '../storage/types';
+import type { GroupChangeEvent } from '../domain/group-admin';
+import type { SendResult, StoredMessage } from '../storage/types';
 import { LocalUserLimits, type RateBucket, type UserLimits } from './user-limits';
 import { RedisUserLimits } from './redis-user-limits';
 import { handleVolatile } from './volatile';
+import { handlePresence, presenceRoom, PresenceTracker } from './presence';
 
 export interface GatewayOptions {
   sessionPolicy: 'multi' | 'kick';
@@ -24,6 +27,8 @@ export interface GatewayOptions {
   maxConnectionsPerIp: number;
   /** Bytes of messages in one chat:sync reply. */
   replyMaxBytes: number;
+  /** ms a user stays online after their last socket went (IM_PRESENCE_GRACE; default 5 s). */
+  presenceGraceMs?: number;
   /** ms a handshake has to reach the namespace (default 10 s). */
   connectTimeoutMs?: number;
   /** Redis for the Socket.IO adapter: emits, kicks and fan-out reach the sockets of every node. */
@@ -89,6 +94,7 @@ const validators = {
   signal: compile<S.SignalPayload>(S.SignalPayload),
   revoke: compile<S.RevokePayload>(S.RevokePayload),
   edit: compile<S.EditPayload>(S.EditPayload),
+  presence: compile<S.PresencePayload>(S.PresencePayload),
 };
 
 function invalid(event: string, v: ValidateFunction): ApiError {
@@ -131,13 +137,14 @@ export class Gateway implements Notifier {
   private flushing: Promise<void> = Promise.resolve();
   private readonly limits: UserLimits;
   /** Group messages waiting for (the rest of) their live emit, oldest first. */
-  private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string; rooms: string[] | undefined; next: number }> = [];
+  private readonly fanOuts: Array<{ appId: string; members: readonly string[]; message: unknown; except: string | undefined; rooms: string[] | undefined; next: number }> = [];
   private fanOutScheduled = false;
   private redis: Redis | undefined;
   private readonly redisCopies: Redis[] = [];
   /** Engine.IO sessions per address, and those of them not yet in the namespace. */
   private readonly sessions: AddressCounter;
   private readonly pending = new AddressCounter(0);
+  private presence: PresenceTracker | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     this.limits = opts.limitsRedis
@@ -185,6 +192,18 @@ export class Gateway implements Notifier {
     }
     this.io.attach(httpServer);
     this.attached = true;
+    this.presence = new PresenceTracker({
+      graceMs: this.opts.presenceGraceMs ?? 5000,
+      redis: this.opts.limitsRedis,
+      store: service.storage,
+      userRoom: room,
+      emit: (appId, info) => {
+        const to = presenceRoom(appId, info.userId);
+        // Alone, no subscriber means no packet; with Redis the subscribers may be on other nodes.
+        if (this.redis || this.io.sockets.adapter.rooms.has(to)) this.io.to(to).emit('presence', info);
+      },
+      log: this.opts.log,
+    });
     this.io.engine.on('connection', (conn: { remoteAddress?: string; once(e: string, f: () => void): void }) => {
       const address = conn.remoteAddress ?? 'unknown';
       this.sessions.enter(address);
@@ -270,6 +289,7 @@ export class Gateway implements Notifier {
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
+    await this.presence?.close();
     this.redis?.disconnect();
     for (const copy of this.redisCopies.splice(0)) copy.disconnect();
   }
@@ -367,6 +387,7 @@ export class Gateway implements Notifier {
       return { message: done.message, event: this.deliver(socket, done.stored) };
     });
     this.handle(socket, 'heartbeat', null, () => ({ serverTime: Date.now() }));
+    handlePresence({ tracker: this.presence!, handle: (sk, ev, v, work) => this.handle(sk, ev, v, work), state: (sk) => this.state(sk), validate: validators.presence }, socket);
     handleVolatile({ io: this.io, service: this.service, handle: (sk, ev, v, work) => this.handle(sk, ev, v, work), room, state: (sk) => this.state(sk), validators }, socket);
     this.handle(socket, 'token:renew', validators.renew, async (p) => {
       const claims = await this.service.verifyToken(p.token);
@@ -522,7 +543,7 @@ export class Gateway implements Notifier {
    * socket is left out; the sender's other devices get it. Offline members catch up from the
    * group's sequence.
    */
-  private fanOutGroup(appId: string, members: readonly string[], message: unknown, senderSocketId: string): void {
+  private fanOutGroup(appId: string, members: readonly string[], message: unknown, senderSocketId: string | undefined): void {
     this.fanOuts.push({ appId, members, message, except: senderSocketId, rooms: undefined, next: 0 });
     // A lone message goes out at once; behind others it waits its turn.
     if (!this.fanOutScheduled) this.drainFanOuts();
@@ -545,7 +566,10 @@ export class Gateway implements Notifier {
         budget -= Math.ceil(job.members.length / 20); // the lookup has its cost too
       }
       const n = Math.min(Math.max(budget, 1), job.rooms.length - job.next);
-      if (n > 0) this.io.to(job.rooms.slice(job.next, job.next + n)).except(job.except).emit('imchat', job.message);
+      if (n > 0) {
+        const to = this.io.to(job.rooms.slice(job.next, job.next + n));
+        (job.except ? to.except(job.except) : to).emit('imchat', job.message);
+      }
       job.next += n;
       budget -= n;
       if (job.next >= job.rooms.length) this.fanOuts.shift();
@@ -601,11 +625,21 @@ export class Gateway implements Notifier {
 
   // ---------------------------------------------------------------- Notifier
 
-  groupChanged(appId: string, userIds: string[], change: { groupId: string; action: string; userIds: string[]; by: string; timestamp: number }): void {
+  groupChanged(appId: string, userIds: string[], change: GroupChangeEvent): void {
     for (const id of userIds) this.io.to(room(appId, id)).emit('group:changed', change);
+  }
+
+  /** A notice goes out like a group message, to every online member, the actor's devices too. */
+  groupNotice(appId: string, members: readonly string[], message: StoredMessage): void {
+    this.fanOutGroup(appId, members, message, undefined);
   }
 
   userDisabled(appId: string, userId: string): void {
     this.kickRoom(room(appId, userId), 'user_disabled');
+  }
+
+  /** To every device of the user, on every node (through the adapter). */
+  conversationChanged(appId: string, userId: string, change: ConversationChange): void {
+    this.io.to(room(appId, userId)).emit('conversation:changed', change);
   }
 }

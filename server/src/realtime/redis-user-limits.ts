@@ -189,4 +189,5 @@ export class RedisUserLimits implements UserLimits {
   }
 }
 
-const socketsKey = (user: string) => `im:sockets:${user}`;
+/** A user's sockets on every node (socket id → expiry); presence reads it too. */
+export const socketsKey = (user: string) => `im:sockets:${user}`;

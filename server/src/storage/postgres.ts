@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { endsTransaction } from './errors';
-import { EDIT_SQL, MENTIONED_SQL, MESSAGE_COLUMNS, REVOKE_SQL, eventRow, mentionPattern, toFile, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
+import { EDIT_SQL, GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MENTIONED_SQL, MESSAGE_COLUMNS, REVOKE_SQL, eventRow, mentionPattern, toFile, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
 import type {
   AppRecord,
+  ConversationCursor,
   ConversationRecord,
   FileRecord,
   GroupRecord,
+  GroupSettingChange,
   GroupState,
   ListCursor,
   MemberRecord,
@@ -21,6 +23,9 @@ import type {
   UserRecord,
 } from './types';
 import { groupConvId, privateConvId } from './types';
+import { PG_CONVERSATIONS, toConversation, unreadAfter, type ConversationHead } from './conversation-lists';
+import { PG_READ_STATS, PG_READ_TARGETS, countReads, pgReadMembersSql, toReadTarget, type ReadStatRow } from './group-reads';
+import type { ReadCount, ReadTarget } from './types';
 
 /**
  * Ordered migrations, recorded in schema_migrations; never edit one that shipped. The model is the
@@ -322,7 +327,7 @@ function toUser(r: Record<string, unknown>): UserRecord {
   };
 }
 
-const GROUP_COLUMNS = `g.group_id, g.name, g.description, g.owner_id, g.created_at,
+const GROUP_COLUMNS = `g.group_id, g.name, g.description, g.owner_id, g.created_at, ${GROUP_SETTING_COLUMNS},
   (SELECT COUNT(*) FROM group_members x WHERE x.app_id = g.app_id AND x.group_id = g.group_id) AS member_count`;
 
 type Db = Pick<PoolClient, 'query'>;
@@ -493,6 +498,24 @@ export class PostgresStorage implements Storage {
     return (await this.one<{ inbox_seq: number }>('SELECT inbox_seq FROM users WHERE app_id = $1 AND user_id = $2', [appId, userId]))?.inbox_seq ?? 0;
   }
 
+  async lastSeen(appId: string, userIds: string[]): Promise<Map<string, number>> {
+    if (!userIds.length) return new Map();
+    const rows = await this.all<{ user_id: string; last_seen_at: number }>('SELECT user_id, last_seen_at FROM users WHERE app_id = $1 AND user_id = ANY($2) AND last_seen_at IS NOT NULL', [appId, userIds]);
+    return new Map(rows.map((r) => [r.user_id, r.last_seen_at]));
+  }
+
+  async recordLastSeen(items: Array<{ appId: string; userId: string; at: number }>): Promise<void> {
+    if (!items.length) return;
+    // One statement for the batch. Two nodes closing at once may share a user with devices on
+    // both: the rare deadlock is retried.
+    await retryConflicts(() => this.pool.query(
+      `UPDATE users u SET last_seen_at = GREATEST(COALESCE(u.last_seen_at, 0), v.at)
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(app_id, user_id, at)
+       WHERE u.app_id = v.app_id AND u.user_id = v.user_id`,
+      [items.map((i) => i.appId), items.map((i) => i.userId), items.map((i) => i.at)],
+    ));
+  }
+
   // ------------------------------------------------------------- groups
 
   async createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): Promise<GroupRecord> {
@@ -535,13 +558,62 @@ export class PostgresStorage implements Storage {
   }
 
   async members(appId: string, groupId: string): Promise<MemberRecord[]> {
-    const rows = await this.all<{ user_id: string; role: string; joined_at: number; user_name: string; user_img: string }>(
-      `SELECT gm.user_id, gm.role, gm.joined_at, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img
-       FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
-       WHERE gm.app_id = $1 AND gm.group_id = $2 ORDER BY gm.role = 'owner' DESC, gm.joined_at, gm.user_id`,
+    const rows = await this.all<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+       WHERE gm.app_id = $1 AND gm.group_id = $2 ORDER BY ${MEMBER_ORDER}`,
       [appId, groupId],
     );
-    return rows.map((r) => ({ userId: r.user_id, userName: r.user_name, userImg: r.user_img, role: r.role as MemberRecord['role'], joinedAt: r.joined_at }));
+    const now = Date.now();
+    return rows.map((r) => toMember(r, now));
+  }
+
+  async member(appId: string, groupId: string, userId: string): Promise<(MemberRecord & { joinedSeq: number }) | undefined> {
+    const r = await this.one<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+       WHERE gm.app_id = $1 AND gm.group_id = $2 AND gm.user_id = $3`,
+      [appId, groupId, userId],
+    );
+    return r && { ...toMember(r), joinedSeq: Number(r.joined_seq) };
+  }
+
+  /** A role or setting change and its notice, one transaction; null (nothing written) when it changed nothing. */
+  async changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): Promise<SendResult | null> {
+    const unchanged = new Error('unchanged');
+    try {
+      return await retryConflicts(() =>
+        this.tx(async (db) => {
+          const run = async (sql: string, params: unknown[]) => (await db.query(prepared(sql, [appId, groupId, ...params]))).rowCount ?? 0;
+          let n: number;
+          if (change.kind === 'role') {
+            n = await run("UPDATE group_members SET role = $3 WHERE app_id = $1 AND group_id = $2 AND user_id = $4 AND role <> 'owner' AND role <> $3", [change.role, change.userId]);
+          } else if (change.kind === 'mute') {
+            n = await run("UPDATE group_members SET muted_until = $3 WHERE app_id = $1 AND group_id = $2 AND user_id = $4 AND role <> 'owner' AND muted_until <> $3", [change.mutedUntil, change.userId]);
+          } else if (change.kind === 'muteAll') {
+            n = await run('UPDATE groups SET mute_all = $3 WHERE app_id = $1 AND group_id = $2 AND mute_all <> $3 AND dismissed_at IS NULL', [change.muted]);
+          } else if (change.kind === 'info') {
+            n = await run(
+              `UPDATE groups SET name = COALESCE($3, name), description = COALESCE($4, description), announcement = COALESCE($5, announcement), avatar = COALESCE($6, avatar)
+               WHERE app_id = $1 AND group_id = $2 AND dismissed_at IS NULL`,
+              [change.name ?? null, change.description ?? null, change.announcement ?? null, change.avatar ?? null],
+            );
+          } else {
+            // The groups row first: its lock orders concurrent transfers. The new owner cannot be
+            // muted; the old one becomes a member. Half done (the new owner gone) is undone whole.
+            n =
+              (await run('UPDATE groups SET owner_id = $4 WHERE app_id = $1 AND group_id = $2 AND owner_id = $3 AND dismissed_at IS NULL', [change.from, change.to])) &&
+              (await run("UPDATE group_members SET role = 'owner', muted_until = 0 WHERE app_id = $1 AND group_id = $2 AND user_id = $3", [change.to])) &&
+              (await run("UPDATE group_members SET role = 'member' WHERE app_id = $1 AND group_id = $2 AND user_id = $3", [change.from]));
+          }
+          if (!n) throw unchanged;
+          const [outcome] = await this.storeBatch(db, [notice]);
+          if (!outcome?.result) throw outcome?.error ?? new Error('storing the group notice failed');
+          return outcome.result;
+        }),
+      );
+    } catch (err) {
+      if (err === unchanged) return null;
+      throw err;
+    }
   }
 
   async memberIds(appId: string, groupId: string): Promise<string[]> {
@@ -715,52 +787,60 @@ export class PostgresStorage implements Storage {
 
   // ------------------------------------------------------------- conversations
 
-  async conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }> {
-    type Head = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string; chat_type: number; id: string };
-    const after = page.after ?? { at: Number.MAX_SAFE_INTEGER, id: '' };
-    // Paged in SQL: the order is (updated_at DESC, id) and the cursor the last item of the page.
-    const heads = await this.all<Head>(
-      `SELECT * FROM (
-         SELECT uc.conv_id, uc.target_id, c.last_seq, c.last_message_id, c.updated_at, COALESCE(u.user_name, uc.target_id) AS name, 0 AS chat_type, '0:' || uc.target_id AS id
-         FROM user_conversations uc JOIN conversations c ON c.app_id = uc.app_id AND c.conv_id = uc.conv_id
-         LEFT JOIN users u ON u.app_id = uc.app_id AND u.user_id = uc.target_id
-         WHERE uc.app_id = $1 AND uc.user_id = $2
-         UNION ALL
-         SELECT 'g:' || g.group_id, g.group_id, c.last_seq, c.last_message_id, c.updated_at, g.name, 1, '1:' || g.group_id
-         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
-         JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
-         WHERE gm.app_id = $1 AND gm.user_id = $2
-       ) t WHERE updated_at < $3 OR (updated_at = $3 AND id COLLATE "C" > $4 COLLATE "C")
-       ORDER BY updated_at DESC, id COLLATE "C" LIMIT $5`,
-      [appId, userId, after.at, after.id, page.limit + 1],
-    );
+  async conversations(appId: string, userId: string, page: { after?: ConversationCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }> {
+    const after = page.after ? { pinned: page.after.pinned ? 1 : 0, at: page.after.at, id: page.after.id } : { pinned: 2, at: Number.MAX_SAFE_INTEGER, id: '' };
+    // Paged in SQL (storage/conversation-lists.ts); the counts for the page's conversations only.
+    const heads = await this.all<ConversationHead>(PG_CONVERSATIONS.page, [appId, userId, after.pinned, after.at, after.id, page.limit + 1]);
     const items: ConversationRecord[] = [];
-    for (const h of heads.slice(0, page.limit)) {
-      const readSeq = (await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, userId, h.conv_id]))?.read_seq ?? 0;
-      const unreadCount = await this.unread(appId, h.conv_id, readSeq, userId);
-      const chatType = h.chat_type as 0 | 1;
-      const peerReadSeq =
-        chatType === 0 ? ((await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, h.target_id, h.conv_id]))?.read_seq ?? 0) : null;
-      const mentionedMe = !!(await this.one(MENTIONED_SQL, [appId, h.conv_id, readSeq, userId, mentionPattern(userId)]));
-      items.push({
-        conversationId: h.id,
-        chatType,
-        targetId: h.target_id,
-        name: h.name,
-        lastMessage: h.last_message_id ? ((await this.getMessage(appId, h.last_message_id)) ?? null) : null,
-        lastSeq: h.last_seq,
-        readSeq,
-        peerReadSeq,
-        unreadCount,
-        mentionedMe,
-        updatedAt: h.updated_at,
-      });
-    }
+    for (const h of heads.slice(0, page.limit)) items.push(await this.withCounts(appId, userId, h));
     return { items, hasMore: heads.length > page.limit };
   }
 
-  private async unread(appId: string, convId: string, readSeq: number, userId: string, db: Db = this.pool): Promise<number> {
-    return Number((await this.one<{ n: string }>('SELECT COUNT(*) AS n FROM messages WHERE app_id = $1 AND conv_id = $2 AND seq > $3 AND from_id <> $4 AND event IS NULL', [appId, convId, readSeq, userId], db))!.n);
+  private async withCounts(appId: string, userId: string, h: ConversationHead): Promise<ConversationRecord> {
+    const [counts, lastMessage] = await Promise.all([
+      this.one<{ n: number; hit: boolean; peer: number | null }>(PG_CONVERSATIONS.counts, [appId, h.conv_id, unreadAfter(h), userId, mentionPattern(userId), h.chat_type === 0 ? h.target_id : null]),
+      h.last_message_id ? this.getMessage(appId, h.last_message_id) : undefined,
+    ]);
+    return toConversation(h, {
+      unreadCount: Number(counts!.n),
+      mentionedMe: counts!.hit,
+      // How far the other side has read: lets a client show "read" without having seen the receipt.
+      peerReadSeq: h.chat_type === 0 ? Number(counts!.peer ?? 0) : null,
+      lastMessage: lastMessage ?? null,
+    });
+  }
+
+  /** One head by conversation id ('p:…' or 'g:<groupId>'), listed or not. */
+  private head(appId: string, userId: string, convId: string): Promise<ConversationHead | undefined> {
+    const group = convId.startsWith('g:');
+    return this.one<ConversationHead>(group ? PG_CONVERSATIONS.groupHead : PG_CONVERSATIONS.privateHead, [appId, userId, group ? convId.slice(2) : convId]);
+  }
+
+  async conversation(appId: string, userId: string, chatType: 0 | 1, targetId: string): Promise<(ConversationRecord & { listed: boolean }) | undefined> {
+    const h = await this.head(appId, userId, chatType === 1 ? groupConvId(targetId) : privateConvId(userId, targetId));
+    return h && { ...(await this.withCounts(appId, userId, h)), listed: h.listed === 1 };
+  }
+
+  async conversationSettings(appId: string, userId: string, convId: string): Promise<{ pinned: boolean; muted: boolean }> {
+    const r = await this.one<{ pinned: boolean; muted: boolean }>(PG_CONVERSATIONS.settings, [appId, userId, convId]);
+    return { pinned: r?.pinned === true, muted: r?.muted === true };
+  }
+
+  async setConversationSetting(appId: string, userId: string, convId: string, setting: 'pinned' | 'muted', on: boolean): Promise<void> {
+    await this.pool.query(prepared(setting === 'pinned' ? PG_CONVERSATIONS.setPinned : PG_CONVERSATIONS.setMuted, [appId, userId, convId, on]));
+  }
+
+  async hideConversation(appId: string, userId: string, convId: string): Promise<void> {
+    await this.pool.query(prepared(PG_CONVERSATIONS.hide, [appId, userId, convId]));
+  }
+
+  async totalUnread(appId: string, userId: string): Promise<number> {
+    return Number((await this.one<{ total: number | string }>(PG_CONVERSATIONS.total, [appId, userId]))!.total);
+  }
+
+  private async unreadOf(appId: string, userId: string, convId: string): Promise<number> {
+    const h = await this.head(appId, userId, convId);
+    return h ? Number((await this.one<{ n: number }>(PG_CONVERSATIONS.unread, [appId, convId, unreadAfter(h), userId]))!.n) : 0;
   }
 
   private async setRead(db: Db, appId: string, userId: string, convId: string, seq: number): Promise<void> {
@@ -775,7 +855,7 @@ export class PostgresStorage implements Storage {
     const last = await this.lastSeq(appId, convId);
     await this.setRead(this.pool, appId, userId, convId, Math.min(seq ?? last, last));
     const readSeq = (await this.one<{ read_seq: number }>('SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $2 AND conv_id = $3', [appId, userId, convId]))!.read_seq;
-    return { readSeq, unreadCount: await this.unread(appId, convId, readSeq, userId) };
+    return { readSeq, unreadCount: await this.unreadOf(appId, userId, convId) };
   }
 
   async markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): Promise<void> {
@@ -814,6 +894,25 @@ export class PostgresStorage implements Storage {
 
   async lastSeq(appId: string, convId: string): Promise<number> {
     return (await this.one<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE app_id = $1 AND conv_id = $2', [appId, convId]))?.last_seq ?? 0;
+  }
+
+  // ------------------------------------------------------------- group read receipts (storage/group-reads.ts)
+
+  async groupReadTargets(appId: string, groupId: string, messageIds: string[]): Promise<ReadTarget[]> {
+    return (await this.all<{ message_id: string; seq: number; from_id: string }>(PG_READ_TARGETS, [appId, groupConvId(groupId), messageIds])).map(toReadTarget);
+  }
+
+  async groupReadCounts(appId: string, groupId: string, targets: ReadTarget[]): Promise<ReadCount[]> {
+    if (!targets.length) return [];
+    const min = Math.min(...targets.map((t) => t.seq));
+    const rows = await this.all<ReadStatRow>(PG_READ_STATS, [appId, groupId, groupConvId(groupId), min, [...new Set(targets.map((t) => t.from))]]);
+    return countReads(targets, rows);
+  }
+
+  async groupReadMembers(appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }> {
+    const rows = await this.all<MemberRow>(pgReadMembersSql(filter, MEMBER_COLUMNS), [appId, groupId, groupConvId(groupId), target.seq, target.from, page.after ?? '', page.limit + 1]);
+    const now = Date.now();
+    return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
   }
 
   async close(): Promise<void> {

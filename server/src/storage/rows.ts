@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FileRecord, GroupRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
+import type { FileRecord, GroupRecord, GroupRole, MemberRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
@@ -37,6 +37,32 @@ export interface GroupRow {
   created_at: number;
   /** PostgreSQL's COUNT(*) arrives as a string. */
   member_count: number | string;
+  announcement: string;
+  avatar: string;
+  /** SQLite 0/1, PostgreSQL boolean. */
+  mute_all: number | boolean;
+}
+
+/** The group columns after g.group_id … g.created_at, as both storages select them (alias `g`). */
+export const GROUP_SETTING_COLUMNS = 'g.announcement, g.avatar, g.mute_all';
+
+/** A member row of either storage (alias `gm`, joined to users as `u`); the order: owner, admins, members, each by join time. */
+export const MEMBER_COLUMNS = "gm.user_id, gm.role, gm.joined_at, gm.muted_until, gm.joined_seq, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img";
+export const MEMBER_ORDER = "CASE gm.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, gm.joined_at, gm.user_id";
+
+export interface MemberRow {
+  user_id: string;
+  role: string;
+  joined_at: number;
+  muted_until: number;
+  joined_seq: number;
+  user_name: string;
+  user_img: string;
+}
+
+export function toMember(r: MemberRow, now = Date.now()): MemberRecord {
+  const until = Number(r.muted_until);
+  return { userId: r.user_id, userName: r.user_name, userImg: r.user_img, role: r.role as GroupRole, joinedAt: Number(r.joined_at), mutedUntil: until > now ? until : 0 };
 }
 
 export function toMessage(r: MessageRow): StoredMessage {
@@ -76,6 +102,9 @@ export function toGroup(r: GroupRow): GroupRecord {
     ownerId: r.owner_id,
     memberCount: Number(r.member_count),
     createdAt: r.created_at,
+    announcement: r.announcement,
+    avatar: r.avatar,
+    muteAll: r.mute_all === true || r.mute_all === 1,
   };
 }
 

@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { endsTransaction } from './errors';
-import { MESSAGE_COLUMNS, toGroup, toMessage, type GroupRow, type MessageRow } from './rows';
+import { GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MESSAGE_COLUMNS, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
 import type {
   AppRecord,
+  ConversationCursor,
   ConversationRecord,
   GroupRecord,
+  GroupSettingChange,
   GroupState,
   ListCursor,
   MemberRecord,
@@ -25,6 +27,9 @@ import type {
 import { EDIT_SQL, MENTIONED_SQL, REVOKE_SQL, eventRow, mentionPattern, toFile } from './rows';
 import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
+import { SQLITE_CONVERSATIONS, TOTAL_UNREAD_CONVERSATIONS, afterCursor, headOrder, toConversation, unreadAfter, type ConversationHead } from './conversation-lists';
+import { SQLITE_READ_STATS, SQLITE_READ_TARGETS, countReads, sqliteReadMembersSql, toReadTarget, type ReadStatRow } from './group-reads';
+import type { ReadCount, ReadTarget } from './types';
 
 /** A schema step: SQL, or a function for steps that move data. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -334,6 +339,8 @@ export class SqliteDatabase {
          valid = @valid, updated_at = @now WHERE app_id = @app AND user_id = @user`,
       ),
       userExists: p('SELECT 1 FROM users WHERE app_id = ? AND user_id = ?'),
+      lastSeen: p('SELECT last_seen_at FROM users WHERE app_id = ? AND user_id = ?'),
+      recordLastSeen: p('UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE app_id = ? AND user_id = ?'),
       insertInboxState: p('INSERT OR IGNORE INTO inbox_state (app_id, user_id) VALUES (?, ?)'),
       inboxSeq: p('SELECT inbox_seq FROM inbox_state WHERE app_id = ? AND user_id = ?'),
       // Set-based fan-out: one statement per send whatever the number of recipients. `cont` is true
@@ -353,12 +360,12 @@ export class SqliteDatabase {
       insertGroup: p('INSERT INTO groups (app_id, group_id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       groupExists: p('SELECT 1 FROM groups WHERE app_id = ? AND group_id = ?'),
       getGroup: p(
-        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at,
+        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at, ${GROUP_SETTING_COLUMNS},
           (SELECT COUNT(*) FROM group_members gm WHERE gm.app_id = g.app_id AND gm.group_id = g.group_id) AS member_count
          FROM groups g WHERE g.app_id = ? AND g.group_id = ? AND g.dismissed_at IS NULL`,
       ),
       groupsOf: p(
-        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at,
+        `SELECT g.group_id, g.name, g.description, g.owner_id, g.created_at, ${GROUP_SETTING_COLUMNS},
           (SELECT COUNT(*) FROM group_members x WHERE x.app_id = g.app_id AND x.group_id = g.group_id) AS member_count
          FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id
          WHERE gm.app_id = @app AND gm.user_id = @user AND g.dismissed_at IS NULL
@@ -375,10 +382,26 @@ export class SqliteDatabase {
          WHERE gm.app_id = ? AND gm.user_id = ? AND gm.group_id > ? ORDER BY gm.group_id LIMIT ?`,
       ),
       members: p(
-        `SELECT gm.user_id, gm.role, gm.joined_at, COALESCE(u.user_name, gm.user_id) AS user_name, COALESCE(u.user_img, '') AS user_img
-         FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
-         WHERE gm.app_id = ? AND gm.group_id = ? ORDER BY gm.role = 'owner' DESC, gm.joined_at, gm.user_id`,
+        `SELECT ${MEMBER_COLUMNS} FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+         WHERE gm.app_id = ? AND gm.group_id = ? ORDER BY ${MEMBER_ORDER}`,
       ),
+      member: p(
+        `SELECT ${MEMBER_COLUMNS} FROM group_members gm LEFT JOIN users u ON u.app_id = gm.app_id AND u.user_id = gm.user_id
+         WHERE gm.app_id = ? AND gm.group_id = ? AND gm.user_id = ?`,
+      ),
+      // Group settings (changeGroup): each changes a row only when it changes something.
+      setRole: p("UPDATE group_members SET role = @role WHERE app_id = @app AND group_id = @group AND user_id = @user AND role <> 'owner' AND role <> @role"),
+      setOwner: p('UPDATE groups SET owner_id = @to WHERE app_id = @app AND group_id = @group AND owner_id = @from AND dismissed_at IS NULL'),
+      // The new owner cannot be muted; the old one becomes a member.
+      promoteOwner: p("UPDATE group_members SET role = 'owner', muted_until = 0 WHERE app_id = @app AND group_id = @group AND user_id = @to"),
+      demoteOwner: p("UPDATE group_members SET role = 'member' WHERE app_id = @app AND group_id = @group AND user_id = @from"),
+      setInfo: p(
+        `UPDATE groups SET name = COALESCE(@name, name), description = COALESCE(@description, description),
+         announcement = COALESCE(@announcement, announcement), avatar = COALESCE(@avatar, avatar)
+         WHERE app_id = @app AND group_id = @group AND dismissed_at IS NULL`,
+      ),
+      setMute: p("UPDATE group_members SET muted_until = @until WHERE app_id = @app AND group_id = @group AND user_id = @user AND role <> 'owner' AND muted_until <> @until"),
+      setMuteAll: p('UPDATE groups SET mute_all = @muted WHERE app_id = @app AND group_id = @group AND mute_all <> @muted AND dismissed_at IS NULL'),
       memberIds: p('SELECT user_id FROM group_members WHERE app_id = ? AND group_id = ?'),
       // A member reads the group's messages after the seq it had when they joined.
       addMember: p(
@@ -433,19 +456,6 @@ export class SqliteDatabase {
       setRead: p(
         `INSERT INTO read_state (app_id, user_id, conv_id, read_seq) VALUES (?, ?, ?, ?)
          ON CONFLICT(app_id, user_id, conv_id) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)`,
-      ),
-      unread: p('SELECT COUNT(*) AS n FROM messages WHERE app_id = ? AND conv_id = ? AND seq > ? AND from_id <> ? AND event IS NULL'),
-      privateConvs: p(
-        `SELECT uc.conv_id, uc.target_id, c.last_seq, c.last_message_id, c.updated_at, COALESCE(u.user_name, uc.target_id) AS name
-         FROM user_conversations uc JOIN conversations c ON c.app_id = uc.app_id AND c.conv_id = uc.conv_id
-         LEFT JOIN users u ON u.app_id = uc.app_id AND u.user_id = uc.target_id
-         WHERE uc.app_id = ? AND uc.user_id = ?`,
-      ),
-      groupConvs: p(
-        `SELECT 'g:' || g.group_id AS conv_id, g.group_id AS target_id, c.last_seq, c.last_message_id, c.updated_at, g.name AS name
-         FROM group_members gm JOIN groups g ON g.app_id = gm.app_id AND g.group_id = gm.group_id AND g.dismissed_at IS NULL
-         JOIN conversations c ON c.app_id = gm.app_id AND c.conv_id = 'g:' || gm.group_id
-         WHERE gm.app_id = ? AND gm.user_id = ?`,
       ),
     };
     this.sendTransaction = this.db.transaction((appId: string, convId: string, msg: NewMessage, recipients: string[]) =>
@@ -521,6 +531,21 @@ export class SqliteDatabase {
     return r?.inbox_seq ?? 0;
   }
 
+  lastSeen(appId: string, userIds: string[]): Map<string, number> {
+    const seen = new Map<string, number>();
+    for (const id of userIds) {
+      const at = (this.stmt.lastSeen!.get(appId, id) as { last_seen_at: number | null } | undefined)?.last_seen_at;
+      if (typeof at === 'number') seen.set(id, at);
+    }
+    return seen;
+  }
+
+  recordLastSeen(items: Array<{ appId: string; userId: string; at: number }>): void {
+    this.db.transaction(() => {
+      for (const i of items) this.stmt.recordLastSeen!.run(i.at, i.appId, i.userId);
+    })();
+  }
+
   createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): GroupRecord {
     const now = Date.now();
     this.db.transaction(() => {
@@ -552,9 +577,40 @@ export class SqliteDatabase {
   }
 
   members(appId: string, groupId: string): MemberRecord[] {
-    return (this.stmt.members!.all(appId, groupId) as Array<{ user_id: string; role: string; joined_at: number; user_name: string; user_img: string }>).map(
-      (r) => ({ userId: r.user_id, userName: r.user_name, userImg: r.user_img, role: r.role as MemberRecord['role'], joinedAt: r.joined_at }),
-    );
+    const now = Date.now();
+    return (this.stmt.members!.all(appId, groupId) as MemberRow[]).map((r) => toMember(r, now));
+  }
+
+  member(appId: string, groupId: string, userId: string): (MemberRecord & { joinedSeq: number }) | undefined {
+    const r = this.stmt.member!.get(appId, groupId, userId) as MemberRow | undefined;
+    return r && { ...toMember(r), joinedSeq: r.joined_seq };
+  }
+
+  /** A role or setting change and its notice, one transaction; null (nothing written) when it changed nothing. */
+  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): SendResult | null {
+    const at = { app: appId, group: groupId };
+    const unchanged = new Error('unchanged');
+    try {
+      return this.batch(() => {
+        let n = 0;
+        if (change.kind === 'role') n = this.stmt.setRole!.run({ ...at, user: change.userId, role: change.role }).changes;
+        else if (change.kind === 'mute') n = this.stmt.setMute!.run({ ...at, user: change.userId, until: change.mutedUntil }).changes;
+        else if (change.kind === 'muteAll') n = this.stmt.setMuteAll!.run({ ...at, muted: change.muted ? 1 : 0 }).changes;
+        else if (change.kind === 'info') {
+          const { name = null, description = null, announcement = null, avatar = null } = change;
+          n = this.stmt.setInfo!.run({ ...at, name, description, announcement, avatar }).changes;
+        } else {
+          const who = { ...at, from: change.from, to: change.to };
+          n = this.stmt.setOwner!.run(who).changes && this.stmt.promoteOwner!.run(who).changes && this.stmt.demoteOwner!.run(who).changes;
+        }
+        // A transfer half done (the new owner no longer a member) is undone with the rest.
+        if (!n) throw unchanged;
+        return this.sendTx(appId, groupConvId(groupId), notice.msg, []);
+      });
+    } catch (err) {
+      if (err === unchanged) return null;
+      throw err;
+    }
   }
 
   memberIds(appId: string, groupId: string): string[] {
@@ -736,40 +792,72 @@ export class SqliteDatabase {
     return (rows as MessageRow[]).map(toMessage);
   }
 
-  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): { items: ConversationRecord[]; hasMore: boolean } {
-    type Row = { conv_id: string; target_id: string; last_seq: number; last_message_id: string | null; updated_at: number; name: string; chatType: 0 | 1 };
-    // Heads first (two queries whatever the count), then the costly parts only for one page.
-    const heads = [
-      ...(this.stmt.privateConvs!.all(appId, userId) as Row[]).map((r) => ({ ...r, chatType: 0 as const })),
-      ...(this.stmt.groupConvs!.all(appId, userId) as Row[]).map((r) => ({ ...r, chatType: 1 as const })),
-    ]
-      .map((r) => ({ r, id: `${r.chatType}:${r.target_id}` }))
-      .sort((a, b) => b.r.updated_at - a.r.updated_at || a.id.localeCompare(b.id));
-    const after = page.after;
-    const start = after ? heads.findIndex((h) => h.r.updated_at < after.at || (h.r.updated_at === after.at && h.id.localeCompare(after.id) > 0)) : 0;
-    const slice = start < 0 ? [] : heads.slice(start, start + page.limit);
-    const items = slice.map(({ r, id }): ConversationRecord => {
-      const readSeq = (this.stmt.readSeq!.get(appId, userId, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0;
-      const unreadCount = (this.stmt.unread!.get(appId, r.conv_id, readSeq, userId) as { n: number }).n;
+  // ------------------------------------------------------------- conversations (storage/conversation-lists.ts)
+
+  private convStmts?: { [K in keyof typeof SQLITE_CONVERSATIONS]: Database.Statement };
+
+  private convs() {
+    return (this.convStmts ??= Object.fromEntries(Object.entries(SQLITE_CONVERSATIONS).map(([k, sql]) => [k, this.db.prepare(sql)])) as { [K in keyof typeof SQLITE_CONVERSATIONS]: Database.Statement });
+  }
+
+  /** One head by conversation id ('p:…' or 'g:<groupId>'), listed or not. */
+  private head(appId: string, userId: string, convId: string): ConversationHead | undefined {
+    const group = convId.startsWith('g:');
+    const q = group ? this.convs().groupHead : this.convs().privateHead;
+    return q.get({ app: appId, user: userId, conv: convId, group: convId.slice(2) }) as ConversationHead | undefined;
+  }
+
+  private unreadOf(appId: string, userId: string, h: ConversationHead): number {
+    return (this.convs().unread.get({ app: appId, conv: h.conv_id, after: unreadAfter(h), user: userId }) as { n: number }).n;
+  }
+
+  /** A head with its counts and last message. */
+  private withCounts(appId: string, userId: string, h: ConversationHead): ConversationRecord {
+    const after = unreadAfter(h);
+    return toConversation(h, {
+      unreadCount: this.unreadOf(appId, userId, h),
+      mentionedMe: !!this.stmt.mentioned!.get(appId, h.conv_id, after, userId, mentionPattern(userId)),
       // How far the other side has read: lets a client show "read" without having seen the receipt.
-      const peerReadSeq =
-        r.chatType === 0 ? ((this.stmt.readSeq!.get(appId, r.target_id, r.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null;
-      const mentionedMe = !!this.stmt.mentioned!.get(appId, r.conv_id, readSeq, userId, mentionPattern(userId));
-      return {
-        conversationId: id,
-        chatType: r.chatType,
-        targetId: r.target_id,
-        name: r.name,
-        lastMessage: r.last_message_id ? this.getMessage(appId, r.last_message_id) ?? null : null,
-        lastSeq: r.last_seq,
-        readSeq,
-        peerReadSeq,
-        unreadCount,
-        mentionedMe,
-        updatedAt: r.updated_at,
-      };
+      peerReadSeq: h.chat_type === 0 ? ((this.stmt.readSeq!.get(appId, h.target_id, h.conv_id) as { read_seq: number } | undefined)?.read_seq ?? 0) : null,
+      lastMessage: h.last_message_id ? (this.getMessage(appId, h.last_message_id) ?? null) : null,
     });
-    return { items, hasMore: start >= 0 && start + page.limit < heads.length };
+  }
+
+  /** Every head of the user, in list order (two queries whatever the count; counts only for one page). */
+  private heads(appId: string, userId: string): ConversationHead[] {
+    const at = { app: appId, user: userId };
+    return [...(this.convs().privateHeads.all(at) as ConversationHead[]), ...(this.convs().groupHeads.all(at) as ConversationHead[])].sort(headOrder);
+  }
+
+  conversations(appId: string, userId: string, page: { after?: ConversationCursor; limit: number }): { items: ConversationRecord[]; hasMore: boolean } {
+    const rest = this.heads(appId, userId).filter((h) => h.listed === 1 && afterCursor(h, page.after));
+    return { items: rest.slice(0, page.limit).map((h) => this.withCounts(appId, userId, h)), hasMore: rest.length > page.limit };
+  }
+
+  conversation(appId: string, userId: string, chatType: 0 | 1, targetId: string): (ConversationRecord & { listed: boolean }) | undefined {
+    const h = this.head(appId, userId, chatType === 1 ? groupConvId(targetId) : privateConvId(userId, targetId));
+    return h && { ...this.withCounts(appId, userId, h), listed: h.listed === 1 };
+  }
+
+  conversationSettings(appId: string, userId: string, convId: string): { pinned: boolean; muted: boolean } {
+    const r = this.convs().settings.get({ app: appId, user: userId, conv: convId }) as { pinned: number; muted: number } | undefined;
+    return { pinned: r?.pinned === 1, muted: r?.muted === 1 };
+  }
+
+  setConversationSetting(appId: string, userId: string, convId: string, setting: 'pinned' | 'muted', on: boolean): void {
+    this.convs()[setting === 'pinned' ? 'setPinned' : 'setMuted'].run({ app: appId, user: userId, conv: convId, on: on ? 1 : 0 });
+  }
+
+  hideConversation(appId: string, userId: string, convId: string): void {
+    this.convs().hide.run({ app: appId, user: userId, conv: convId });
+  }
+
+  totalUnread(appId: string, userId: string): number {
+    const due = this.heads(appId, userId)
+      .filter((h) => h.listed === 1 && h.muted === 0 && h.last_seq > unreadAfter(h))
+      .sort((a, b) => b.updated_at - a.updated_at)
+      .slice(0, TOTAL_UNREAD_CONVERSATIONS);
+    return due.reduce((n, h) => n + this.unreadOf(appId, userId, h), 0);
   }
 
   markRead(appId: string, userId: string, convId: string, seq: number | undefined): { readSeq: number; unreadCount: number } {
@@ -777,8 +865,8 @@ export class SqliteDatabase {
     const target = Math.min(seq ?? last, last);
     this.stmt.setRead!.run(appId, userId, convId, target);
     const readSeq = (this.stmt.readSeq!.get(appId, userId, convId) as { read_seq: number }).read_seq;
-    const unreadCount = (this.stmt.unread!.get(appId, convId, readSeq, userId) as { n: number }).n;
-    return { readSeq, unreadCount };
+    const h = this.head(appId, userId, convId);
+    return { readSeq, unreadCount: h ? this.unreadOf(appId, userId, h) : 0 };
   }
 
   lastSeq(appId: string, convId: string): number {
@@ -807,6 +895,39 @@ export class SqliteDatabase {
   getFile(appId: string, fileId: string): FileRecord | undefined {
     const r = this.db.prepare('SELECT * FROM files WHERE app_id = ? AND file_id = ?').get(appId, fileId) as Record<string, unknown> | undefined;
     return r && toFile(r);
+  }
+
+  // ------------------------------------------------------------- group read receipts (storage/group-reads.ts)
+
+  private readStmts?: { targets: Database.Statement; stats: Database.Statement; read: Database.Statement; unread: Database.Statement };
+
+  private reads() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return (this.readStmts ??= {
+      targets: p(SQLITE_READ_TARGETS),
+      stats: p(SQLITE_READ_STATS),
+      read: p(sqliteReadMembersSql('read', MEMBER_COLUMNS)),
+      unread: p(sqliteReadMembersSql('unread', MEMBER_COLUMNS)),
+    });
+  }
+
+  groupReadTargets(appId: string, groupId: string, messageIds: string[]): ReadTarget[] {
+    const rows = this.reads().targets.all({ app: appId, conv: groupConvId(groupId), ids: JSON.stringify(messageIds) }) as Array<{ message_id: string; seq: number; from_id: string }>;
+    return rows.map(toReadTarget);
+  }
+
+  groupReadCounts(appId: string, groupId: string, targets: ReadTarget[]): ReadCount[] {
+    if (!targets.length) return [];
+    const min = Math.min(...targets.map((t) => t.seq));
+    const senders = JSON.stringify([...new Set(targets.map((t) => t.from))]);
+    return countReads(targets, this.reads().stats.all({ app: appId, group: groupId, conv: groupConvId(groupId), min, senders }) as ReadStatRow[]);
+  }
+
+  groupReadMembers(appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }): { items: MemberRecord[]; hasMore: boolean } {
+    const at = { app: appId, group: groupId, conv: groupConvId(groupId), seq: target.seq, from: target.from, after: page.after ?? '', limit: page.limit + 1 };
+    const rows = this.reads()[filter].all(at) as MemberRow[];
+    const now = Date.now();
+    return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
   }
 
   close(): void {
@@ -848,6 +969,8 @@ export class SqliteStorage implements Storage {
   upsertUser = this.wrap((d, appId: string, userId: string, patch: UserPatch) => d.upsertUser(appId, userId, patch));
   missingUsers = this.wrap((d, appId: string, userIds: string[]) => d.missingUsers(appId, userIds));
   latestInboxSeq = this.wrap((d, appId: string, userId: string) => d.latestInboxSeq(appId, userId));
+  lastSeen = this.wrap((d, appId: string, userIds: string[]) => d.lastSeen(appId, userIds));
+  recordLastSeen = this.wrap((d, items: Array<{ appId: string; userId: string; at: number }>) => d.recordLastSeen(items));
   createGroup = this.wrap((d, appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]) => d.createGroup(appId, group, memberIds));
   getGroup = this.wrap((d, appId: string, groupId: string) => d.getGroup(appId, groupId));
   groupIdTaken = this.wrap((d, appId: string, groupId: string) => d.groupIdTaken(appId, groupId));
@@ -861,13 +984,20 @@ export class SqliteStorage implements Storage {
   addMembers = this.wrap((d, appId: string, groupId: string, userIds: string[]) => d.addMembers(appId, groupId, userIds));
   removeMember = this.wrap((d, appId: string, groupId: string, userId: string) => d.removeMember(appId, groupId, userId));
   dismissGroup = this.wrap((d, appId: string, groupId: string) => d.dismissGroup(appId, groupId));
+  member = this.wrap((d, appId: string, groupId: string, userId: string) => d.member(appId, groupId, userId));
+  changeGroup = this.wrap((d, appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest) => d.changeGroup(appId, groupId, change, notice));
   sendMessages = this.wrap((d, items: SendRequest[]) => d.sendMessages(items));
   findByClientId = this.wrap((d, appId: string, from: string, clientMsgId: string) => d.findByClientId(appId, from, clientMsgId));
   getMessage = this.wrap((d, appId: string, messageId: string) => d.getMessage(appId, messageId));
   inboxAfter = this.wrap((d, appId: string, userId: string, after: number, limit: number) => d.inboxAfter(appId, userId, after, limit));
   history = this.wrap((d, appId: string, convId: string, direction: 'BACK' | 'FORWARD', fromSeq: number, limit: number, withEvents?: boolean) => d.history(appId, convId, direction, fromSeq, limit, withEvents));
   applyMessageEvent = this.wrap((d, appId: string, req: MessageEventRequest) => d.applyMessageEvent(appId, req));
-  conversations = this.wrap((d, appId: string, userId: string, page: { after?: ListCursor; limit: number }) => d.conversations(appId, userId, page));
+  conversations = this.wrap((d, appId: string, userId: string, page: { after?: ConversationCursor; limit: number }) => d.conversations(appId, userId, page));
+  conversation = this.wrap((d, appId: string, userId: string, chatType: 0 | 1, targetId: string) => d.conversation(appId, userId, chatType, targetId));
+  conversationSettings = this.wrap((d, appId: string, userId: string, convId: string) => d.conversationSettings(appId, userId, convId));
+  setConversationSetting = this.wrap((d, appId: string, userId: string, convId: string, setting: 'pinned' | 'muted', on: boolean) => d.setConversationSetting(appId, userId, convId, setting, on));
+  hideConversation = this.wrap((d, appId: string, userId: string, convId: string) => d.hideConversation(appId, userId, convId));
+  totalUnread = this.wrap((d, appId: string, userId: string) => d.totalUnread(appId, userId));
   markRead = this.wrap((d, appId: string, userId: string, convId: string, seq: number | undefined) => d.markRead(appId, userId, convId, seq));
   markReadMany = this.wrap((d, appId: string, userId: string, marks: Array<{ convId: string; seq: number }>) => d.markReadMany(appId, userId, marks));
   lastSeq = this.wrap((d, appId: string, convId: string) => d.lastSeq(appId, convId));
@@ -876,6 +1006,10 @@ export class SqliteStorage implements Storage {
   markFileAttached = this.wrap((d, appId: string, fileId: string) => d.markFileAttached(appId, fileId));
   unattachedFiles = this.wrap((d, before: number, limit: number) => d.unattachedFiles(before, limit));
   deleteUnattachedFile = this.wrap((d, appId: string, fileId: string) => d.deleteUnattachedFile(appId, fileId));
+
+  groupReadTargets = this.wrap((d, appId: string, groupId: string, messageIds: string[]) => d.groupReadTargets(appId, groupId, messageIds));
+  groupReadCounts = this.wrap((d, appId: string, groupId: string, targets: ReadTarget[]) => d.groupReadCounts(appId, groupId, targets));
+  groupReadMembers = this.wrap((d, appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }) => d.groupReadMembers(appId, groupId, target, filter, page));
 
   async close(): Promise<void> {
     this.sqlite.close();

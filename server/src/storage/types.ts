@@ -24,7 +24,21 @@ export interface GroupRecord {
   ownerId: string;
   memberCount: number;
   createdAt: number;
+  announcement: string;
+  avatar: string;
+  /** While true only the owner and admins may send. */
+  muteAll: boolean;
 }
+
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/** A change of a group's roles or settings (`changeGroup`); each takes effect only if it changes something. */
+export type GroupSettingChange =
+  | { kind: 'role'; userId: string; role: 'admin' | 'member' }
+  | { kind: 'owner'; from: string; to: string }
+  | { kind: 'info'; name?: string; description?: string; announcement?: string; avatar?: string }
+  | { kind: 'mute'; userId: string; mutedUntil: number }
+  | { kind: 'muteAll'; muted: boolean };
 
 /** Where a list page ends: the last item's time (updatedAt or createdAt) and id. */
 export interface ListCursor {
@@ -45,8 +59,10 @@ export interface MemberRecord {
   userId: string;
   userName: string;
   userImg: string;
-  role: 'owner' | 'member';
+  role: GroupRole;
   joinedAt: number;
+  /** ms since the epoch; 0 when not muted (also once a mute has run out). */
+  mutedUntil: number;
 }
 
 export interface StoredMessage {
@@ -135,6 +151,14 @@ export interface ConversationRecord {
   /** An unread message of it mentions this user (or everyone). */
   mentionedMe: boolean;
   updatedAt: number;
+  /** This user's settings of it (conversation_settings): listed first; left out of the total unread. */
+  pinned: boolean;
+  muted: boolean;
+}
+
+/** Where a conversation list page ends: pinned ones come first, so the cursor says which part. */
+export interface ConversationCursor extends ListCursor {
+  pinned: boolean;
 }
 
 /** One send of a group commit: the message and whose inboxes it goes into. */
@@ -165,6 +189,19 @@ export interface SendRequest {
 /** Per send of a group commit: stored (or found stored: idempotency), or refused alone. */
 export type SendOutcome = { result: SendResult; error?: undefined } | { result?: undefined; error: unknown };
 
+/** A group message whose read count is asked: its position in the group and its sender (never counted). */
+export interface ReadTarget {
+  messageId: string;
+  seq: number;
+  from: string;
+}
+
+/** Of the members who had a message (joined before it, not its sender): how many have read it, how many not. */
+export interface ReadCount {
+  readCount: number;
+  unreadCount: number;
+}
+
 /**
  * What the server needs from a database, asynchronous so that a networked database fits behind
  * it (SQLite's calls complete before they resolve). Writes that must be atomic together are one
@@ -183,6 +220,10 @@ export interface Storage {
   upsertUser(appId: string, userId: string, patch: UserPatch): Promise<UserRecord>;
   missingUsers(appId: string, userIds: string[]): Promise<string[]>;
   latestInboxSeq(appId: string, userId: string): Promise<number>;
+  /** users.last_seen_at of those of `userIds` that have one (ms): when their last device went. */
+  lastSeen(appId: string, userIds: string[]): Promise<Map<string, number>>;
+  /** Records when users went offline, in one commit; a time never moves back (nodes may race). */
+  recordLastSeen(items: Array<{ appId: string; userId: string; at: number }>): Promise<void>;
 
   // groups
   createGroup(appId: string, group: { groupId: string; name: string; description: string; ownerId: string }, memberIds: string[]): Promise<GroupRecord>;
@@ -202,6 +243,14 @@ export interface Storage {
   addMembers(appId: string, groupId: string, userIds: string[]): Promise<string[]>;
   removeMember(appId: string, groupId: string, userId: string): Promise<boolean>;
   dismissGroup(appId: string, groupId: string): Promise<void>;
+  /** One member with their role, mute and joined seq (read each time: roles are checked against it). */
+  member(appId: string, groupId: string, userId: string): Promise<(MemberRecord & { joinedSeq: number }) | undefined>;
+  /**
+   * Applies a change of roles or settings and, in the same transaction, stores its notification
+   * message (`notice`, a group message). Null when the change took no effect (nothing written):
+   * the state already was so, or it moved meanwhile (a transfer by someone no longer the owner).
+   */
+  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): Promise<SendResult | null>;
 
   // messages
   /**
@@ -222,9 +271,23 @@ export interface Storage {
    */
   applyMessageEvent(appId: string, req: MessageEventRequest): Promise<SendResult | null>;
 
-  // conversations
-  /** The user's conversations, most recent first, one page after `after`. */
-  conversations(appId: string, userId: string, page: { after?: ListCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }>;
+  // conversations (the SQL of both engines: storage/conversation-lists.ts)
+  /** The user's conversations on their list, pinned first, then most recent first, one page after `after`. */
+  conversations(appId: string, userId: string, page: { after?: ConversationCursor; limit: number }): Promise<{ items: ConversationRecord[]; hasMore: boolean }>;
+  /**
+   * One conversation of the user as the list shows it, and whether it is on the list (`listed`:
+   * false once deleted, until a message comes). Undefined before its first message, and for a
+   * group the user is not in.
+   */
+  conversation(appId: string, userId: string, chatType: 0 | 1, targetId: string): Promise<(ConversationRecord & { listed: boolean }) | undefined>;
+  /** The user's pin and mute of a conversation, also of one without a message yet. */
+  conversationSettings(appId: string, userId: string, convId: string): Promise<{ pinned: boolean; muted: boolean }>;
+  /** The user's pin or mute of a conversation (a settings row is made when there is none). */
+  setConversationSetting(appId: string, userId: string, convId: string, setting: 'pinned' | 'muted', on: boolean): Promise<void>;
+  /** Takes the conversation off the user's list up to its present seq (and unpins it); read_state stays. */
+  hideConversation(appId: string, userId: string, convId: string): Promise<void>;
+  /** Unread messages of the user's listed conversations that are not muted (bounded: storage/conversation-lists.ts). */
+  totalUnread(appId: string, userId: string): Promise<number>;
   markRead(appId: string, userId: string, convId: string, seq: number | undefined): Promise<{ readSeq: number; unreadCount: number }>;
   /** Several read positions of one user in one commit (a packet of read receipts). */
   markReadMany(appId: string, userId: string, marks: Array<{ convId: string; seq: number }>): Promise<void>;
@@ -238,6 +301,14 @@ export interface Storage {
   unattachedFiles(before: number, limit: number): Promise<Array<{ appId: string; file: FileRecord }>>;
   /** Deletes the record of an upload still not in a message; false if one took it meanwhile. */
   deleteUnattachedFile(appId: string, fileId: string): Promise<boolean>;
+
+  // group read receipts (from the members' read positions)
+  /** The messages of the group among `messageIds` (event rows and other conversations' messages left out). */
+  groupReadTargets(appId: string, groupId: string, messageIds: string[]): Promise<ReadTarget[]>;
+  /** Read and unread counts of each target, in one consistent read, from the current members' read positions. */
+  groupReadCounts(appId: string, groupId: string, targets: ReadTarget[]): Promise<ReadCount[]>;
+  /** A page of the members who have read (or not) `target`, by userId (byte order) after `after`. */
+  groupReadMembers(appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }>;
 
   close(): Promise<void>;
 }
