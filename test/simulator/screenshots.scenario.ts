@@ -88,6 +88,9 @@ test('screens', async () => {
 
   // Design review: Bob's group, Alice has not opened it yet.
   const review = await bob.store.createGroup({ name: 'Design review', description: 'Onboarding flow v2', userIdList: ['alice', 'carol'] });
+  // Bob, the owner, writes the announcement and makes Alice an admin: both are notices in the chat.
+  await bob.im.updateGroupInfo({ groupId: review.id, announcement: 'Review tomorrow 10:00, room 402. Bring your notes.' });
+  await bob.im.setGroupMemberRole({ groupId: review.id, userId: 'alice', role: 'admin' });
   await say(bob, 1, review.id, 'Uploaded the new onboarding flow to Figma');
   await say(carol, 1, review.id, 'Looks great! The empty states are much clearer now');
   await say(bob, 1, review.id, 'Can we go through it tomorrow at 10?');
@@ -107,11 +110,13 @@ test('screens', async () => {
   await alice.waitFor(() => group.data.messages.length === 4 && group.data.messages[3].state === 'sent', 'sent to the group');
   await say(carol, 1, review.id, 'See you both there');
   await alice.waitFor(() => bubbles(group).length === 5, 'Carol’s reply');
+  // Carol wrote after Alice's message, so she has read it; Bob has not opened the group yet.
+  await alice.waitFor(() => group.texts('.read-count').includes('Read by 1 · Unread 1'), 'read counts under Alice’s message');
   save('group-chat', alice, group);
 
   await group.tap('.group-bar');
   const info = await alice.waitForPage('pages/group-info/group-info');
-  await alice.waitFor(() => info.data.loaded, 'group info');
+  await alice.waitFor(() => info.data.loaded && info.exists('.admin-tag') && info.$$('.online-dot').length === 3, 'group info with roles and online dots');
   save('group-info', alice, info);
   alice.navigateBack();
   alice.navigateBack();
@@ -195,7 +200,18 @@ test('screens', async () => {
   await alice.waitFor(() => aliceDave2.title === 'typing…', 'typing… in the title');
   await sleep(0);
   save('message-actions', alice, aliceDave2);
+  await aliceDave2.input('.composer-input', 'I will send the notes tonight');
   alice.navigateBack();
+
+  // The list: Bob pinned, Design review muted, the draft to Dave, Carol's row swiped open.
+  const actions = alice.page;
+  await alice.im.pinConversation({ chatType: 0, targetId: 'bob', pinned: true });
+  await alice.im.muteConversation({ chatType: 1, targetId: review.id, muted: true });
+  await say(bob, 1, review.id, 'Moved the review to 11:00, same room');
+  await alice.waitFor(() => actions.texts('.conv-name')[0] === 'Bob Li' && actions.exists('.muted-dot') && actions.exists('.conv-flag'), 'pinned, muted and the draft on Alice’s list');
+  await actions.swipe('.conversation', actions.texts('.conv-name').indexOf('Carol Wang'), -120);
+  await alice.waitFor(() => actions.exists('.swipe-actions'), 'Carol’s row open');
+  save('conversation-actions', alice);
 
   // A newcomer: the empty states.
   const erin = launchPhone({ server, label: 'erin' });

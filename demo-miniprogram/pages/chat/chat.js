@@ -323,7 +323,8 @@ Page({
     if (!this.addConfirmed(m)) return;
     this.render(true);
     if (m.from !== this.me.userId && this.visible) this.readNow(m);
-    if (m.from === this.me.userId) this.scheduleReadCounts();
+    // Mine: a new count to show. Theirs: the sender's read position moved past my earlier ones.
+    this.scheduleReadCounts();
     // A notice about roles or mutes may change who can send here.
     if (isNotice(m) && this.chatType === 1) this.loadGroupInfo();
   },
