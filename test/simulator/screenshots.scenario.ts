@@ -107,7 +107,7 @@ test('screens', async () => {
   const group = await alice.waitForPage('pages/chat/chat');
   await alice.waitFor(() => bubbles(group).length === 3 && group.data.memberCount === 3, 'the group chat');
   await sendFromChat(group, '10 works. I will bring the usability notes');
-  await alice.waitFor(() => group.data.messages.length === 4 && group.data.messages[3].state === 'sent', 'sent to the group');
+  await alice.waitFor(() => bubbles(group).length === 4 && group.data.messages[group.data.messages.length - 1].state === 'sent', 'sent to the group');
   await say(carol, 1, review.id, 'See you both there');
   await alice.waitFor(() => bubbles(group).length === 5, 'Carol’s reply');
   // Carol wrote after Alice's message, so she has read it; Bob has not opened the group yet.
