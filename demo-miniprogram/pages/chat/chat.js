@@ -7,6 +7,8 @@ const { conversationKey } = require('../../utils/store');
 const TIME_GAP = 5 * 60 * 1000;
 /** The server's default IM_REVOKE_WINDOW: the menu offers Revoke on own messages this long. */
 const REVOKE_WINDOW = 120 * 1000;
+/** Groups: read receipts and "Read by" refreshes are gathered this long (ms). */
+const GROUP_RECEIPT_DELAY = 1500;
 /** "typing…" stays in the title this long after the peer's last notice (they come every 3 s at most). */
 const TYPING_SHOWN = 4000;
 let localIds = 0;
@@ -177,6 +179,7 @@ Page({
     if (this.store && this.store.me) this.store.saveDraft(this.chatType, this.targetId, this.data.draft || '');
     clearTimeout(this.countsTimer);
     clearTimeout(this.unmuteTimer);
+    clearTimeout(this.groupReceiptTimer);
     clearTimeout(this.typingTimer);
     if (this.audio) this.audio.destroy();
     (this.offs || []).forEach((off) => off());
@@ -273,10 +276,23 @@ Page({
   // ---------------------------------------------------------------- group read receipts
 
   /** "Read by 3 · Unread 2" under my group messages, asked for a moment after reads come in. */
-  scheduleReadCounts() {
+  scheduleReadCounts(later) {
     if (this.chatType !== 1) return;
+    // Others' messages only say their senders read on: asked at most every few seconds, and only
+    // with a message of mine on screen.
+    if (later) {
+      if (this.countsTimer || !this.confirmed.some((m) => m.from === this.me.userId)) return;
+      this.countsTimer = setTimeout(() => {
+        this.countsTimer = null;
+        this.loadReadCounts();
+      }, GROUP_RECEIPT_DELAY);
+      return;
+    }
     clearTimeout(this.countsTimer);
-    this.countsTimer = setTimeout(() => this.loadReadCounts(), 300);
+    this.countsTimer = setTimeout(() => {
+      this.countsTimer = null;
+      this.loadReadCounts();
+    }, 300);
   },
 
   loadReadCounts() {
@@ -324,7 +340,7 @@ Page({
     this.render(true);
     if (m.from !== this.me.userId && this.visible) this.readNow(m);
     // Mine: a new count to show. Theirs: the sender's read position moved past my earlier ones.
-    this.scheduleReadCounts();
+    this.scheduleReadCounts(m.from !== this.me.userId);
     // A notice about roles or mutes may change who can send here.
     if (isNotice(m) && this.chatType === 1) this.loadGroupInfo();
   },
@@ -339,8 +355,20 @@ Page({
 
   /** A message from someone else is on screen: tell them (private) and move my read position. */
   readNow(m) {
-    // In groups too: the sender's "Read by" counts follow (the receipt moves my read position).
-    if (m.seq > this.receiptSeq && !isNotice(m) && this.store.sendReadReceipt(m)) this.receiptSeq = m.seq;
+    if (this.chatType === 0) {
+      if (m.seq > this.receiptSeq && this.store.sendReadReceipt(m)) this.receiptSeq = m.seq;
+    } else if (!isNotice(m)) {
+      // Groups: one read receipt for the newest message of a burst (it covers the ones before), so
+      // a busy group does not cost every sender a receipt per member per message.
+      this.newestRead = m;
+      if (!this.groupReceiptTimer) {
+        this.groupReceiptTimer = setTimeout(() => {
+          this.groupReceiptTimer = null;
+          const newest = this.newestRead;
+          if (newest && newest.seq > this.receiptSeq && this.store.sendReadReceipt(newest)) this.receiptSeq = newest.seq;
+        }, GROUP_RECEIPT_DELAY);
+      }
+    }
     clearTimeout(this.readTimer);
     this.readTimer = setTimeout(() => this.store.markRead(this.chatType, this.targetId, m.seq), 300);
   },
@@ -349,12 +377,12 @@ Page({
     if (!this.visible || !this.confirmed.length) return;
     let newestTheirs = null;
     for (let i = this.confirmed.length - 1; i >= 0; i--) {
-      if (this.confirmed[i].from !== this.me.userId) {
+      if (this.confirmed[i].from !== this.me.userId && !isNotice(this.confirmed[i])) {
         newestTheirs = this.confirmed[i];
         break;
       }
     }
-    if (newestTheirs && !isNotice(newestTheirs) && newestTheirs.seq > this.receiptSeq && this.store.sendReadReceipt(newestTheirs)) {
+    if (newestTheirs && newestTheirs.seq > this.receiptSeq && this.store.sendReadReceipt(newestTheirs)) {
       this.receiptSeq = newestTheirs.seq;
     }
     this.store.markRead(this.chatType, this.targetId);
