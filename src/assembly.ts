@@ -118,7 +118,7 @@ export function assembleClient(options: ImClientOptions): ClientParts {
   };
   f = {
     receipts: features.add(new Receipts(fc)),
-    groups: features.add(new Groups(fc)),
+    groups: features.add(new Groups(fc, (groupId) => features.groupLeft(groupId))),
     users: features.add(new Users(fc, auth)),
     history: features.add(new History(fc)),
     conversations: features.add(new Conversations(fc)),

@@ -5,7 +5,7 @@ import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRec
 import type { FileService } from './files/file-service';
 import { KIND_OF_MSG_TYPE } from './files/kinds';
 import { ConversationService, type ConversationChange } from './conversations';
-import { GroupAdmin, outranks, sendRefusal, type GroupChangeEvent } from './domain/group-admin';
+import { GroupAdmin, outranks, sendRefusal, underGuard, type GroupChangeEvent } from './domain/group-admin';
 import { GROUP_NOTICE_MSG_TYPE, LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
@@ -352,8 +352,8 @@ export class ImService {
   }
 
   async removeMember(caller: Caller, groupId: string, userId: string): Promise<MemberRecord[]> {
-    await this.groupAdmin.checkRemove(caller, groupId, userId);
-    if (!await this.storage.removeMember(caller.appId, groupId, userId)) throw new ApiError(Code.NOT_FOUND, `user ${userId} is not a member of group ${groupId}`);
+    const guard = await this.groupAdmin.checkRemove(caller, groupId, userId);
+    if (!(await underGuard(groupId, () => this.storage.removeMember(caller.appId, groupId, userId, guard)))) throw new ApiError(Code.NOT_FOUND, `user ${userId} is not a member of group ${groupId}`);
     await this.notifyGroup(caller, groupId, 'member_removed', [userId], [userId]);
     return await this.storage.members(caller.appId, groupId);
   }

@@ -159,6 +159,11 @@ export class Conversations implements Feature {
     }, false);
   }
 
+  /** A group the user is no longer in is off the list (the server lists only current members' groups). */
+  onGroupLeft(groupId: string): void {
+    this.onList(() => void this.drop(`${ChatType.GROUP}:${groupId}`), false);
+  }
+
   /** Caught up after a (re)connect: what changed meanwhile (reads, deletes, messages) comes with the list. */
   onReady(): void {
     this.live = true;
@@ -257,8 +262,11 @@ export class Conversations implements Feature {
     if (m.seq <= c.lastSeq) return undefined;
     const next: Conv = { ...c, lastMessage: m, lastSeq: m.seq, updatedAt: m.timestamp };
     // Sending reads the conversation up to one's own message, on the server too.
-    if (m.from === me) Object.assign(next, { readSeq: m.seq, unreadCount: 0, mentionedMe: false });
-    else if (m.msgType !== MsgType.GROUP_NOTICE) {
+    // A group notice reads nothing (the server does not move the actor's read position for it).
+    if (m.msgType === MsgType.GROUP_NOTICE) {
+      // counted neither way
+    } else if (m.from === me) Object.assign(next, { readSeq: m.seq, unreadCount: 0, mentionedMe: false });
+    else {
       next.unreadCount = Math.min(c.unreadCount + 1, LIMITS.UNREAD_COUNT_MAX);
       if (m.mentions === 'all' || (Array.isArray(m.mentions) && m.mentions.includes(me))) next.mentionedMe = true;
     }

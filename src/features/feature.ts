@@ -34,6 +34,8 @@ export interface Feature {
   onSent?(message: ImMessage): void;
   /** A revoke or edit reached its turn (live, caught up, or this device's own). */
   onEvent?(row: MessageEventRow): void;
+  /** The user is no longer in a group: left it, was removed, or it was dismissed. */
+  onGroupLeft?(groupId: string): void;
   /** The connection dropped or ended. */
   onConnectionLost?(): void;
   /** The client is being destroyed: release timers and anything else held. */
@@ -63,6 +65,10 @@ export class Features {
 
   event(row: MessageEventRow): void {
     for (const f of this.list) f.onEvent?.(row);
+  }
+
+  groupLeft(groupId: string): void {
+    for (const f of this.list) f.onGroupLeft?.(groupId);
   }
 
   connectionLost(): void {

@@ -16,11 +16,28 @@ export function groupPath(method: string, groupId: unknown): string {
   return `/api/groups/${encodeURIComponent(requireId(method, 'groupId', groupId))}`;
 }
 
-/** Groups over the HTTP API; `group:changed` from the server becomes `groupChanged`. */
+/**
+ * Groups over the HTTP API; `group:changed` from the server becomes `groupChanged`. `left` hears
+ * of every group the user is no longer in (so the other features, the conversation list among
+ * them, let go of it): from the server's event, and from this device's own leave or dismissal as
+ * soon as the server answered, event or not.
+ */
 export class Groups implements Feature {
   readonly name = 'groups';
-  constructor(private readonly fc: FeatureContext) {
-    fc.route(SocketEvent.GROUP_CHANGED, (c: ImGroupChange) => fc.ctx.events.emit('groupChanged', c));
+  constructor(
+    private readonly fc: FeatureContext,
+    private readonly left: (groupId: string) => void,
+  ) {
+    fc.route(SocketEvent.GROUP_CHANGED, (c: ImGroupChange) => {
+      fc.ctx.events.emit('groupChanged', c);
+      if (c && typeof c.groupId === 'string' && this.excludesMe(c)) left(c.groupId);
+    });
+  }
+
+  private excludesMe(c: ImGroupChange): boolean {
+    if (c.action === 'dismissed') return true;
+    const me = this.fc.session()?.userId;
+    return (c.action === 'member_left' || c.action === 'member_removed') && me !== undefined && Array.isArray(c.userIds) && c.userIds.includes(me);
   }
 
   create(params: unknown): Promise<ImGroup> {
@@ -76,11 +93,18 @@ export class Groups implements Feature {
 
   leave(params: unknown): Promise<{ groupId: string }> {
     const p = requireObject('leaveGroup', params, '{ apiServer, groupId }');
-    return this.fc.api.authed('leaveGroup', p.apiServer, { method: 'POST', path: `${groupPath('leaveGroup', p.groupId)}/leave` });
+    const path = `${groupPath('leaveGroup', p.groupId)}/leave`;
+    return this.fc.api.authed<{ groupId: string }>('leaveGroup', p.apiServer, { method: 'POST', path }).then((r) => this.gone(p.groupId as string, r));
   }
 
   dismiss(params: unknown): Promise<{ groupId: string }> {
     const p = requireObject('dismissGroup', params, '{ apiServer, groupId }');
-    return this.fc.api.authed('dismissGroup', p.apiServer, { method: 'DELETE', path: groupPath('dismissGroup', p.groupId) });
+    const path = groupPath('dismissGroup', p.groupId);
+    return this.fc.api.authed<{ groupId: string }>('dismissGroup', p.apiServer, { method: 'DELETE', path }).then((r) => this.gone(p.groupId as string, r));
+  }
+
+  private gone<T>(groupId: string, answer: T): T {
+    this.left(groupId);
+    return answer;
   }
 }

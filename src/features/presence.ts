@@ -1,5 +1,5 @@
 import { LIMITS } from '../../server/src/protocol/limits';
-import { SocketEvent, type ImPresence } from '../core/protocol';
+import { SocketEvent, type ImPresence, type SessionInfo } from '../core/protocol';
 import { describe, invalid, requireId, requireObject } from '../core/validate';
 import type { Feature, FeatureContext } from './feature';
 
@@ -26,6 +26,8 @@ interface Followed {
 export class Presence implements Feature {
   readonly name = 'presence';
   private readonly followed = new Map<string, Followed>();
+  /** Whose set `followed` is (app and user of the session it was followed in). */
+  private owner: string | undefined;
   private events = 0;
 
   constructor(private readonly fc: FeatureContext) {
@@ -55,15 +57,25 @@ export class Presence implements Feature {
     return (await this.fc.rpc.request<{ presence: ImPresence[] }>(SocketEvent.PRESENCE_GET, { userIds: userIdsOf(m, params) }, m)).presence;
   }
 
-  onReady(): void {
+  onReady(session: SessionInfo): void {
+    this.ownedBy(session);
     const ids = [...this.followed.keys()];
     for (let i = 0; i < ids.length; i += LIMITS.PRESENCE_IDS) {
       this.follow(ids.slice(i, i + LIMITS.PRESENCE_IDS), true).catch((err) => this.fc.ctx.log.warn('subscribing presence again after the reconnect failed', err));
     }
   }
 
+  /** Another user on this client: what the previous one followed is not theirs to follow. */
+  private ownedBy(session: SessionInfo | undefined): void {
+    const who = session && `${session.appId}\u0000${session.userId}`;
+    if (!who || who === this.owner) return;
+    this.followed.clear();
+    this.owner = who;
+  }
+
   private async follow(ids: string[], again: boolean): Promise<ImPresence[]> {
     const m = 'subscribePresence';
+    this.ownedBy(this.fc.session());
     const start = this.events;
     const added = ids.filter((id) => !this.followed.has(id));
     // Followed before the answer: the server joins first, so an event that comes before the

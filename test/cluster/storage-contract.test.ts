@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { GuardFailed } from '../../server/src/storage/errors';
 import { PostgresStorage } from '../../server/src/storage/postgres';
 import { SqliteStorage } from '../../server/src/storage/sqlite';
-import type { NewMessage, SendRequest, Storage } from '../../server/src/storage/types';
+import type { ChangeGuard, NewMessage, SendRequest, Storage } from '../../server/src/storage/types';
 import { groupConvId, privateConvId } from '../../server/src/storage/types';
 import { startPostgres, type Engine } from './engines';
 
@@ -166,6 +167,37 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.groupIdTaken(APP, 'g-second')).toBe(true);
   });
 
+  it('guards: a change or removal whose roles no longer hold writes nothing; a mute outlives removal until it ends', async () => {
+    await s.createGroup(APP, { groupId: 'g-guard', name: 'G', description: '', ownerId: 'alice' }, ['bob', 'carol']);
+    const notice = () => groupSend('alice', 'g-guard', 'a notice');
+    const bobAsAdmin: ChangeGuard = { actor: 'bob', roles: ['admin'], target: { userId: 'carol', roles: ['member'] } };
+    const until = Date.now() + 60_000;
+    // Bob is no admin (yet): nothing is written, not even the notice.
+    await expect(s.changeGroup(APP, 'g-guard', { kind: 'mute', userId: 'carol', mutedUntil: until }, notice(), bobAsAdmin)).rejects.toBeInstanceOf(GuardFailed);
+    await expect(s.removeMember(APP, 'g-guard', 'carol', bobAsAdmin)).rejects.toBeInstanceOf(GuardFailed);
+    expect(await s.lastSeq(APP, groupConvId('g-guard'))).toBe(0);
+    expect(await s.member(APP, 'g-guard', 'carol')).toMatchObject({ role: 'member', mutedUntil: 0 });
+    // Now he is: it holds.
+    expect(await s.changeGroup(APP, 'g-guard', { kind: 'role', userId: 'bob', role: 'admin' }, notice(), { actor: 'alice', roles: ['owner'] })).toMatchObject({ message: { seq: 1 } });
+    expect(await s.changeGroup(APP, 'g-guard', { kind: 'mute', userId: 'carol', mutedUntil: until }, notice(), bobAsAdmin)).toMatchObject({ message: { seq: 2 } });
+    // Removed while muted, added back: muted as before; taken back once only.
+    expect(await s.removeMember(APP, 'g-guard', 'carol', bobAsAdmin)).toBe(true);
+    expect(await s.removeMember(APP, 'g-guard', 'carol', bobAsAdmin)).toBe(false);
+    expect(await s.addMembers(APP, 'g-guard', ['carol'])).toEqual(['carol']);
+    expect((await s.member(APP, 'g-guard', 'carol'))!.mutedUntil).toBe(until);
+    expect(await s.removeMember(APP, 'g-guard', 'carol')).toBe(true);
+    await s.changeGroup(APP, 'g-guard', { kind: 'role', userId: 'bob', role: 'member' }, notice(), { actor: 'alice', roles: ['owner'] });
+    expect(await s.removeMember(APP, 'g-guard', 'bob')).toBe(true);
+    expect(await s.addMembers(APP, 'g-guard', ['carol', 'bob'])).toEqual(['carol', 'bob']);
+    expect(new Map((await s.members(APP, 'g-guard')).map((m) => [m.userId, m.mutedUntil]))).toEqual(new Map([['alice', 0], ['bob', 0], ['carol', until]]));
+    // The target promoted out of reach: refused.
+    await s.changeGroup(APP, 'g-guard', { kind: 'role', userId: 'bob', role: 'admin' }, notice(), { actor: 'alice', roles: ['owner'] });
+    await s.changeGroup(APP, 'g-guard', { kind: 'role', userId: 'carol', role: 'admin' }, notice(), { actor: 'alice', roles: ['owner'] });
+    await expect(s.removeMember(APP, 'g-guard', 'carol', bobAsAdmin)).rejects.toBeInstanceOf(GuardFailed);
+    expect(await s.isMember(APP, 'g-guard', 'carol')).toBe(true);
+    await s.dismissGroup(APP, 'g-guard');
+  });
+
   it('conversations: most recent first, paged, with read positions and unread counts', async () => {
     await s.sendMessages([privateSend('carol', 'dave', 'c1')]);
     await new Promise((r) => setTimeout(r, 5));
@@ -223,6 +255,29 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.markRead(APP, 'pin-me', convA, undefined)).toEqual({ readSeq: 2, unreadCount: 0 });
     expect(await s.conversation(APP, 'pin-me', 0, 'nobody')).toBeUndefined();
     expect(await s.conversationSettings(APP, 'pin-me', privateConvId('pin-me', 'nobody'))).toEqual({ pinned: false, muted: false });
+  });
+
+  it('the total unread is not crowded out by conversations whose newer seqs are only event rows or notices', async () => {
+    const me = 'total-me';
+    await s.upsertUser(APP, me, {});
+    // The one with something unread is the least recently active of all.
+    await s.sendMessages([privateSend('total-old', me, 'unread')]);
+    await new Promise((r) => setTimeout(r, 5));
+    const peers = Array.from({ length: 1000 }, (_, i) => `total-p${i}`);
+    const first = await s.sendMessages(peers.map((p) => privateSend(p, me, 'read')));
+    await s.markReadMany(APP, me, peers.map((p) => ({ convId: privateConvId(p, me), seq: 1 })));
+    expect(await s.totalUnread(APP, me)).toBe(1);
+    // An edit of each: a seq after the read position that is nothing to read.
+    await s.sendMessages(peers.map((p, i) => ({ appId: APP, msg: { ...msg(p, me, 0, 'edited'), event: 'edit' as const, eventOf: first[i]!.result!.message.messageId }, recipients: [p, me] })));
+    expect((await s.conversation(APP, me, 0, peers[0]!))).toMatchObject({ lastSeq: 2, readSeq: 1, unreadCount: 0 });
+    expect(await s.totalUnread(APP, me)).toBe(1);
+    // A group whose newest message is a notice: counted by what it has unread before the notice.
+    await s.createGroup(APP, { groupId: 'g-total', name: 'T', description: '', ownerId: 'alice' }, [me]);
+    await s.sendMessages([groupSend('alice', 'g-total', 'to read')]);
+    await s.sendMessages([{ appId: APP, msg: { ...msg('alice', 'g-total', 1, 'Alice changed the group'), msgType: 1001 }, recipients: [] }]);
+    expect(await s.totalUnread(APP, me)).toBe(2);
+    await s.markRead(APP, me, groupConvId('g-total'), 1);
+    expect(await s.totalUnread(APP, me)).toBe(1);
   });
 
   it('files: records, attachment, and unattached uploads swept once', async () => {

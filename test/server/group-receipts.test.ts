@@ -128,6 +128,22 @@ describe.each(engines)('group read receipts on $name', ({ name, url }) => {
     expect((await receipts(tokens[a]!, groupId, [after.messageId])).body.code).toBe(40300);
   });
 
+  it('a notice reads nothing: a member with unread messages who adds someone still has them unread, and is not counted as a reader', async () => {
+    const [c, d] = [id('c'), id('d')];
+    const { owner, tokens, groupId } = await group([c]);
+    tokens[d] = await tokenFor(server, d);
+    const sent = [await send(tokens[owner]!, groupId, 'one'), await send(tokens[owner]!, groupId, 'two'), await send(tokens[owner]!, groupId, 'three')];
+    const conv = async () => (await http(server, 'GET', `/api/conversations/1:${groupId}`, undefined, tokens[c])).body.data;
+    expect(await conv()).toMatchObject({ readSeq: 0, unreadCount: 3, lastSeq: 3 });
+    // C adds D: the notice (from C) is the group's newest message, yet C has read none of the three.
+    expect((await http(server, 'POST', `/api/groups/${groupId}/members`, { userIdList: [d] }, tokens[c])).body.code).toBe(0);
+    expect(await conv()).toMatchObject({ readSeq: 0, unreadCount: 3, lastSeq: 4, lastMessage: { msgType: 1001, from: c } });
+    expect((await http(server, 'GET', '/api/conversations/unread-count', undefined, tokens[c])).body.data).toEqual({ totalUnreadCount: 3 });
+    // Of those who had the messages (C; D joined after them), nobody has read them.
+    expect(await counts(tokens[owner]!, groupId, sent.map((m) => m.messageId))).toEqual([[0, 1], [0, 1], [0, 1]]);
+    expect((await membersPage(tokens[owner]!, groupId, sent[2]!.messageId, 'filter=unread')).body.data.items.map((m: any) => m.userId)).toEqual([c]);
+  });
+
   it('read and unread members, a page at a time with cursors, as group members with names', async () => {
     const users = ['m1', 'm2', 'm3', 'm4', 'm5'].map((p) => id(p));
     const { owner, tokens, groupId } = await group(users);

@@ -318,6 +318,100 @@ describe.each(engines)('group roles and settings on $name', ({ name, url }) => {
     expect(dan.chats).toHaveLength(before);
   });
 
+  it('a mute outlives leaving and removal: a member brought back while it lasts is still muted until it ends', async () => {
+    const { g, owner, rest } = await team('Olga', 'Bob', 'Cid');
+    const [bob, cid] = rest as [Person, Person];
+    const mute = (who: Person, seconds: number) => api(owner, 'POST', `/api/groups/${g.id}/members/${who.id}/mute`, { seconds });
+    const addBack = async (who: Person) => {
+      const r = await api(cid, 'POST', `/api/groups/${g.id}/members`, { userIdList: [who.id] });
+      expect(r.body.code).toBe(0);
+      return r.body.data.find((m: any) => m.userId === who.id);
+    };
+    const until = (await mute(bob, 3)).body.data.mutedUntil as number;
+    // Left, and added back by a plain member (any member may add).
+    expect((await api(bob, 'POST', `/api/groups/${g.id}/leave`)).body.code).toBe(0);
+    expect(await addBack(bob)).toMatchObject({ role: 'member', mutedUntil: until });
+    expect((await send(bob, g.id, 'back and loud')).code).toBe(40300);
+    // Removed and added back: the same.
+    expect((await api(owner, 'DELETE', `/api/groups/${g.id}/members/${bob.id}`)).body.code).toBe(0);
+    expect((await addBack(bob)).mutedUntil).toBe(until);
+    expect((await send(bob, g.id, 'still?')).code).toBe(40300);
+    // It ends when it would have.
+    await sleep(Math.max(0, until - Date.now()) + 50);
+    expect((await send(bob, g.id, 'free')).code).toBe(0);
+    // A mute that ended, or was lifted, is not brought back.
+    expect((await api(bob, 'POST', `/api/groups/${g.id}/leave`)).body.code).toBe(0);
+    expect((await addBack(bob)).mutedUntil).toBe(0);
+    expect((await mute(bob, 600)).body.code).toBe(0);
+    expect((await mute(bob, 0)).body.code).toBe(0);
+    expect((await api(bob, 'POST', `/api/groups/${g.id}/leave`)).body.code).toBe(0);
+    expect((await addBack(bob)).mutedUntil).toBe(0);
+    expect((await send(bob, g.id, 'unmuted for good')).code).toBe(0);
+  });
+
+  it('the rights are checked again where the change is written: a role that changed meanwhile refuses it', async () => {
+    const { g, owner, rest } = await team('Olga', 'Ada', 'Mia', 'Max');
+    const [ada, mia, max] = rest as [Person, Person, Person];
+    const role = (who: Person, r: 'admin' | 'member') => api(owner, 'POST', `/api/groups/${g.id}/members/${who.id}/role`, { role: r });
+    expect((await role(ada, 'admin')).body.code).toBe(0);
+    const storage = server.im.storage as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    /** Runs `act` once, after the service checked the rights and before storage writes the change. */
+    const meanwhile = (method: 'changeGroup' | 'removeMember', act: () => Promise<unknown>) => {
+      const own = Object.prototype.hasOwnProperty.call(storage, method);
+      const original = storage[method]!;
+      storage[method] = async (...args: unknown[]) => {
+        if (own) storage[method] = original;
+        else delete storage[method];
+        await act();
+        return original.apply(storage, args);
+      };
+    };
+    const mutedUntil = async (who: Person) => (await api(owner, 'GET', `/api/groups/${g.id}/members`)).body.data.find((m: any) => m.userId === who.id)?.mutedUntil;
+    const meanwhileRefusal = { code: 40300, message: expect.stringContaining('changed meanwhile') };
+
+    // Demoted between the check and the write: the mute is refused and nothing of it is stored.
+    meanwhile('changeGroup', () => role(ada, 'member'));
+    expect((await api(ada, 'POST', `/api/groups/${g.id}/members/${mia.id}/mute`, { seconds: 60 })).body).toMatchObject(meanwhileRefusal);
+    expect(await mutedUntil(mia)).toBe(0);
+    expect((await notices(owner, g.id)).map((m) => m.content)).toEqual(['Olga made Ada an admin', 'Olga removed Ada as an admin']);
+    // The same for a removal.
+    expect((await role(ada, 'admin')).body.code).toBe(0);
+    meanwhile('removeMember', () => role(ada, 'member'));
+    expect((await api(ada, 'DELETE', `/api/groups/${g.id}/members/${max.id}`)).body).toMatchObject(meanwhileRefusal);
+    expect((await api(owner, 'GET', `/api/groups/${g.id}/members`)).body.data.map((m: any) => m.userId)).toContain(max.id);
+    // The member acted on became an admin meanwhile: out of an admin's reach, for a removal and a mute.
+    expect((await role(ada, 'admin')).body.code).toBe(0);
+    meanwhile('removeMember', () => role(max, 'admin'));
+    expect((await api(ada, 'DELETE', `/api/groups/${g.id}/members/${max.id}`)).body).toMatchObject(meanwhileRefusal);
+    expect((await role(max, 'member')).body.code).toBe(0);
+    meanwhile('changeGroup', () => role(max, 'admin'));
+    expect((await api(ada, 'POST', `/api/groups/${g.id}/members/${max.id}/mute`, { seconds: 60 })).body).toMatchObject(meanwhileRefusal);
+    expect(await mutedUntil(max)).toBe(0);
+    // An announcement by an admin demoted meanwhile.
+    meanwhile('changeGroup', () => role(ada, 'member'));
+    expect((await api(ada, 'POST', `/api/groups/${g.id}/info`, { announcement: 'mine' })).body).toMatchObject(meanwhileRefusal);
+    expect((await api(owner, 'GET', `/api/groups/${g.id}`)).body.data.announcement).toBe('');
+    // Nothing changed meanwhile: it goes through.
+    expect((await api(owner, 'DELETE', `/api/groups/${g.id}/members/${max.id}`)).body.code).toBe(0);
+  });
+
+  it('refusals in the documented order: a user who is not a member is 40400 before the rights are looked at', async () => {
+    const { g, owner, rest } = await team('Olga', 'Ada', 'Mia');
+    const [ada, mia] = rest as [Person, Person];
+    expect((await api(owner, 'POST', `/api/groups/${g.id}/members/${ada.id}/role`, { role: 'admin' })).body.code).toBe(0);
+    const ask = (p: Person, userId: string) => ({
+      remove: () => api(p, 'DELETE', `/api/groups/${g.id}/members/${userId}`),
+      mute: () => api(p, 'POST', `/api/groups/${g.id}/members/${userId}/mute`, { seconds: 60 }),
+      role: () => api(p, 'POST', `/api/groups/${g.id}/members/${userId}/role`, { role: 'admin' }),
+      transfer: () => api(p, 'POST', `/api/groups/${g.id}/owner`, { userId }),
+    });
+    for (const [who, p] of [['member', mia], ['admin', ada]] as const) {
+      for (const [what, run] of Object.entries(ask(p, 'nobody-here'))) expect([who, what, (await run()).body.code]).toEqual([who, what, 40400]);
+      // A member named: the rights decide.
+      for (const [what, run] of Object.entries(ask(p, owner.id))) expect([who, what, (await run()).body.code]).toEqual([who, what, 40300]);
+    }
+  });
+
   it('bad input and strangers: clear refusals', async () => {
     const { g, owner } = await team('Olga', 'Bob');
     const stranger = await person('Sam');

@@ -146,4 +146,48 @@ describe('the conversation list kept current from events', () => {
     expect(t.totals.at(-1)).toBe(0);
 
   });
+
+  it('a group I leave, am removed from or that is dismissed leaves the list at once, and the total with it', async () => {
+    const t = setup();
+    clients.push(t.client);
+    const group = (id: string, unreadCount: number) => conv(id, { chatType: 1, unreadCount });
+    t.server.list = [group('g1', 2), group('g2', 3), group('g3', 4), group('g4', 5), conv('peer', { unreadCount: 1 })];
+    const http = t.adapter.respond;
+    t.adapter.respond = (req) => {
+      const path = new URL(req.url).pathname;
+      const left = /^\/api\/groups\/(g\d)(\/leave)?$/.exec(path);
+      return left ? { status: 200, headers: {}, data: ok({ groupId: left[1] }) } : http(req);
+    };
+    await connected(t);
+    await t.client.getConversationList();
+    expect(t.totals).toEqual([15]);
+    const ids = async () => (await t.client.getCachedConversationList()).map((c) => c.conversationId).sort();
+    const change = (groupId: string, action: string, userIds: string[]) => t.adapter.socket.push('group:changed', { groupId, action, userIds, by: 'owner', timestamp: 1 });
+
+    // Someone else leaving or removed: the group stays.
+    change('g1', 'member_left', ['other']);
+    change('g1', 'member_removed', ['other']);
+    await flush();
+    expect(await ids()).toEqual(['0:peer', '1:g1', '1:g2', '1:g3', '1:g4']);
+    expect(t.changes).toEqual([]);
+
+    change('g1', 'member_removed', ['other', 'me']);
+    expect(t.changes.at(-1)).toMatchObject({ conversationId: '1:g1', deleted: true, unreadCount: 0 });
+    expect(t.totals).toEqual([15, 13]);
+    change('g2', 'dismissed', ['owner', 'me']);
+    expect(t.changes.at(-1)).toMatchObject({ conversationId: '1:g2', deleted: true });
+    expect(t.totals).toEqual([15, 13, 10]);
+    // My own leave and dismissal, once the server answered (whether or not the event follows).
+    await t.client.leaveGroup({ groupId: 'g3' });
+    expect(t.changes.at(-1)).toMatchObject({ conversationId: '1:g3', deleted: true });
+    await t.client.dismissGroup({ groupId: 'g4' });
+    expect(t.changes.at(-1)).toMatchObject({ conversationId: '1:g4', deleted: true });
+    expect(t.totals).toEqual([15, 13, 10, 6, 1]);
+    expect(await ids()).toEqual(['0:peer']);
+    // The event of my own leave after the answer: told once only.
+    const told = t.changes.length;
+    change('g3', 'member_left', ['me']);
+    await flush();
+    expect(t.changes).toHaveLength(told);
+  });
 });

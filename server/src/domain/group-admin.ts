@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, Code } from '../errors';
 import { GROUP_NOTICE_MSG_TYPE, LIMITS, hasNul, hasUnpairedSurrogate, hasVisibleText } from '../protocol';
 import type { Caller, Group, Notifier } from '../service';
-import type { GroupRecord, GroupRole, GroupSettingChange, MemberRecord, SendRequest, Storage, StoredMessage } from '../storage/types';
+import { GuardFailed } from '../storage/errors';
+import type { ChangeGuard, GroupRecord, GroupRole, GroupSettingChange, MemberRecord, SendRequest, Storage, StoredMessage } from '../storage/types';
 
 /** What `group:changed` says (docs/protocol.md 6.9); the action's own fields are in the notice's data too. */
 export interface GroupChangeEvent {
@@ -44,6 +45,28 @@ const SENTENCE_NAMES_MAX = 3;
 export function outranks(actor: GroupRole | undefined, target: GroupRole | undefined): boolean {
   if (actor === 'owner') return target !== 'owner';
   return actor === 'admin' && target !== 'owner' && target !== 'admin';
+}
+
+const ROLES: readonly GroupRole[] = ['owner', 'admin', 'member'];
+
+/**
+ * What a rights check found, for storage to check again where it writes: `me` still has the role
+ * the check saw, and the member acted on (if any) still one `me` outranks.
+ */
+export function guardOf(me: { userId: string; role: GroupRole }, target?: string): ChangeGuard {
+  const guard: ChangeGuard = { actor: me.userId, roles: [me.role] };
+  if (target !== undefined) guard.target = { userId: target, roles: ROLES.filter((r) => outranks(me.role, r)) };
+  return guard;
+}
+
+/** Runs a guarded write; a guard that no longer held (a role changed since the check) is 40300. */
+export async function underGuard<T>(groupId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!(err instanceof GuardFailed)) throw err;
+    throw new ApiError(Code.FORBIDDEN, `forbidden: your role in group ${groupId}, or that of the member you act on, changed meanwhile; read the members again`);
+  }
 }
 
 /** Why a member may not send to the group now (their mute, or the group's mute-all), if so. */
@@ -146,31 +169,40 @@ export class GroupAdmin {
     if (me.role !== 'owner') throw new ApiError(Code.FORBIDDEN, `forbidden: only the owner of group ${groupId} can ${what}`);
   }
 
-  /** The owner or an admin; an admin removes plain members only, and nobody removes the owner. */
-  async checkRemove(caller: Caller, groupId: string, userId: string): Promise<void> {
-    const { group, me } = await this.membership(caller, groupId);
-    GroupAdmin.staff(me, groupId, 'remove members');
-    if (userId === group.ownerId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot be removed; dismiss the group instead');
+  /**
+   * The owner or an admin; an admin removes plain members only, and nobody removes the owner.
+   * Answers the guard for the removal (the roles seen here must still hold where it is written).
+   * Like every check here: the named user not a member (40400) before the rights (40300); any
+   * member may list the members, so that order tells nobody anything new.
+   */
+  async checkRemove(caller: Caller, groupId: string, userId: string): Promise<ChangeGuard> {
+    const { me } = await this.membership(caller, groupId);
     const target = await this.target(caller, groupId, userId);
+    GroupAdmin.staff(me, groupId, 'remove members');
+    if (target.role === 'owner') throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot be removed; dismiss the group instead');
     if (!outranks(me.role, target.role)) throw new ApiError(Code.FORBIDDEN, `forbidden: an admin can remove members only, not another admin (${userId})`);
+    return guardOf(me, userId);
   }
 
   /** Owner only: a member becomes an admin, or an admin a member again. */
   async setRole(caller: Caller, groupId: string, userId: string, role: 'admin' | 'member'): Promise<MemberRecord> {
     const { me } = await this.membership(caller, groupId);
+    const target = await this.target(caller, groupId, userId);
     GroupAdmin.owner(me, groupId, 'change roles');
     if (userId === caller.userId) throw new ApiError(Code.FORBIDDEN, "forbidden: the owner's role changes only by transferGroupOwner (POST /api/groups/:groupId/owner)");
-    const target = await this.target(caller, groupId, userId);
-    if (target.role !== role) await this.change(caller, groupId, { kind: 'role', userId, role }, { action: 'role_changed', userIds: [userId], role });
+    if (target.role !== role) await this.change(caller, groupId, { kind: 'role', userId, role }, { action: 'role_changed', userIds: [userId], role }, guardOf(me));
     return this.publicMember(caller, groupId, userId);
   }
 
-  /** Owner only, to a member; the old owner stays in the group as a plain member. */
+  /**
+   * Owner only, to a member; the old owner stays in the group as a plain member. Needs no guard:
+   * the write itself requires the caller to be the owner still (40900 otherwise).
+   */
   async transferOwner(caller: Caller, groupId: string, userId: string): Promise<Group> {
     const { me } = await this.membership(caller, groupId);
+    await this.target(caller, groupId, userId);
     GroupAdmin.owner(me, groupId, 'transfer it');
     if (userId === caller.userId) throw new ApiError(Code.INVALID_ARGUMENT, `userId: you already own group ${groupId}; name the member to hand it to`);
-    await this.target(caller, groupId, userId);
     const done = await this.change(caller, groupId, { kind: 'owner', from: caller.userId, to: userId }, { action: 'owner_transferred', userIds: [userId] });
     if (!done) throw new ApiError(Code.CONFLICT, `group ${groupId} changed meanwhile (its owner or its members); read it again and retry`);
     return this.info(caller, groupId);
@@ -193,7 +225,7 @@ export class GroupAdmin {
     const owners = (changed.length ? changed : fields).filter((f) => f !== 'announcement');
     if (owners.length) GroupAdmin.owner(me, groupId, `change its ${owners.join(', ')} (admins may change the announcement)`);
     else GroupAdmin.staff(me, groupId, 'change the announcement');
-    if (changed.length) await this.change(caller, groupId, { kind: 'info', ...changes }, { action: 'info_updated', userIds: [], changes });
+    if (changed.length) await this.change(caller, groupId, { kind: 'info', ...changes }, { action: 'info_updated', userIds: [], changes }, guardOf(me));
     return this.info(caller, groupId);
   }
 
@@ -206,13 +238,13 @@ export class GroupAdmin {
       throw new ApiError(Code.INVALID_ARGUMENT, `seconds: must be an integer from 0 (unmute) to ${LIMITS.GROUP_MUTE_MAX_SECONDS} (30 days)`);
     }
     const { me } = await this.membership(caller, groupId);
-    GroupAdmin.staff(me, groupId, 'mute members');
     const target = await this.target(caller, groupId, userId);
+    GroupAdmin.staff(me, groupId, 'mute members');
     if (target.role === 'owner') throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot be muted');
     if (!outranks(me.role, target.role)) throw new ApiError(Code.FORBIDDEN, `forbidden: an admin can mute members only, not an admin (${userId})`);
     if (seconds > 0 || target.mutedUntil > 0) {
       const mutedUntil = seconds > 0 ? Date.now() + seconds * 1000 : 0;
-      await this.change(caller, groupId, { kind: 'mute', userId, mutedUntil }, { action: 'member_muted', userIds: [userId], seconds, mutedUntil });
+      await this.change(caller, groupId, { kind: 'mute', userId, mutedUntil }, { action: 'member_muted', userIds: [userId], seconds, mutedUntil }, guardOf(me, userId));
     }
     return this.publicMember(caller, groupId, userId);
   }
@@ -221,7 +253,7 @@ export class GroupAdmin {
   async muteAll(caller: Caller, groupId: string, muted: boolean): Promise<Group> {
     const { group, me } = await this.membership(caller, groupId);
     GroupAdmin.staff(me, groupId, 'mute all members');
-    if (group.muteAll !== muted) await this.change(caller, groupId, { kind: 'muteAll', muted }, { action: 'mute_all', userIds: [], muted });
+    if (group.muteAll !== muted) await this.change(caller, groupId, { kind: 'muteAll', muted }, { action: 'mute_all', userIds: [], muted }, guardOf(me));
     return this.info(caller, groupId);
   }
 
@@ -241,9 +273,10 @@ export class GroupAdmin {
     await this.publish(caller, groupId, event, notice, opts.alsoTo);
   }
 
-  /** A role or setting change with its notice, in one transaction; false when it took no effect. */
-  private async change(caller: Caller, groupId: string, change: GroupSettingChange, event: Omit<GroupChangeEvent, 'groupId' | 'by' | 'timestamp'>): Promise<boolean> {
-    const stored = await this.storage.changeGroup(caller.appId, groupId, change, await this.noticeRequest(caller, groupId, event));
+  /** A role or setting change with its notice, in one transaction (with `guard` checked in it); false when it took no effect. */
+  private async change(caller: Caller, groupId: string, change: GroupSettingChange, event: Omit<GroupChangeEvent, 'groupId' | 'by' | 'timestamp'>, guard?: ChangeGuard): Promise<boolean> {
+    const notice = await this.noticeRequest(caller, groupId, event);
+    const stored = await underGuard(groupId, () => this.storage.changeGroup(caller.appId, groupId, change, notice, guard));
     if (!stored) return false;
     await this.publish(caller, groupId, event, stored.message);
     return true;

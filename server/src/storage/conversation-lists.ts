@@ -17,7 +17,10 @@ import type { ConversationRecord, ConversationCursor, StoredMessage } from './ty
  */
 
 const UNREAD_COUNT_MAX = LIMITS.UNREAD_COUNT_MAX;
-/** getTotalUnreadCount adds up at most this many conversations (the most recently active with something unread). */
+/**
+ * getTotalUnreadCount adds up at most this many conversations: the most recently active that have
+ * something unread (HAS_UNREAD), so conversations with nothing to read never take a place.
+ */
 export const TOTAL_UNREAD_CONVERSATIONS = 1000;
 
 /** One conversation of a user before its counts (PostgreSQL bigints arrive as numbers). */
@@ -74,10 +77,22 @@ function groupHeads(d: Dialect, app: string, user: string, where = ''): string {
   WHERE gm.app_id = ${app} AND gm.user_id = ${user}${where}`;
 }
 
+/** A message (alias `m`) that counts as unread for `user`: someone else's, not an event row, not a notice. */
+const COUNTED = (m: string, user: string) => `${m}.from_id <> ${user} AND ${m}.event IS NULL AND ${m}.msg_type <> ${GROUP_NOTICE_MSG_TYPE}`;
+
 /** Unread messages after a seq, counted up to UNREAD_COUNT_MAX. */
 const UNREAD = (app: string, conv: string, after: string, user: string) => `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages m
-  WHERE m.app_id = ${app} AND m.conv_id = ${conv} AND m.seq > ${after} AND m.from_id <> ${user} AND m.event IS NULL
-    AND m.msg_type <> ${GROUP_NOTICE_MSG_TYPE} LIMIT ${UNREAD_COUNT_MAX}) x`;
+  WHERE m.app_id = ${app} AND m.conv_id = ${conv} AND m.seq > ${after} AND ${COUNTED('m', user)} LIMIT ${UNREAD_COUNT_MAX}) x`;
+
+/**
+ * Whether anything is unread after `after`, decided from the conversation's last message (never an
+ * event row, so revokes and edits after the read position do not make it look unread): when that
+ * one counts, yes; when it is at or before `after`, no; only when it is a notice (or one's own) are
+ * the messages after `after` looked at, up to the first that counts.
+ */
+const HAS_UNREAD = (app: string, conv: string, lastMessageId: string, after: string, user: string) => `EXISTS (SELECT 1 FROM messages lm
+  WHERE lm.app_id = ${app} AND lm.message_id = ${lastMessageId} AND lm.seq > ${after}
+    AND ((${COUNTED('lm', user)}) OR EXISTS (SELECT 1 FROM messages m WHERE m.app_id = ${app} AND m.conv_id = ${conv} AND m.seq > ${after} AND ${COUNTED('m', user)})))`;
 
 export const SQLITE_CONVERSATIONS = {
   /** @app, @user: every head of the user (the list is ordered and paged in JS). */
@@ -87,6 +102,8 @@ export const SQLITE_CONVERSATIONS = {
   privateHead: privateHeads('sqlite', '@app', '@user', ' AND uc.conv_id = @conv'),
   groupHead: groupHeads('sqlite', '@app', '@user', ' AND gm.group_id = @group'),
   unread: UNREAD('@app', '@conv', '@after', '@user'),
+  /** @app, @conv, @last (its last_message_id), @after, @user: 1 when something is unread. */
+  hasUnread: `SELECT ${HAS_UNREAD('@app', '@conv', '@last', '@after', '@user')} AS hit`,
   settings: `SELECT pinned, muted FROM conversation_settings WHERE app_id = @app AND user_id = @user AND conv_id = @conv`,
   setPinned: `INSERT INTO conversation_settings (app_id, user_id, conv_id, pinned) VALUES (@app, @user, @conv, @on)
     ON CONFLICT (app_id, user_id, conv_id) DO UPDATE SET pinned = excluded.pinned`,
@@ -113,10 +130,14 @@ export const PG_CONVERSATIONS = {
   /** A page item's counts in one round trip: $1 app, $2 conv, $3 after, $4 user, $5 mentionPattern(user), $6 the peer (null for groups). */
   counts: `SELECT (${UNREAD('$1', '$2', '$3', '$4')}) AS n, EXISTS (${MENTIONED_SQL}) AS hit,
     (SELECT read_seq FROM read_state WHERE app_id = $1 AND user_id = $6 AND conv_id = $2) AS peer`,
-  /** $1 app, $2 user: the total, in one statement (one round trip however many conversations). */
+  /**
+   * $1 app, $2 user: the total in one statement (one round trip; it reads a head per conversation
+   * of the user, and the last message of those with seqs after their start).
+   */
   total: `SELECT COALESCE(SUM(u.n), 0) AS total FROM (
       SELECT conv_id, GREATEST(read_seq, hidden_seq, joined_seq) AS after FROM (${privateHeads('pg', '$1', '$2')} UNION ALL ${groupHeads('pg', '$1', '$2')}) h
       WHERE listed = 1 AND muted = 0 AND last_seq > GREATEST(read_seq, hidden_seq, joined_seq)
+        AND ${HAS_UNREAD('$1', 'h.conv_id', 'h.last_message_id', 'GREATEST(h.read_seq, h.hidden_seq, h.joined_seq)', '$2')}
       ORDER BY updated_at DESC LIMIT ${TOTAL_UNREAD_CONVERSATIONS}
     ) t CROSS JOIN LATERAL (${UNREAD('$1', 't.conv_id', 't.after', '$2')}) u`,
   /** $1 app, $2 user, $3 conv. */

@@ -23,6 +23,11 @@ export class StorageError extends Error {
   }
 }
 
+/** A change's ChangeGuard no longer held inside its transaction: nothing was written. */
+export class GuardFailed extends Error {
+  override name = 'GuardFailed';
+}
+
 /**
  * The StorageError of a driver's error, or undefined for anything that is not a database error
  * (a bug, an ApiError). SQLite's extended codes here; other drivers add theirs.

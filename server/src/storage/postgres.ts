@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
-import { endsTransaction } from './errors';
-import { EDIT_SQL, GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MENTIONED_SQL, MESSAGE_COLUMNS, REVOKE_SQL, eventRow, mentionPattern, toFile, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
+import { GuardFailed, endsTransaction } from './errors';
+import { GROUP_NOTICE_MSG_TYPE } from '../protocol/limits';
+import { EDIT_SQL, GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MENTIONED_SQL, MESSAGE_COLUMNS, REVOKE_SQL, eventRow, guardHolds, mentionPattern, toFile, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
 import type {
   AppRecord,
+  ChangeGuard,
   ConversationCursor,
   ConversationRecord,
   FileRecord,
@@ -309,6 +311,34 @@ export const PG_MIGRATIONS: string[] = [
   `,
 ];
 
+/**
+ * im_send_batch as migration 4 made it, with one change: the sender's read position moves for a
+ * message only, not for an event row and not for a group notice (an admin's action is not them
+ * reading the group). Derived from 4's text, so the two differ in that condition alone.
+ */
+function sendBatchWithoutNoticeReads(shipped: string): string {
+  const start = shipped.indexOf('CREATE OR REPLACE FUNCTION im_send_batch');
+  const end = shipped.indexOf('$fn$;', start);
+  if (start < 0 || end < 0) throw new Error('PostgreSQL migration 4 no longer has im_send_batch');
+  const fn = shipped.slice(start, end + '$fn$;'.length);
+  const from = "IF item->>'event' IS NULL THEN";
+  if (fn.split(from).length !== 2) throw new Error(`PostgreSQL migration 4's im_send_batch no longer has one "${from}"`);
+  return fn.replace(from, `IF item->>'event' IS NULL AND (item->>'type')::integer <> ${GROUP_NOTICE_MSG_TYPE} THEN`);
+}
+
+// 6 (pushed after the list, since it is derived from 4's text): a mute outlives leaving and
+// removal (group_mutes, see the SQLite migration 7), and a group notice moves no read position.
+PG_MIGRATIONS.push(`
+  CREATE TABLE group_mutes (
+    app_id text NOT NULL,
+    group_id text NOT NULL,
+    user_id text NOT NULL,
+    muted_until bigint NOT NULL,
+    PRIMARY KEY (app_id, group_id, user_id)
+  );
+  ${sendBatchWithoutNoticeReads(PG_MIGRATIONS[3]!)}
+`);
+
 /** bigint columns as numbers: seqs and times stay far below 2^53. */
 const parseTypes = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as never))) as typeof types.getTypeParser,
@@ -576,12 +606,27 @@ export class PostgresStorage implements Storage {
     return r && { ...toMember(r), joinedSeq: Number(r.joined_seq) };
   }
 
+  /**
+   * Throws GuardFailed when the guard no longer holds, in the transaction of the change it guards.
+   * The actor's row is locked FOR SHARE, so a demotion waits for this transaction (or this one
+   * reads the demotion once it committed); the target's FOR UPDATE, as the change writes it.
+   */
+  private async checkGuard(db: Db, appId: string, groupId: string, guard: ChangeGuard | undefined): Promise<void> {
+    if (!guard) return;
+    const role = async (userId: string, lock: 'SHARE' | 'UPDATE') =>
+      (await this.one<{ role: string }>(`SELECT role FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3 FOR ${lock}`, [appId, groupId, userId], db))?.role;
+    const actor = await role(guard.actor, 'SHARE');
+    const target = !guard.target ? undefined : guard.target.userId === guard.actor ? actor : await role(guard.target.userId, 'UPDATE');
+    if (!guardHolds(guard, actor, target)) throw new GuardFailed(`the roles in group ${groupId} changed meanwhile`);
+  }
+
   /** A role or setting change and its notice, one transaction; null (nothing written) when it changed nothing. */
-  async changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): Promise<SendResult | null> {
+  async changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest, guard?: ChangeGuard): Promise<SendResult | null> {
     const unchanged = new Error('unchanged');
     try {
       return await retryConflicts(() =>
         this.tx(async (db) => {
+          await this.checkGuard(db, appId, groupId, guard);
           const run = async (sql: string, params: unknown[]) => (await db.query(prepared(sql, [appId, groupId, ...params]))).rowCount ?? 0;
           let n: number;
           if (change.kind === 'role') {
@@ -637,10 +682,16 @@ export class PostgresStorage implements Storage {
 
   async addMembers(appId: string, groupId: string, userIds: string[]): Promise<string[]> {
     if (!userIds.length) return [];
-    // A member reads the group's messages after the seq it had when they joined.
+    // A member reads the group's messages after the seq it had when they joined, and is still
+    // muted if a mute from before they went runs on (taken out of group_mutes as they come back;
+    // nobody who is a member has a row there, so a skipped one loses nothing).
     const rows = await this.all<{ user_id: string }>(
-      `INSERT INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq)
-       SELECT $1, $2, u, 'member', $4, COALESCE((SELECT last_seq FROM conversations WHERE app_id = $1 AND conv_id = 'g:' || $2), 0)
+      `WITH held AS (
+         DELETE FROM group_mutes WHERE app_id = $1 AND group_id = $2 AND user_id = ANY($3::text[]) RETURNING user_id, muted_until
+       )
+       INSERT INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq, muted_until)
+       SELECT $1, $2, u, 'member', $4::bigint, COALESCE((SELECT last_seq FROM conversations WHERE app_id = $1 AND conv_id = 'g:' || $2), 0),
+         COALESCE((SELECT h.muted_until FROM held h WHERE h.user_id = u AND h.muted_until > $4::bigint), 0)
        FROM unnest($3::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id`,
       [appId, groupId, userIds, Date.now()],
     );
@@ -648,15 +699,34 @@ export class PostgresStorage implements Storage {
     return userIds.filter((id) => added.has(id));
   }
 
-  async removeMember(appId: string, groupId: string, userId: string): Promise<boolean> {
-    const r = await this.pool.query("DELETE FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3 AND role <> 'owner'", [appId, groupId, userId]);
-    return (r.rowCount ?? 0) > 0;
+  async removeMember(appId: string, groupId: string, userId: string, guard?: ChangeGuard): Promise<boolean> {
+    return retryConflicts(() =>
+      this.tx(async (db) => {
+        await this.checkGuard(db, appId, groupId, guard);
+        const now = Date.now();
+        // Ended mutes go whenever someone leaves the group: the table holds running ones only.
+        await db.query(prepared('DELETE FROM group_mutes WHERE app_id = $1 AND group_id = $2 AND muted_until <= $3', [appId, groupId, now]));
+        const r = await this.one<{ n: number | string }>(
+          `WITH gone AS (
+             DELETE FROM group_members WHERE app_id = $1 AND group_id = $2 AND user_id = $3 AND role <> 'owner' RETURNING app_id, group_id, user_id, muted_until
+           ), kept AS (
+             INSERT INTO group_mutes (app_id, group_id, user_id, muted_until) SELECT app_id, group_id, user_id, muted_until FROM gone WHERE muted_until > $4
+             ON CONFLICT (app_id, group_id, user_id) DO UPDATE SET muted_until = excluded.muted_until
+           )
+           SELECT COUNT(*) AS n FROM gone`,
+          [appId, groupId, userId, now],
+          db,
+        );
+        return Number(r!.n) > 0;
+      }),
+    );
   }
 
   async dismissGroup(appId: string, groupId: string): Promise<void> {
     await this.tx(async (db) => {
       await db.query('UPDATE groups SET dismissed_at = $1 WHERE app_id = $2 AND group_id = $3', [Date.now(), appId, groupId]);
       await db.query('DELETE FROM group_members WHERE app_id = $1 AND group_id = $2', [appId, groupId]);
+      await db.query('DELETE FROM group_mutes WHERE app_id = $1 AND group_id = $2', [appId, groupId]);
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FileRecord, GroupRecord, GroupRole, MemberRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
+import type { ChangeGuard, FileRecord, GroupRecord, GroupRole, MemberRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
 export const MESSAGE_COLUMNS =
@@ -58,6 +58,15 @@ export interface MemberRow {
   joined_seq: number;
   user_name: string;
   user_img: string;
+}
+
+/**
+ * Whether a guard holds for the roles read inside the transaction (undefined: not a member). A
+ * target who is gone fails nothing here: the change then finds nothing to change, its own answer.
+ */
+export function guardHolds(guard: ChangeGuard, actorRole: string | undefined, targetRole: string | undefined): boolean {
+  if (actorRole === undefined || !guard.roles.includes(actorRole as GroupRole)) return false;
+  return !guard.target || targetRole === undefined || guard.target.roles.includes(targetRole as GroupRole);
 }
 
 export function toMember(r: MemberRow, now = Date.now()): MemberRecord {

@@ -2,10 +2,12 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { endsTransaction } from './errors';
-import { GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MESSAGE_COLUMNS, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
+import { GuardFailed, endsTransaction } from './errors';
+import { GROUP_NOTICE_MSG_TYPE } from '../protocol/limits';
+import { GROUP_SETTING_COLUMNS, MEMBER_COLUMNS, MEMBER_ORDER, MESSAGE_COLUMNS, guardHolds, toGroup, toMember, toMessage, type GroupRow, type MemberRow, type MessageRow } from './rows';
 import type {
   AppRecord,
+  ChangeGuard,
   ConversationCursor,
   ConversationRecord,
   GroupRecord,
@@ -235,6 +237,18 @@ export const MIGRATIONS: Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX read_state_by_conv ON read_state (app_id, conv_id, read_seq);
   `,
+  // 7: a mute outlives leaving and removal. A member who goes while muted leaves the mute here
+  // until they are added back (who then has it again) or the group goes; else leaving and being
+  // added back by any member would lift it.
+  `
+  CREATE TABLE group_mutes (
+    app_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    muted_until INTEGER NOT NULL,
+    PRIMARY KEY (app_id, group_id, user_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings a database to `target` (default: the newest schema), one transaction per step. */
@@ -403,14 +417,27 @@ export class SqliteDatabase {
       setMute: p("UPDATE group_members SET muted_until = @until WHERE app_id = @app AND group_id = @group AND user_id = @user AND role <> 'owner' AND muted_until <> @until"),
       setMuteAll: p('UPDATE groups SET mute_all = @muted WHERE app_id = @app AND group_id = @group AND mute_all <> @muted AND dismissed_at IS NULL'),
       memberIds: p('SELECT user_id FROM group_members WHERE app_id = ? AND group_id = ?'),
-      // A member reads the group's messages after the seq it had when they joined.
+      // A member reads the group's messages after the seq it had when they joined, and is still
+      // muted if a mute from before they went runs on.
       addMember: p(
-        `INSERT OR IGNORE INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq)
-         VALUES (@app, @group, @user, @role, @now, COALESCE((SELECT last_seq FROM conversations WHERE app_id = @app AND conv_id = 'g:' || @group), 0))`,
+        `INSERT OR IGNORE INTO group_members (app_id, group_id, user_id, role, joined_at, joined_seq, muted_until)
+         VALUES (@app, @group, @user, @role, @now, COALESCE((SELECT last_seq FROM conversations WHERE app_id = @app AND conv_id = 'g:' || @group), 0),
+           COALESCE((SELECT muted_until FROM group_mutes WHERE app_id = @app AND group_id = @group AND user_id = @user AND muted_until > @now), 0))`,
       ),
+      takeMute: p('DELETE FROM group_mutes WHERE app_id = ? AND group_id = ? AND user_id = ?'),
+      keepMute: p(
+        `INSERT INTO group_mutes (app_id, group_id, user_id, muted_until)
+         SELECT app_id, group_id, user_id, muted_until FROM group_members
+         WHERE app_id = @app AND group_id = @group AND user_id = @user AND role <> 'owner' AND muted_until > @now
+         ON CONFLICT (app_id, group_id, user_id) DO UPDATE SET muted_until = excluded.muted_until`,
+      ),
+      // Ended mutes go whenever someone leaves the group: the table holds running ones only.
+      dropEndedMutes: p('DELETE FROM group_mutes WHERE app_id = ? AND group_id = ? AND muted_until <= ?'),
+      memberRole: p('SELECT role FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ?'),
       removeMember: p("DELETE FROM group_members WHERE app_id = ? AND group_id = ? AND user_id = ? AND role <> 'owner'"),
       dismiss: p('UPDATE groups SET dismissed_at = ? WHERE app_id = ? AND group_id = ?'),
       deleteMembers: p('DELETE FROM group_members WHERE app_id = ? AND group_id = ?'),
+      deleteMutes: p('DELETE FROM group_mutes WHERE app_id = ? AND group_id = ?'),
       byClientId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.from_id = ? AND m.client_msg_id = ?`),
       byId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.message_id = ?`),
       bumpConv: p(
@@ -586,12 +613,20 @@ export class SqliteDatabase {
     return r && { ...toMember(r), joinedSeq: r.joined_seq };
   }
 
+  /** Throws GuardFailed when the guard no longer holds; inside the transaction of the change it guards. */
+  private checkGuard(appId: string, groupId: string, guard: ChangeGuard | undefined): void {
+    if (!guard) return;
+    const role = (userId: string) => (this.stmt.memberRole!.get(appId, groupId, userId) as { role: string } | undefined)?.role;
+    if (!guardHolds(guard, role(guard.actor), guard.target && role(guard.target.userId))) throw new GuardFailed(`the roles in group ${groupId} changed meanwhile`);
+  }
+
   /** A role or setting change and its notice, one transaction; null (nothing written) when it changed nothing. */
-  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): SendResult | null {
+  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest, guard?: ChangeGuard): SendResult | null {
     const at = { app: appId, group: groupId };
     const unchanged = new Error('unchanged');
     try {
       return this.batch(() => {
+        this.checkGuard(appId, groupId, guard);
         let n = 0;
         if (change.kind === 'role') n = this.stmt.setRole!.run({ ...at, user: change.userId, role: change.role }).changes;
         else if (change.kind === 'mute') n = this.stmt.setMute!.run({ ...at, user: change.userId, until: change.mutedUntil }).changes;
@@ -630,16 +665,24 @@ export class SqliteDatabase {
     const added: string[] = [];
     this.db.transaction(() => {
       for (const id of userIds) {
-        if (this.stmt.addMember!.run({ app: appId, group: groupId, user: id, role: 'member', now }).changes > 0) added.push(id);
+        if (this.stmt.addMember!.run({ app: appId, group: groupId, user: id, role: 'member', now }).changes === 0) continue;
+        this.stmt.takeMute!.run(appId, groupId, id);
+        added.push(id);
       }
     })();
     this.memberCache.delete(`${appId}\u0000${groupId}`);
     return added;
   }
 
-  removeMember(appId: string, groupId: string, userId: string): boolean {
+  removeMember(appId: string, groupId: string, userId: string, guard?: ChangeGuard): boolean {
     this.memberCache.delete(`${appId}\u0000${groupId}`);
-    return this.stmt.removeMember!.run(appId, groupId, userId).changes > 0;
+    return this.batch(() => {
+      this.checkGuard(appId, groupId, guard);
+      const now = Date.now();
+      this.stmt.dropEndedMutes!.run(appId, groupId, now);
+      this.stmt.keepMute!.run({ app: appId, group: groupId, user: userId, now });
+      return this.stmt.removeMember!.run(appId, groupId, userId).changes > 0;
+    });
   }
 
   dismissGroup(appId: string, groupId: string): void {
@@ -647,6 +690,7 @@ export class SqliteDatabase {
     this.db.transaction(() => {
       this.stmt.dismiss!.run(Date.now(), appId, groupId);
       this.stmt.deleteMembers!.run(appId, groupId);
+      this.stmt.deleteMutes!.run(appId, groupId);
     })();
   }
 
@@ -686,8 +730,9 @@ export class SqliteDatabase {
       this.stmt.linkConv!.run(appId, msg.from, convId, msg.to);
       this.stmt.linkConv!.run(appId, msg.to, convId, msg.from);
     }
-    // Sending marks the conversation read up to one's own message (a revoke or edit reads nothing).
-    if (!msg.event) this.stmt.setRead!.run(appId, msg.from, convId, seq);
+    // Sending marks the conversation read up to one's own message. A revoke or edit reads
+    // nothing, and neither does a group notice: an admin's action is not them reading the group.
+    if (!msg.event && msg.msgType !== GROUP_NOTICE_MSG_TYPE) this.stmt.setRead!.run(appId, msg.from, convId, seq);
     const message: StoredMessage = {
       messageId,
       clientMsgId: msg.clientMsgId,
@@ -853,8 +898,10 @@ export class SqliteDatabase {
   }
 
   totalUnread(appId: string, userId: string): number {
+    const hasUnread = (h: ConversationHead) =>
+      (this.convs().hasUnread.get({ app: appId, conv: h.conv_id, last: h.last_message_id, after: unreadAfter(h), user: userId }) as { hit: number }).hit === 1;
     const due = this.heads(appId, userId)
-      .filter((h) => h.listed === 1 && h.muted === 0 && h.last_seq > unreadAfter(h))
+      .filter((h) => h.listed === 1 && h.muted === 0 && h.last_seq > unreadAfter(h) && hasUnread(h))
       .sort((a, b) => b.updated_at - a.updated_at)
       .slice(0, TOTAL_UNREAD_CONVERSATIONS);
     return due.reduce((n, h) => n + this.unreadOf(appId, userId, h), 0);
@@ -982,10 +1029,10 @@ export class SqliteStorage implements Storage {
   joinedSeq = this.wrap((d, appId: string, groupId: string, userId: string) => d.joinedSeq(appId, groupId, userId));
   groupStates = this.wrap((d, appId: string, userId: string, after: string, limit: number) => d.groupStates(appId, userId, after, limit));
   addMembers = this.wrap((d, appId: string, groupId: string, userIds: string[]) => d.addMembers(appId, groupId, userIds));
-  removeMember = this.wrap((d, appId: string, groupId: string, userId: string) => d.removeMember(appId, groupId, userId));
+  removeMember = this.wrap((d, appId: string, groupId: string, userId: string, guard?: ChangeGuard) => d.removeMember(appId, groupId, userId, guard));
   dismissGroup = this.wrap((d, appId: string, groupId: string) => d.dismissGroup(appId, groupId));
   member = this.wrap((d, appId: string, groupId: string, userId: string) => d.member(appId, groupId, userId));
-  changeGroup = this.wrap((d, appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest) => d.changeGroup(appId, groupId, change, notice));
+  changeGroup = this.wrap((d, appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest, guard?: ChangeGuard) => d.changeGroup(appId, groupId, change, notice, guard));
   sendMessages = this.wrap((d, items: SendRequest[]) => d.sendMessages(items));
   findByClientId = this.wrap((d, appId: string, from: string, clientMsgId: string) => d.findByClientId(appId, from, clientMsgId));
   getMessage = this.wrap((d, appId: string, messageId: string) => d.getMessage(appId, messageId));

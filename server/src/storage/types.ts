@@ -40,6 +40,18 @@ export type GroupSettingChange =
   | { kind: 'mute'; userId: string; mutedUntil: number }
   | { kind: 'muteAll'; muted: boolean };
 
+/**
+ * What the service's rights check found, to hold again inside the transaction that writes the
+ * change (the check reads outside it, and a role may change in between, on any node): the actor
+ * still has one of `roles`, and the member acted on, if still a member, one of `target.roles`.
+ * When it no longer holds nothing is written and the storage throws GuardFailed.
+ */
+export interface ChangeGuard {
+  actor: string;
+  roles: readonly GroupRole[];
+  target?: { userId: string; roles: readonly GroupRole[] };
+}
+
 /** Where a list page ends: the last item's time (updatedAt or createdAt) and id. */
 export interface ListCursor {
   at: number;
@@ -240,8 +252,13 @@ export interface Storage {
   joinedSeq(appId: string, groupId: string, userId: string): Promise<number | undefined>;
   /** The user's groups after `afterGroupId` (by id, at most `limit`). */
   groupStates(appId: string, userId: string, afterGroupId: string, limit: number): Promise<GroupState[]>;
+  /** Adds them as members; one whose mute (group_mutes) still runs from before comes back muted. */
   addMembers(appId: string, groupId: string, userIds: string[]): Promise<string[]>;
-  removeMember(appId: string, groupId: string, userId: string): Promise<boolean>;
+  /**
+   * Removes a member (never the owner); false when not a member. A mute still running is kept
+   * (group_mutes) for when they are added back. With `guard`, checked in the same transaction.
+   */
+  removeMember(appId: string, groupId: string, userId: string, guard?: ChangeGuard): Promise<boolean>;
   dismissGroup(appId: string, groupId: string): Promise<void>;
   /** One member with their role, mute and joined seq (read each time: roles are checked against it). */
   member(appId: string, groupId: string, userId: string): Promise<(MemberRecord & { joinedSeq: number }) | undefined>;
@@ -249,8 +266,9 @@ export interface Storage {
    * Applies a change of roles or settings and, in the same transaction, stores its notification
    * message (`notice`, a group message). Null when the change took no effect (nothing written):
    * the state already was so, or it moved meanwhile (a transfer by someone no longer the owner).
+   * With `guard`, checked first in the same transaction (GuardFailed when it no longer holds).
    */
-  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest): Promise<SendResult | null>;
+  changeGroup(appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest, guard?: ChangeGuard): Promise<SendResult | null>;
 
   // messages
   /**
