@@ -361,7 +361,10 @@ export class ImService {
   async leaveGroup(caller: Caller, groupId: string): Promise<{ groupId: string }> {
     const group = await this.memberGroup(caller, groupId);
     if (group.ownerId === caller.userId) throw new ApiError(Code.FORBIDDEN, 'forbidden: the owner cannot leave; dismiss the group instead');
-    await this.storage.removeMember(caller.appId, groupId, caller.userId);
+    // Removed (or left on another device) meanwhile: that change was announced already.
+    if ((await this.storage.removeMember(caller.appId, groupId, caller.userId)) !== true) {
+      throw new ApiError(Code.FORBIDDEN, `forbidden: you are not a member of group ${groupId}`);
+    }
     await this.notifyGroup(caller, groupId, 'member_left', [caller.userId], [caller.userId]);
     return { groupId };
   }

@@ -27,6 +27,18 @@ async function person(name: string): Promise<Person> {
 const actions = (p: Person) => p.changes.map((c) => c.action);
 
 describe('group:changed', () => {
+  it('leaving twice at once (two devices): one leave, one notice; the other is refused', async () => {
+    const [owner, b] = await Promise.all(['owner', 'b'].map(person));
+    const g = (await http(server, 'POST', '/api/groups', { name: 'Twice', userIdList: [b.id] }, owner.token)).body.data;
+    const answers = await Promise.all([1, 2].map(() => http(server, 'POST', `/api/groups/${g.id}/leave`, undefined, b.token)));
+    expect(answers.map((r) => r.body.code).sort()).toEqual([0, 40300]);
+    await until(() => actions(owner).includes('member_left'), 5000, 'member_left');
+    await sleep(100);
+    expect(actions(owner).filter((a) => a === 'member_left')).toHaveLength(1);
+    const history = (await http(server, 'GET', `/api/groups/${g.id}/messages?limitSize=20&msgSeqId=0&syncType=BACK`, undefined, owner.token)).body.data;
+    expect(history.filter((m: any) => m.msgType === 1001 && m.data.action === 'member_left')).toHaveLength(1);
+  });
+
   it('created, members_added, member_removed, member_left, dismissed reach members (and the removed)', async () => {
     const [owner, b, c, d, outsider] = await Promise.all(['owner', 'b', 'c', 'd', 'out'].map(person));
     const g = (await http(server, 'POST', '/api/groups', { name: 'Events', userIdList: [b.id] }, owner.token)).body.data;
