@@ -87,8 +87,9 @@ export class Groups implements Feature {
   removeMember(params: unknown): Promise<ImGroupMember[]> {
     const m = 'removeGroupMember';
     const p = requireObject(m, params, '{ apiServer, groupId, userId }');
-    const path = `${groupPath(m, p.groupId)}/members/${encodeURIComponent(requireId(m, 'userId', p.userId))}`;
-    return this.fc.api.authed(m, p.apiServer, { method: 'DELETE', path });
+    // The POST form of DELETE /members/:userId: some platforms' HTTP APIs send GET and POST only.
+    const path = `${groupPath(m, p.groupId)}/members/${encodeURIComponent(requireId(m, 'userId', p.userId))}/remove`;
+    return this.fc.api.authed(m, p.apiServer, { method: 'POST', path });
   }
 
   leave(params: unknown): Promise<{ groupId: string }> {
@@ -99,8 +100,8 @@ export class Groups implements Feature {
 
   dismiss(params: unknown): Promise<{ groupId: string }> {
     const p = requireObject('dismissGroup', params, '{ apiServer, groupId }');
-    const path = groupPath('dismissGroup', p.groupId);
-    return this.fc.api.authed<{ groupId: string }>('dismissGroup', p.apiServer, { method: 'DELETE', path }).then((r) => this.gone(p.groupId as string, r));
+    const path = `${groupPath('dismissGroup', p.groupId)}/dismiss`;
+    return this.fc.api.authed<{ groupId: string }>('dismissGroup', p.apiServer, { method: 'POST', path }).then((r) => this.gone(p.groupId as string, r));
   }
 
   private gone<T>(groupId: string, answer: T): T {

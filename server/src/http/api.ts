@@ -230,9 +230,11 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
       ok(await service.groupInfo(who(req), req.params.groupId)),
     );
-    scope.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
-      ok(await service.dismissGroup(who(req), req.params.groupId)),
-    );
+    // Each DELETE has a POST twin: DingTalk's dd.httpRequest (and Alipay's old my.httpRequest)
+    // send GET and POST only, so the SDK uses the POST forms everywhere.
+    const dismiss = async (req: { params: { groupId: string } } & Parameters<typeof who>[0]) => ok(await service.dismissGroup(who(req), req.params.groupId));
+    scope.delete<{ Params: { groupId: string } }>('/api/groups/:groupId', { ...authed, schema: { params: S.GroupParams } }, dismiss);
+    scope.post<{ Params: { groupId: string } }>('/api/groups/:groupId/dismiss', { ...authed, schema: { params: S.GroupParams } }, dismiss);
     scope.get<{ Params: { groupId: string } }>('/api/groups/:groupId/members', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
       ok(await service.groupMembers(who(req), req.params.groupId)),
     );
@@ -241,11 +243,9 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
       { ...authed, schema: { params: S.GroupParams, body: S.MembersBody } },
       async (req) => ok(await service.addMembers(who(req), req.params.groupId, req.body.userIdList)),
     );
-    scope.delete<{ Params: { groupId: string; userId: string } }>(
-      '/api/groups/:groupId/members/:userId',
-      { ...authed, schema: { params: S.GroupMemberParams } },
-      async (req) => ok(await service.removeMember(who(req), req.params.groupId, req.params.userId)),
-    );
+    const remove = async (req: { params: { groupId: string; userId: string } } & Parameters<typeof who>[0]) => ok(await service.removeMember(who(req), req.params.groupId, req.params.userId));
+    scope.delete<{ Params: { groupId: string; userId: string } }>('/api/groups/:groupId/members/:userId', { ...authed, schema: { params: S.GroupMemberParams } }, remove);
+    scope.post<{ Params: { groupId: string; userId: string } }>('/api/groups/:groupId/members/:userId/remove', { ...authed, schema: { params: S.GroupMemberParams } }, remove);
     scope.post<{ Params: { groupId: string } }>('/api/groups/:groupId/leave', { ...authed, schema: { params: S.GroupParams } }, async (req) =>
       ok(await service.leaveGroup(who(req), req.params.groupId)),
     );
