@@ -1,26 +1,35 @@
 /**
- * One adapter for every "mini-program-style" API object: WeChat's `wx`, uni-app's `uni` and Taro's
- * `Taro` share the shape of `wx` (request, connectSocket, storage, network and app hooks with
- * success/fail callbacks) and differ in details that are handled here, per instance:
+ * One adapter for every "mini-program-style" API object: WeChat's `wx` and the platforms shaped
+ * like it (QQ `qq`, Alipay `my`, DingTalk `dd`, Douyin/Feishu `tt`, Baidu `swan`, Kuaishou `ks`, JD
+ * `jd`), uni-app's `uni` and Taro's `Taro` (request, connectSocket, storage, network and app hooks
+ * with success/fail callbacks). What differs is handled here, per instance:
  *
+ * - a platform's dialect (adapters/shared/dialect.ts, set per platform in adapters/platforms.ts):
+ *   Alipay-shaped HTTP and sockets, Douyin's late SocketTask, Baidu's off* without a listener;
+ * - what any of them may answer, read without asking which: `statusCode` or `status`, `header` or
+ *   `headers`, `errMsg` or `errorMessage`, an HTTP status inside `fail`; a request that neither
+ *   answers nor fails in time is ended by a timer here (older Douyin base libraries ignore `timeout`);
  * - return values: `wx.request` returns a task; `uni.*` returns a task when a callback is passed and
  *   a promise otherwise; `Taro.*` always returns a promise (and calls the callbacks too), and
  *   `Taro.connectSocket` hands its SocketTask over in that promise. Callbacks are always passed
  *   here, and a returned promise gets a rejection handler so a failure is reported once, through
  *   the callback, never as an unhandled rejection;
  * - H5 builds of uni-app and Taro run in a browser: there the socket is socket.io-client (passed in
- *   by those adapters as `h5Io`, so the WeChat bundle never holds it), and network/visibility come
- *   from `window`/`document`.
+ *   by those adapters as `h5Io`, so the mini-program bundle never holds it), and network/visibility
+ *   come from `window`/`document`.
  */
 import type { AppState, BlobLike, HttpRequest, HttpResponse, ImAdapter, KeyValueStorage, SocketLike, SocketOptions, Unsubscribe, UploadRequest } from '../src/adapter';
 import { Cleanups } from './shared/cleanups';
+import type { Dialect } from './shared/dialect';
 import { onBrowserNetworkChange, onPageVisibilityChange } from './shared/dom-hooks';
 import { normaliseHeaders, parseBody, transportError } from './shared/http';
 import { isThenable } from './shared/promise';
 import { unsupportedSource } from './shared/upload';
 import { LiteSocket } from './shared/lite-socket';
 import { socketTaskChannel } from './weapp/socket-task-channel';
-import type { WxApi, WxUploadTask } from './weapp/wx-types';
+import type { WxApi } from './weapp/wx-types';
+
+export type { Dialect } from './shared/dialect';
 
 /** socket.io-client's `io()` shape; weapp.socket.io exports exactly this. */
 export type IoFactory = (url: string, options: Record<string, unknown>) => SocketLike;
@@ -33,13 +42,24 @@ export type MiniprogramStyleApi = {
   [K in keyof WxApi]: WxApi[K] extends (...args: infer A) => unknown ? (...args: A) => unknown : WxApi[K];
 };
 
+/** An object with `connectSocket`: where the socket comes from when it is not the adapter's `api`. */
+export interface SocketApi {
+  connectSocket(opts: Record<string, unknown>): unknown;
+}
+
 /** `miniprogram`: the lite Socket.IO client over SocketTask, and the API's lifecycle hooks. `h5`: a browser page. */
 export type RuntimeTarget = 'miniprogram' | 'h5';
 
 export interface MiniprogramStyleAdapterConfig {
-  /** 'weapp', 'uniapp' or 'taro': shown in logs. */
+  /** 'weapp', 'alipay', 'uniapp', 'taro', ...: shown in logs. */
   name: string;
   api: MiniprogramStyleApi;
+  /** What the platform does differently from wx; none when omitted. */
+  dialect?: Dialect;
+  /** The socket's API and dialect when they are not `api`'s (Taro and uni-app on Alipay: the native `my`). */
+  socket?: { api: SocketApi; dialect: Dialect };
+  /** The same for the network and app-state hooks (uni-app on Alipay wraps listeners, so its off* removes nothing). */
+  hooks?: { api: object; dialect: Dialect };
   /** Replaces the built-in Socket.IO client (e.g. with socket.io-client or weapp.socket.io). */
   io?: IoFactory;
   /** The Socket.IO client of an H5 build (required for target 'h5' unless `io` is given). */
@@ -50,15 +70,41 @@ export interface MiniprogramStyleAdapterConfig {
   target?: RuntimeTarget;
   /**
    * Uploads a File/Blob in an H5 build (uni-app and Taro pass the XMLHttpRequest one); left out of
-   * the WeChat adapter, whose platform has no Blob, to keep the mini-program bundle small.
+   * the mini-program adapters, whose platforms have no Blob, to keep the mini-program bundle small.
    */
   blobUpload?: (req: UploadRequest, blob: BlobLike) => Promise<HttpResponse>;
 }
+
+/** What request and uploadFile answer, or fail with, on any of the platforms. */
+type Answer = { statusCode?: number; status?: number; header?: unknown; headers?: unknown; data?: unknown };
+type Failure = Answer & { errMsg?: string; errorMessage?: string; error?: number };
+type Callbacks = { success: (res: Answer) => void; fail: (err?: Failure) => void };
+type Loose = Record<string, ((opts: Record<string, unknown>) => unknown) | undefined>;
+type Hook = 'NetworkStatusChange' | 'AppShow' | 'AppHide';
+
+/**
+ * Hooks whose listeners cannot be removed one by one (Baidu's offAppShow()/offAppHide() remove the
+ * app's own listeners too; a platform without an off* keeps every listener): one listener per API
+ * object and hook, registered once, never removed, fanning out to the clients that listen now.
+ * Keyed by the API object, not global: two simulated phones in one process keep their own.
+ */
+const hubs = new WeakMap<object, Partial<Record<Hook, Set<(res: unknown) => void>>>>();
 
 /** A promise returned next to the callbacks carries the same failure: observe it so it is not "unhandled". */
 function silence<T>(returned: T): T {
   if (isThenable(returned)) returned.then(undefined, () => undefined);
   return returned;
+}
+
+function toResponse(res: Answer): HttpResponse {
+  return { status: (res.statusCode ?? res.status) as number, headers: normaliseHeaders(res.header ?? res.headers), data: parseBody(res.data) };
+}
+
+/** `errMsg` (wx, tt, swan, qq…) or `errorMessage` with its number (Alipay, DingTalk). */
+function failure(e: Failure | undefined, what: string): Error & { timeout: boolean } {
+  const msg = e?.errMsg ?? (e?.errorMessage === undefined ? `${what}:fail` : `${what}:fail ${e.errorMessage} (error ${e.error})`);
+  // Alipay's error 13 is its timeout.
+  return transportError(msg, /timeout|time out|超时/i.test(msg) || e?.error === 13, e);
 }
 
 /**
@@ -72,20 +118,37 @@ export function looksLikeBrowser(): boolean {
 
 export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterConfig): ImAdapter {
   const { api, name } = config;
+  const dialect = config.dialect ?? {};
+  const ali = dialect.ali;
+  const loose = api as unknown as Loose;
   const target: RuntimeTarget = config.target ?? 'miniprogram';
-  const maxRequests = config.maxConcurrentRequests ?? 10;
-  const openChannel = socketTaskChannel(api as WxApi);
+  const maxRequests = config.maxConcurrentRequests ?? dialect.requests ?? 10;
+  const openChannel = socketTaskChannel(config.socket?.api ?? (api as unknown as SocketApi), config.socket?.dialect ?? dialect);
   const io: IoFactory | undefined = config.io ?? (target === 'h5' ? config.h5Io : undefined);
   let active = 0;
   const queue: Array<() => void> = [];
   const cleanups = new Cleanups();
 
-  const subscribe = <F>(on: ((f: F) => unknown) | undefined, off: ((f: F) => unknown) | undefined, fn: F): Unsubscribe => {
+  const hookApi = config.hooks?.api ?? api;
+  const listen = (hook: Hook, fn: (res: unknown) => void): Unsubscribe => {
+    const on = (hookApi as Loose)[`on${hook}`];
+    const off = (hookApi as Loose)[`off${hook}`];
     if (typeof on !== 'function') return () => undefined;
-    on.call(api, fn);
-    return cleanups.track(() => {
-      if (typeof off === 'function') off.call(api, fn);
-    });
+    // Baidu documents the listener-less off* for app show/hide only.
+    if (((config.hooks?.dialect ?? dialect).offAll && hook !== 'NetworkStatusChange') || typeof off !== 'function') {
+      let hub = hubs.get(hookApi);
+      if (!hub) hubs.set(hookApi, (hub = {}));
+      let fans = hub[hook];
+      if (!fans) {
+        const all = (fans = hub[hook] = new Set());
+        on.call(hookApi, ((res: unknown) => all.forEach((f) => f(res))) as never);
+      }
+      fans.add(fn);
+      const set = fans;
+      return cleanups.track(() => set.delete(fn));
+    }
+    on.call(hookApi, fn as never);
+    return cleanups.track(() => off.call(hookApi, fn as never));
   };
 
   const acquire = () =>
@@ -104,15 +167,58 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     queue.shift()?.();
   };
 
-  /** One callback-style call as a promise; rejects with the platform's errMsg. */
-  const call = <T>(invoke: (cb: { success: (r: T) => void; fail: (e: { errMsg?: string }) => void }) => unknown): Promise<T> =>
+  /** One callback-style call as a promise; rejects with the platform's message. */
+  const call = <T>(invoke: (cb: { success: (r: T) => void; fail: (e?: Failure) => void }) => unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       try {
-        silence(invoke({ success: resolve, fail: (e) => reject(new Error(e?.errMsg ?? `${name} call failed`)) }));
+        silence(invoke({ success: resolve, fail: (e) => reject(failure(e, name)) }));
       } catch (err) {
         reject(err);
       }
     });
+
+  /**
+   * One request or upload in a request slot. Any HTTP status is a response (the core reads the
+   * server's envelope from it), also one that arrives in `fail` (Alipay's error 19). A timer ends
+   * what the platform does not end in time, and aborts its task.
+   */
+  const transfer = (timeout: number, start: (cb: Callbacks) => unknown): Promise<HttpResponse> =>
+    acquire().then(() =>
+      new Promise<HttpResponse>((resolve, reject) => {
+        let task: { abort?: () => void } | undefined;
+        const timer = setTimeout(() => {
+          reject(transportError(`${name}: no answer within ${timeout} ms`, true));
+          try {
+            task?.abort?.();
+          } catch {
+            // already finished
+          }
+        }, timeout);
+        const settle = <A>(f: (a: A) => void) => (a: A) => {
+          clearTimeout(timer);
+          f(a);
+        };
+        try {
+          task = silence(
+            start({
+              success: settle((res: Answer) => resolve(toResponse(res))),
+              fail: settle((err?: Failure) => (typeof (err?.status ?? err?.statusCode) === 'number' ? resolve(toResponse(err!)) : reject(failure(err, name)))),
+            }),
+          ) as typeof task;
+        } catch (err) {
+          settle(reject)(err);
+        }
+      }).then(
+        (res) => {
+          release();
+          return res;
+        },
+        (err) => {
+          release();
+          throw err;
+        },
+      ),
+    );
 
   /** Bytes to upload: written to a file under USER_DATA_PATH first (uploadFile takes paths only). */
   const fs = () => {
@@ -142,9 +248,10 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
               key,
               success: (res) => {
                 const data = res?.data;
-                resolve(typeof data === 'string' ? data : data == null ? null : JSON.stringify(data));
+                // The SDK never stores '': Douyin and Baidu answer it for a missing key.
+                resolve(data == null || data === '' ? null : typeof data === 'string' ? data : JSON.stringify(data));
               },
-              // A missing key is a "fail" in WeChat: treat it as absent.
+              // A missing key is a "fail" in WeChat (Alipay answers `data: null`): absent either way.
               fail: () => resolve(null),
             }),
           );
@@ -169,30 +276,21 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
       return io(url, { ...socketOptions, forceNew: true, transports: ['websocket'] });
     },
 
-    async request(req: HttpRequest): Promise<HttpResponse> {
-      await acquire();
-      try {
-        return await new Promise<HttpResponse>((resolve, reject) => {
-          silence(
-            api.request({
-              url: req.url,
-              method: req.method,
-              header: req.headers,
-              timeout: req.timeout,
-              dataType: 'json',
-              ...(req.body === undefined ? {} : { data: req.body }),
-              // Any HTTP status is a response: the core reads the envelope's error code from it.
-              success: (res) => resolve({ status: res.statusCode, headers: normaliseHeaders(res.header), data: parseBody(res.data) }),
-              fail: (err) => {
-                const msg = err?.errMsg ?? 'request:fail';
-                reject(transportError(msg, /timeout|time out|超时/i.test(msg), err));
-              },
-            }),
-          );
-        });
-      } finally {
-        release();
-      }
+    request(req: HttpRequest): Promise<HttpResponse> {
+      const send = (dialect.request && loose[dialect.request]) || loose.request || loose.httpRequest;
+      return transfer(req.timeout, (cb) =>
+        send!.call(api, {
+          url: req.url,
+          method: req.method,
+          [ali ? 'headers' : 'header']: req.headers,
+          timeout: req.timeout,
+          // Alipay fails a non-JSON body under 'json' (error 14): read text, parsed here as elsewhere.
+          dataType: ali ? 'text' : 'json',
+          // Alipay-shaped: a string goes out as it is (DingTalk's httpRequest would form-encode an object).
+          ...(req.body === undefined ? {} : { data: ali ? JSON.stringify(req.body) : req.body }),
+          ...cb,
+        }),
+      );
     },
 
     async uploadFile(req: UploadRequest): Promise<HttpResponse> {
@@ -206,46 +304,42 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
       let filePath = src.kind === 'path' ? src.path : '';
       let written: string | undefined;
       if (src.kind === 'bytes') written = filePath = await writeTemp(src.bytes);
-      await acquire();
+      const kind = req.fields.kind ?? '';
       try {
-        return await new Promise<HttpResponse>((resolve, reject) => {
-          const task = silence(
-            api.uploadFile!({
-              url: req.url,
-              filePath,
-              name: 'file',
-              header: req.headers,
-              formData: req.fields,
-              timeout: req.timeout,
-              // The body arrives as a string: parsed here like a request's.
-              success: (res) => resolve({ status: res.statusCode, headers: normaliseHeaders(res.header), data: parseBody(res.data) }),
-              fail: (err) => {
-                const msg = err?.errMsg ?? 'uploadFile:fail';
-                reject(transportError(msg, /timeout|time out|超时/i.test(msg), err));
-              },
-            }),
-          ) as WxUploadTask | undefined;
+        return await transfer(req.timeout, (cb) => {
+          const task = api.uploadFile!({
+            url: req.url,
+            filePath,
+            name: 'file',
+            header: req.headers,
+            formData: req.fields,
+            timeout: req.timeout,
+            // Alipay: `fileName` is another name for `name`; `fileType` is checked by its IDE only (image, video or audio).
+            ...(ali ? { fileName: 'file', fileType: /^(image|video|audio)$/.test(kind) ? kind : 'image' } : {}),
+            ...cb,
+          } as never) as (WxUploadTaskLike & { abort?: () => void }) | undefined;
           const onProgress = req.onProgress;
           if (onProgress && task) {
-            const listen = typeof task.onProgressUpdate === 'function' ? task.onProgressUpdate : typeof task.progress === 'function' ? task.progress : undefined;
-            listen?.call(task, (p) => onProgress(p.totalBytesSent, p.totalBytesExpectedToSend));
+            const on = typeof task.onProgressUpdate === 'function' ? task.onProgressUpdate : typeof task.progress === 'function' ? task.progress : undefined;
+            // wx: totalBytesSent; Alipay: totalBytesWritten.
+            on?.call(task, (p) => onProgress(p.totalBytesSent ?? p.totalBytesWritten ?? 0, p.totalBytesExpectedToSend ?? p.totalBytesExpectedToWrite ?? 0));
           }
+          return task;
         });
       } finally {
-        release();
         if (written) removeTemp(written);
       }
     },
 
     onNetworkChange(listener) {
       if (target === 'h5') return onBrowserNetworkChange(cleanups, listener);
-      return subscribe(api.onNetworkStatusChange, api.offNetworkStatusChange, (res: { isConnected: boolean }) => listener(!!res?.isConnected));
+      return listen('NetworkStatusChange', (res) => listener(!!(res as { isConnected?: boolean })?.isConnected));
     },
 
     onAppStateChange(listener: (state: AppState) => void) {
       if (target === 'h5') return onPageVisibilityChange(cleanups, listener);
-      const offShow = subscribe(api.onAppShow, api.offAppShow, () => listener('foreground'));
-      const offHide = subscribe(api.onAppHide, api.offAppHide, () => listener('background'));
+      const offShow = listen('AppShow', () => listener('foreground'));
+      const offHide = listen('AppHide', () => listener('background'));
       return () => {
         offShow();
         offHide();
@@ -255,8 +349,8 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     socketErrorHint(url) {
       if (target === 'h5') return undefined;
       return (
-        `in a mini-program, add ${url.replace(/^http/, 'ws')} to the socket domain whitelist ("socket合法域名") ` +
-        'in the mini-program console, or tick "do not verify domains" in WeChat DevTools while developing'
+        `in a mini-program, add ${url.replace(/^http/, 'ws')} to the socket domain whitelist in the platform's console ` +
+        '(WeChat: "socket合法域名"), or turn off the domain check in its developer tool while developing'
       );
     },
 
@@ -265,3 +359,7 @@ export function createMiniprogramStyleAdapter(config: MiniprogramStyleAdapterCon
     },
   };
 }
+
+type Progress = { totalBytesSent?: number; totalBytesExpectedToSend?: number; totalBytesWritten?: number; totalBytesExpectedToWrite?: number };
+/** What uploadFile returns: wx/uni a task, Taro a promise with the same methods (`progress` in older Taro). */
+type WxUploadTaskLike = { onProgressUpdate?(cb: (p: Progress) => void): void; progress?(cb: (p: Progress) => void): void };

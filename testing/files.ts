@@ -75,6 +75,14 @@ export class WxFiles {
     this.picks.push(...files);
   }
 
+  /** A temp file with these bytes, as a platform's chooser leaves one (for platforms whose chooser is not emulated). */
+  tempFile(file: Exclude<PickedFile, string>): string {
+    this.picks.unshift(file);
+    const taken = this.take('tempFile', 1);
+    if (!taken.ok) throw new Error(taken.error.errMsg);
+    return taken.value[0]!.path;
+  }
+
   chooseMedia(o: { count?: number; mediaType?: string[] } & WxCallbacks<unknown>): void | Promise<unknown> {
     return respond(this.ctx.scheduler, 'chooseMedia', o, () => {
       const chosen = this.take('chooseMedia', o?.count ?? 9);
@@ -140,7 +148,7 @@ export class WxFiles {
       const req = transport.request(url, {
         method: 'POST',
         agent: url.protocol === 'https:' ? this.ctx.agents.https : this.ctx.agents.http,
-        headers: { ...o.header, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': total, 'user-agent': this.ctx.userAgent, referer: this.ctx.referer },
+        headers: { ...o.header, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': total, 'user-agent': this.ctx.userAgent, ...(this.ctx.referer ? { referer: this.ctx.referer } : {}) },
       });
       this.requests.add(req);
       const timer = this.ctx.scheduler.later(o.timeout ?? this.ctx.defaultTimeout, () => {
@@ -208,7 +216,7 @@ export class WxFiles {
       if (!target) return done(failure(`downloadFile:fail invalid filePath ${virtual}`));
       mkdirSync(path.dirname(target), { recursive: true });
       const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.get(url, { agent: url.protocol === 'https:' ? this.ctx.agents.https : this.ctx.agents.http, headers: { ...o.header, 'user-agent': this.ctx.userAgent, referer: this.ctx.referer } });
+      const req = transport.get(url, { agent: url.protocol === 'https:' ? this.ctx.agents.https : this.ctx.agents.http, headers: { ...o.header, 'user-agent': this.ctx.userAgent, ...(this.ctx.referer ? { referer: this.ctx.referer } : {}) } });
       this.requests.add(req);
       const timer = this.ctx.scheduler.later(o.timeout ?? this.ctx.defaultTimeout, () => {
         req.destroy();

@@ -2,6 +2,7 @@
  * Putting a runtime's `wx` on the global object, for code that reads the global (the weapp
  * adapter's detection, weapp.socket.io, page code), and taking it off again.
  */
+import type { MiniProgramRuntime } from './platform-types';
 import type { Wx, WxRuntime } from './types';
 
 export interface InstallOptions {
@@ -15,8 +16,8 @@ export interface InstallOptions {
 }
 
 interface Saved {
-  hadWx: boolean;
-  wx: unknown;
+  /** Each global this install set, with what was there before (`had: false`: nothing). */
+  names: Array<{ name: string; had: boolean; value: unknown }>;
   definedWindow: boolean;
 }
 
@@ -29,26 +30,53 @@ function stack(): Saved[] {
   return (g[STACK_KEY] ??= []);
 }
 
-/** Sets `globalThis.wx = runtime.wx` (or a bare `wx` object); `uninstallWx()` undoes it. Nestable. */
-export function installWx(runtime: WxRuntime | Wx, options: InstallOptions = {}): Wx {
-  const wx = 'wx' in runtime && typeof (runtime as WxRuntime).destroy === 'function' ? (runtime as WxRuntime).wx : (runtime as Wx);
+function install(names: readonly string[], value: unknown, options: InstallOptions): void {
   const g = globalThis as Record<string, unknown>;
-  const saved: Saved = { hadWx: Object.prototype.hasOwnProperty.call(g, 'wx'), wx: g.wx, definedWindow: false };
+  const saved: Saved = { names: names.map((name) => ({ name, had: Object.prototype.hasOwnProperty.call(g, name), value: g[name] })), definedWindow: false };
   if ((options.defineWindow ?? true) && !('window' in g)) {
     Object.defineProperty(g, 'window', { value: undefined, writable: true, configurable: true, enumerable: false });
     saved.definedWindow = true;
   }
-  g.wx = wx;
+  for (const name of names) g[name] = value;
   stack().push(saved);
+}
+
+/** Undoes the latest install (installWx or installPlatform): each global back to what it was. */
+function uninstall(): void {
+  const saved = stack().pop();
+  if (!saved) return;
+  const g = globalThis as Record<string, unknown>;
+  for (const { name, had, value } of saved.names) {
+    if (had) g[name] = value;
+    else delete g[name];
+  }
+  if (saved.definedWindow) delete g.window;
+}
+
+/** Sets `globalThis.wx = runtime.wx` (or a bare `wx` object); `uninstallWx()` undoes it. Nestable. */
+export function installWx(runtime: WxRuntime | Wx, options: InstallOptions = {}): Wx {
+  const wx = 'wx' in runtime && typeof (runtime as WxRuntime).destroy === 'function' ? (runtime as WxRuntime).wx : (runtime as Wx);
+  install(['wx'], wx, options);
   return wx;
 }
 
 /** Restores the `wx` (and `window`) that were there before the matching `installWx`. */
 export function uninstallWx(): void {
-  const saved = stack().pop();
-  if (!saved) return;
-  const g = globalThis as Record<string, unknown>;
-  if (saved.hadWx) g.wx = saved.wx;
-  else delete g.wx;
-  if (saved.definedWindow) delete g.window;
+  uninstall();
+}
+
+/**
+ * Puts a platform runtime's API object on every global that platform defines (`runtime.globals`:
+ * `my` on Alipay, `dd` and `my` on DingTalk, `tt` on Douyin and Feishu, `swan`, `qq` and `wx` on
+ * QQ, `ks`, `jd`, `wx`), or on the names given. `uninstallPlatform()` undoes it. Nestable with
+ * installWx (one stack).
+ */
+export function installPlatform<Api>(runtime: MiniProgramRuntime<Api>, options: InstallOptions & { globals?: readonly string[] } = {}): Api {
+  install(options.globals ?? runtime.globals, runtime.api, options);
+  return runtime.api;
+}
+
+/** Restores the globals (and `window`) that were there before the matching `installPlatform`. */
+export function uninstallPlatform(): void {
+  uninstall();
 }

@@ -168,7 +168,8 @@ function prepare(opts: RequestOptions<unknown>, ctx: RequestContext): Outcome<Pr
   const contentTypeKey = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
   if (contentTypeKey === undefined) headers['content-type'] = 'application/json';
   const contentType = headers[contentTypeKey ?? 'content-type'].toLowerCase();
-  headers['Referer'] = ctx.referer;
+  // Platforms that document no Referer of their own send none here.
+  if (ctx.referer) headers['Referer'] = ctx.referer;
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['User-Agent'] = ctx.userAgent;
 
   const data = opts.data;

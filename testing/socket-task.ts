@@ -165,7 +165,7 @@ export class WxSocketTask implements SocketTask {
       // WeChat does not let the page set Referer; it sends its own.
       if (k.toLowerCase() !== 'referer') headers[k] = String(v);
     }
-    headers['Referer'] = this.manager.ctx.referer;
+    if (this.manager.ctx.referer) headers['Referer'] = this.manager.ctx.referer;
     if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['User-Agent'] = this.manager.ctx.userAgent;
     const protocols = Array.isArray(options.protocols) && options.protocols.length ? options.protocols : undefined;
     let ws: WebSocket;
@@ -241,6 +241,11 @@ export class WxSocketTask implements SocketTask {
 
   get holdsSlot(): boolean {
     return !this.closeReported;
+  }
+
+  /** Listeners registered on this task (onOpen/onMessage/onClose/onError). */
+  listenerCount(): number {
+    return this.openListeners.size + this.messageListeners.size + this.closeListeners.size + this.errorListeners.size;
   }
 
   private detach(): void {
@@ -375,6 +380,17 @@ export class SocketManager {
 
   openCount(): number {
     return this.active.size;
+  }
+
+  /**
+   * Socket listeners that still matter: the global ones (wx.onSocketOpen…) and those on tasks that
+   * hold a slot. A closed task's listeners can never fire again, so they do not count.
+   */
+  listenerCount(): number {
+    let n = 0;
+    for (const l of Object.values(this.legacy)) n += l.size;
+    for (const t of this.active) n += t.listenerCount();
+    return n;
   }
 
   tasks(): readonly WxSocketTask[] {

@@ -19,11 +19,28 @@ interface Entry {
   bytes: number;
 }
 
+/** Per-platform limits and the texts a write beyond them fails with. */
+export interface StorageLimits {
+  /** Bytes of one value (its JSON text); Infinity where the platform sets none. */
+  maxItemBytes: number;
+  /** Bytes of every key and value together. */
+  maxTotalBytes: number;
+  itemTooBig: string;
+  full: string;
+}
+
+export const WX_STORAGE_LIMITS: StorageLimits = {
+  maxItemBytes: MAX_ITEM_BYTES,
+  maxTotalBytes: MAX_TOTAL_BYTES,
+  itemTooBig: 'exceed storage item max length',
+  full: 'exceed storage max size 10Mb',
+};
+
 export class WxStorage {
   private readonly entries = new Map<string, Entry>();
   private used = 0;
 
-  constructor(initial?: Record<string, unknown>) {
+  constructor(initial?: Record<string, unknown>, readonly limits: StorageLimits = WX_STORAGE_LIMITS) {
     if (initial) {
       for (const [k, v] of Object.entries(initial)) {
         const res = this.set('setStorageSync', k, v);
@@ -48,9 +65,9 @@ export class WxStorage {
       entry = text === undefined ? { type: 'Undefined', text: '', bytes: 0 } : { type: 'Json', text, bytes: 0 };
     }
     entry.bytes = Buffer.byteLength(key) + Buffer.byteLength(entry.text);
-    if (Buffer.byteLength(entry.text) > MAX_ITEM_BYTES) return failure(`${api}:fail exceed storage item max length`);
+    if (Buffer.byteLength(entry.text) > this.limits.maxItemBytes) return failure(`${api}:fail ${this.limits.itemTooBig}`);
     const previous = this.entries.get(key)?.bytes ?? 0;
-    if (this.used - previous + entry.bytes > MAX_TOTAL_BYTES) return failure(`${api}:fail exceed storage max size 10Mb`);
+    if (this.used - previous + entry.bytes > this.limits.maxTotalBytes) return failure(`${api}:fail ${this.limits.full}`);
     this.entries.set(key, entry);
     this.used += entry.bytes - previous;
     return ok({ errMsg: `${api}:ok` });
@@ -87,7 +104,13 @@ export class WxStorage {
   }
 
   info(): StorageInfo {
-    return { keys: [...this.entries.keys()], currentSize: Math.ceil(this.used / 1024), limitSize: MAX_TOTAL_BYTES / 1024 };
+    return { keys: [...this.entries.keys()], currentSize: Math.ceil(this.used / 1024), limitSize: this.limits.maxTotalBytes / 1024 };
+  }
+
+  /** The stored value, or `undefined` for a key never set (platforms differ in how they report that). */
+  peek(key: string): { found: boolean; value: unknown } {
+    const entry = this.entries.get(key);
+    return entry ? { found: true, value: revive(entry) } : { found: false, value: undefined };
   }
 
   export(): Record<string, unknown> {

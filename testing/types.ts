@@ -147,6 +147,8 @@ export interface NetworkTypeResult extends WxResult {
   networkType: NetworkType;
   signalStrength: number;
   hasSystemProxy: boolean;
+  /** Base library 3.5.3+; the runtime is never on a weak network. */
+  weakNet: boolean;
 }
 
 /** Same shape as `wx.getLaunchOptionsSync()`; what `wx.onAppShow` listeners receive. */
@@ -239,6 +241,8 @@ export interface Wx {
   setClipboardData(options: { data: string } & WxCallbacks): MaybePromise<WxResult>;
   getClipboardData(options?: WxCallbacks<WxResult & { data: string }>): MaybePromise<WxResult & { data: string }>;
   nextTick(callback: () => void): void;
+  /** True when the API (the schema's first segment) exists on this object; parameters are not checked. */
+  canIUse(schema: string): boolean;
 }
 
 export interface ActionSheetResult extends WxResult {
@@ -410,6 +414,14 @@ export interface UiCall {
   options: Record<string, unknown>;
 }
 
+export interface ListenerCounts {
+  networkStatus: number;
+  appShow: number;
+  appHide: number;
+  socket: number;
+  total: number;
+}
+
 export interface WxRuntime {
   /** The `wx` object; pass it to code under test or install it with `installWx(runtime)`. */
   readonly wx: Wx;
@@ -435,6 +447,12 @@ export interface WxRuntime {
   closeAllSockets(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>;
   /** A copy of storage, suitable for `createWxRuntime({ storage })` to simulate a relaunch. */
   exportStorage(): Record<string, unknown>;
+  /**
+   * Listeners the app has registered and not removed: network status, app show/hide, and socket
+   * callbacks (the global onSocket* ones plus those on sockets that are still connecting or open).
+   * After `ImClient.destroy()` code that cleans up after itself leaves `total` where it was before.
+   */
+  listenerCounts(): ListenerCounts;
   /** Queue what the user "chooses" in the next chooseMedia / chooseMessageFile calls (copied to temp paths then). */
   pickFiles(...files: PickedFile[]): void;
   /** The file on disk behind a virtual path (`http://tmp/…`, `wxfile://usr/…`) of this phone. */

@@ -9,12 +9,13 @@ import { failure, Listeners, ok, respond, Scheduler } from './internal';
 import { RequestManager } from './request';
 import { ERRNO_INTERRUPTED, SocketManager } from './socket-task';
 import { WxFiles, USER_DATA_PATH } from './files';
-import { WxStorage } from './storage';
+import { WxStorage, WX_STORAGE_LIMITS, type StorageLimits } from './storage';
 import type {
   AccountInfo,
   ActionSheetResult,
   HideOptions,
   LaunchOptions,
+  ListenerCounts,
   ModalResult,
   NetworkStatus,
   NetworkType,
@@ -60,14 +61,54 @@ function defaultCallbackError(error: unknown): void {
 }
 
 export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
-  const appId = options.appId ?? DEFAULT_APP_ID;
+  return createRuntimeCore(options).runtime;
+}
+
+/**
+ * What a platform other than WeChat changes in the machinery it shares with the wx runtime: the
+ * headers its network stack adds, its limits, its storage rules.
+ */
+export interface CoreProfile {
+  defaultAppId: string;
+  referer(appId: string): string;
+  userAgent(appId: string, systemInfo: SystemInfo): string;
+  limits: { sockets: number; socketsPerHost: number; requests: number };
+  /** Platform defaults for a request's and a socket handshake's timeout (ms). */
+  timeouts: { request: number; connectSocket: number };
+  storage: StorageLimits;
+}
+
+const WECHAT_PROFILE: CoreProfile = {
+  defaultAppId: DEFAULT_APP_ID,
+  // Version 0 is how WeChat labels develop/trial builds in the Referer it adds.
+  referer: (appId) => `https://servicewechat.com/${appId}/0/page-frame.html`,
+  userAgent: (appId, info) =>
+    `Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ` +
+    `Mobile/15E148 MicroMessenger/${info.version}(0x18000529) NetType/WIFI Language/${info.language} miniProgram/${appId}`,
+  limits: { sockets: 5, socketsPerHost: Infinity, requests: 10 },
+  timeouts: { request: DEFAULT_TIMEOUT, connectSocket: DEFAULT_TIMEOUT },
+  storage: WX_STORAGE_LIMITS,
+};
+
+/** The runtime plus the parts a platform layer (testing/platforms/) translates from. */
+export interface RuntimeCore {
+  runtime: WxRuntime;
+  wx: Wx;
+  scheduler: Scheduler;
+  storage: WxStorage;
+  sockets: SocketManager;
+  files: WxFiles;
+  networkListeners: Listeners<[NetworkStatus]>;
+  showListeners: Listeners<[LaunchOptions]>;
+  hideListeners: Listeners<[]>;
+}
+
+export function createRuntimeCore(options: WxRuntimeOptions = {}, profile: CoreProfile = WECHAT_PROFILE): RuntimeCore {
+  const appId = options.appId ?? profile.defaultAppId;
   const scheduler = new Scheduler(options.onCallbackError ?? defaultCallbackError);
   const systemInfo: SystemInfo = { ...BASE_SYSTEM_INFO, ...options.systemInfo } as SystemInfo;
-  // Version 0 is how WeChat labels develop/trial builds in the Referer it adds.
-  const referer = `https://servicewechat.com/${appId}/0/page-frame.html`;
-  const userAgent =
-    `Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ` +
-    `Mobile/15E148 MicroMessenger/${systemInfo.version}(0x18000529) NetType/WIFI Language/${systemInfo.language} miniProgram/${appId}`;
+  const referer = profile.referer(appId);
+  const userAgent = profile.userAgent(appId, systemInfo);
   // A pool per phone: keep-alive like WeChat's network stack, and nothing shared between runtimes.
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
@@ -93,9 +134,9 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
 
   const sockets = new SocketManager({
     scheduler,
-    connectTimeout: options.networkTimeout?.connectSocket ?? DEFAULT_TIMEOUT,
-    maxSockets: options.limits?.sockets ?? 5,
-    maxSocketsPerHost: options.limits?.socketsPerHost ?? Infinity,
+    connectTimeout: options.networkTimeout?.connectSocket ?? profile.timeouts.connectSocket,
+    maxSockets: options.limits?.sockets ?? profile.limits.sockets,
+    maxSocketsPerHost: options.limits?.socketsPerHost ?? profile.limits.socketsPerHost,
     allowedDomains: options.domains?.socket,
     referer,
     userAgent,
@@ -103,8 +144,8 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
   });
   const requests = new RequestManager({
     scheduler,
-    defaultTimeout: options.networkTimeout?.request ?? DEFAULT_TIMEOUT,
-    maxRequests: options.limits?.requests ?? 10,
+    defaultTimeout: options.networkTimeout?.request ?? profile.timeouts.request,
+    maxRequests: options.limits?.requests ?? profile.limits.requests,
     overflow: options.limits?.requestOverflow ?? 'fail',
     allowedDomains: options.domains?.request,
     referer,
@@ -112,8 +153,8 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     agents,
     networkBlocked,
   });
-  const storage = new WxStorage(options.storage);
-  const files = new WxFiles({ scheduler, agents, referer, userAgent, defaultTimeout: options.networkTimeout?.request ?? DEFAULT_TIMEOUT, networkBlocked });
+  const storage = new WxStorage(options.storage, profile.storage);
+  const files = new WxFiles({ scheduler, agents, referer, userAgent, defaultTimeout: options.networkTimeout?.request ?? profile.timeouts.request, networkBlocked });
 
   const networkListeners = new Listeners<[NetworkStatus]>(scheduler, 'onNetworkStatusChange');
   const showListeners = new Listeners<[LaunchOptions]>(scheduler, 'onAppShow');
@@ -179,7 +220,7 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
 
     getNetworkType: (o) =>
       respond<NetworkTypeResult>(scheduler, 'getNetworkType', o, () =>
-        ok({ errMsg: 'getNetworkType:ok', networkType: network.networkType, signalStrength: network.isConnected ? 4 : 0, hasSystemProxy: false }),
+        ok({ errMsg: 'getNetworkType:ok', networkType: network.networkType, signalStrength: network.isConnected ? 4 : 0, hasSystemProxy: false, weakNet: false }),
       ),
     onNetworkStatusChange: (fn) => networkListeners.add(fn),
     offNetworkStatusChange: (fn) => networkListeners.remove(fn),
@@ -233,6 +274,8 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     },
     getClipboardData: (o) => respond<WxResult & { data: string }>(scheduler, 'getClipboardData', o, () => ok({ errMsg: 'getClipboardData:ok', data: clipboard })),
     nextTick: (fn) => scheduler.defer(() => scheduler.guard('nextTick', fn)),
+    // Only the API name is checked ("request", "request.success.data" → "request"), not its parameters.
+    canIUse: (schema) => typeof schema === 'string' && Object.prototype.hasOwnProperty.call(wx, schema.split('.')[0]!),
   };
 
   const cutNetwork = (reason: string, errno?: number) => {
@@ -304,6 +347,7 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
     pendingRequests: () => requests.pending(),
     closeAllSockets: (o = {}) => sockets.closeAll(o.code ?? 1000, o.reason ?? '', o.timeoutMs ?? 5000),
     exportStorage: () => storage.export(),
+    listenerCounts: () => countListeners(networkListeners.size, showListeners.size, hideListeners.size, sockets.listenerCount()),
 
     destroy() {
       if (destroyed) return;
@@ -320,6 +364,10 @@ export function createWxRuntime(options: WxRuntimeOptions = {}): WxRuntime {
       agents.https.destroy();
     },
   };
-  return runtime;
+  return { runtime, wx, scheduler, storage, sockets, files, networkListeners, showListeners, hideListeners };
+}
+
+export function countListeners(networkStatus: number, appShow: number, appHide: number, socket: number): ListenerCounts {
+  return { networkStatus, appShow, appHide, socket, total: networkStatus + appShow + appHide + socket };
 }
 

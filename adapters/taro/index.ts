@@ -1,6 +1,7 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
 import { h5Io } from '../shared/h5-socket';
+import { underFramework } from '../platforms';
 import { xhrUpload } from '../shared/upload';
 
 /**
@@ -48,6 +49,7 @@ function detectTarget(api: TaroApi): RuntimeTarget {
 export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
   const api = options.Taro ?? globalTaro();
   if (!api) throw new Error("createTaroAdapter: no Taro object; pass createTaroAdapter({ Taro }) with Taro from '@tarojs/taro'");
+  const target = options.target ?? detectTarget(api);
   return createMiniprogramStyleAdapter({
     name: 'taro',
     api,
@@ -55,7 +57,8 @@ export function createTaroAdapter(options: TaroAdapterOptions = {}): ImAdapter {
     h5Io,
     maxConcurrentRequests: options.maxConcurrentRequests,
     blobUpload: xhrUpload,
-    target: options.target ?? detectTarget(api),
+    target,
+    ...(target === 'miniprogram' ? underFramework(api) : {}),
   });
 }
 

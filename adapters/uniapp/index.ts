@@ -1,6 +1,7 @@
 import type { AdapterCandidate, ImAdapter } from '../../src/adapter';
 import { createMiniprogramStyleAdapter, looksLikeBrowser, type IoFactory, type MiniprogramStyleApi, type RuntimeTarget } from '../shared-miniprogram';
 import { h5Io } from '../shared/h5-socket';
+import { underFramework } from '../platforms';
 import { xhrUpload } from '../shared/upload';
 
 /**
@@ -37,6 +38,7 @@ function globalUni(): UniApi | undefined {
 export function createUniappAdapter(options: UniappAdapterOptions = {}): ImAdapter {
   const api = options.uni ?? globalUni();
   if (!api) throw new Error('createUniappAdapter: no uni object; pass createUniappAdapter({ uni })');
+  const target = options.target ?? (looksLikeBrowser() ? 'h5' : 'miniprogram');
   return createMiniprogramStyleAdapter({
     name: 'uniapp',
     api,
@@ -44,7 +46,8 @@ export function createUniappAdapter(options: UniappAdapterOptions = {}): ImAdapt
     h5Io,
     maxConcurrentRequests: options.maxConcurrentRequests,
     blobUpload: xhrUpload,
-    target: options.target ?? (looksLikeBrowser() ? 'h5' : 'miniprogram'),
+    target,
+    ...(target === 'miniprogram' ? underFramework(api) : {}),
   });
 }
 

@@ -1,4 +1,7 @@
-/** The slice of the WeChat `wx` API the weapp adapter uses; typed here to avoid a typings dependency. */
+/**
+ * The slice of the WeChat `wx` API the weapp adapter uses; typed here so the published .d.ts needs
+ * no typings package, and checked against miniprogram-api-typings by test/types/adapters-typings.check.ts.
+ */
 export interface WxCallbacks<T> {
   success?: (res: T) => void;
   fail?: (err: { errMsg: string }) => void;
@@ -25,19 +28,19 @@ export interface WxUploadTask {
 }
 
 export interface WxFileSystemManager {
-  writeFile(opts: { filePath: string; data: ArrayBuffer | string; encoding?: string } & WxCallbacks<unknown>): void;
+  writeFile(opts: { filePath: string; data: ArrayBuffer | string } & WxCallbacks<unknown>): void;
   unlink(opts: { filePath: string } & WxCallbacks<unknown>): void;
 }
 
 export interface WxApi {
   request(opts: {
     url: string;
-    method?: string;
-    data?: unknown;
+    method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+    /** The JSON body as an object: the platform serialises it (Alipay-shaped ones get a string, see platform-types.ts). */
+    data?: Record<string, unknown>;
     header?: Record<string, string>;
     timeout?: number;
-    dataType?: string;
-    responseType?: string;
+    dataType?: 'json' | 'text';
   } & WxCallbacks<WxRequestSuccess>): WxRequestTask | undefined;
   connectSocket(opts: { url: string; header?: Record<string, string>; protocols?: string[]; timeout?: number } & WxCallbacks<unknown>): unknown;
   getStorage(opts: { key: string } & WxCallbacks<{ data: unknown }>): void;
@@ -54,7 +57,8 @@ export interface WxApi {
   getFileSystemManager?(): WxFileSystemManager;
   env?: { USER_DATA_PATH?: string };
   onNetworkStatusChange?(cb: (res: { isConnected: boolean; networkType?: string }) => void): void;
-  offNetworkStatusChange?(cb: (res: { isConnected: boolean; networkType?: string }) => void): void;
+  /** Takes the listener given to onNetworkStatusChange (typed loosely: the official typings give it another type). */
+  offNetworkStatusChange?(cb: (...args: any[]) => void): void;
   onAppShow?(cb: (res?: unknown) => void): void;
   offAppShow?(cb: (res?: unknown) => void): void;
   onAppHide?(cb: (res?: unknown) => void): void;

@@ -1,8 +1,9 @@
 // Builds the real example projects in examples/ with their own tooling, against the SDK as it
 // would be published: `npm pack`, `npm install` in each example (its own package.json and lock;
 // nothing enters the SDK's package.json), then the packed tarball installed over the example's
-// `file:../..` link, then a WeChat and an H5 build. Prints a timing table and writes
-// examples/.build-report.json. Needs `npm run build` first (the compat script runs it).
+// `file:../..` link, then the mini-program builds (WeChat, Alipay, Douyin) and an H5 build.
+// Prints a timing table and writes examples/.build-report.json. Needs `npm run build` first (the
+// compat script runs it).
 //
 //   node test/compat/build-examples.mjs [uniapp|taro ...]
 import { execFileSync } from 'node:child_process';
@@ -17,10 +18,14 @@ const packDir = path.join(examples, '.pack');
 const projects = {
   uniapp: [
     ['mp-weixin', ['npx', 'uni', 'build', '-p', 'mp-weixin'], 'dist/build/mp-weixin'],
+    ['mp-alipay', ['npx', 'uni', 'build', '-p', 'mp-alipay'], 'dist/build/mp-alipay'],
+    ['mp-toutiao', ['npx', 'uni', 'build', '-p', 'mp-toutiao'], 'dist/build/mp-toutiao'],
     ['h5', ['npx', 'uni', 'build'], 'dist/build/h5'],
   ],
   taro: [
     ['weapp', ['npx', 'taro', 'build', '--type', 'weapp'], 'dist/weapp'],
+    ['alipay', ['npx', 'taro', 'build', '--type', 'alipay'], 'dist/alipay'],
+    ['tt', ['npx', 'taro', 'build', '--type', 'tt'], 'dist/tt'],
     ['h5', ['npx', 'taro', 'build', '--type', 'h5'], 'dist/h5'],
   ],
 };

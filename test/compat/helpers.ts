@@ -1,12 +1,15 @@
-/** Shared by the uni-app and Taro compat runs: a built example's WeChat output and H5 output, chatting. */
+/**
+ * Shared by the uni-app and Taro compat runs: a built example's mini-program outputs (WeChat, Alipay,
+ * Douyin) on simulated phones, and its H5 output, chatting.
+ */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createWxRuntime, type WxRuntime } from '../../testing';
+import { createMiniProgramRuntime, type ListenerCounts, type MiniProgramRuntime } from '../../testing';
 import { uniqueUser, waitFor, type TestServer } from '../helpers/server';
-import { loadMiniprogramApp, type LoadedMiniprogram } from './wechat-app-loader';
+import { loadMiniProgramApp, type AppPlatform, type LoadedMiniprogram } from './miniprogram-app-loader';
 
 export const root = path.resolve(__dirname, '../..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,52 +48,94 @@ export function unguardedGlobalLookups(dir: string): string[] {
   return hits;
 }
 
+/** The testing runtime's platform for each kind of build output. */
+const RUNTIME_PLATFORM = { weapp: 'weapp', alipay: 'alipay', douyin: 'douyin' } as const;
+
 export interface Phone {
-  runtime: WxRuntime;
+  platform: AppPlatform;
+  runtime: MiniProgramRuntime;
   mp: LoadedMiniprogram;
   session: ChatSession;
   debug: string[];
+  /** The runtime's listeners once the app had launched, before the chat session existed. */
+  baseline: ListenerCounts;
+}
+
+export interface PhoneOptions {
+  /** Which platform the build is for, and so which runtime the phone gets. Default 'weapp'. */
+  platform?: AppPlatform;
+  /** Passed to the app's createChatSession (e.g. `{ viaFramework: true }`). */
+  session?: Record<string, unknown>;
 }
 
 /**
- * One simulated phone: its own wx runtime and its own WeChat-style load of the built app; the chat
- * session comes from the app (`createChatSession` as the app exposes it), so the bundled SDK and the
- * example's chat logic are what runs.
+ * One simulated phone: its own runtime of the build's platform (`createMiniProgramRuntime`) and its
+ * own load of the built app with only that platform's globals; the chat session comes from the app
+ * (`createChatSession` as the app exposes it), so the bundled SDK and the example's chat logic are
+ * what runs.
  */
-export async function phone(folder: string, server: TestServer, pick: (mp: LoadedMiniprogram) => (o: object) => ChatSession): Promise<Phone> {
-  const runtime = createWxRuntime();
-  const mp = loadMiniprogramApp(folder, runtime.wx);
+export async function phone(folder: string, server: TestServer, pick: (mp: LoadedMiniprogram) => (o: object) => ChatSession, options: PhoneOptions = {}): Promise<Phone> {
+  const platform = options.platform ?? 'weapp';
+  const runtime = createMiniProgramRuntime({ platform: RUNTIME_PLATFORM[platform] });
+  const mp = loadMiniProgramApp(folder, { platform, api: runtime.api });
   mp.launch();
   await waitFor(() => typeof pick(mp) === 'function', 5000, 'createChatSession on the app');
+  const baseline = runtime.listenerCounts();
   const debug: string[] = [];
+  const line = (...a: unknown[]) => debug.push(a.map(String).join(' '));
   const session = pick(mp)({
     serverUrl: server.socketUrl,
     apiServer: server.apiUrl,
     appId: server.appId,
     appSecret: server.appSecret,
     logLevel: 'debug',
-    logger: { debug: (...a: unknown[]) => debug.push(a.map(String).join(' ')), info: () => undefined, warn: (...a: unknown[]) => debug.push(a.map(String).join(' ')), error: (...a: unknown[]) => debug.push(a.map(String).join(' ')) },
+    logger: { debug: line, info: () => undefined, warn: line, error: line },
+    ...options.session,
   });
-  return { runtime, mp, session, debug };
+  return { platform, runtime, mp, session, debug, baseline };
 }
 
-/** Two phones sign in to each other and exchange a message each way; then one goes offline and back. */
+const seen = (p: Phone, text: string) => p.session.state.messages.filter((m) => m.content === text).length;
+
+/**
+ * Two phones sign in to each other and exchange a message each way; then `b` loses the network and
+ * gets it back, and goes to the background (the platform cuts its network there) and comes back:
+ * what `a` sent meanwhile arrives each time, exactly once, in order.
+ */
 export async function chatBetweenPhones(a: Phone, b: Phone): Promise<void> {
   const alice = uniqueUser('alice');
   const bob = uniqueUser('bob');
   await a.session.signIn({ userId: alice, userName: 'Alice', peerId: bob });
   await b.session.signIn({ userId: bob, userName: 'Bob', peerId: alice });
-  await a.session.send('hello from a WeChat build');
-  await waitFor(() => b.session.state.messages.some((m) => m.content === 'hello from a WeChat build' && m.fromName === 'Alice'), 5000, 'bob receives');
-  await b.session.send('hi Alice');
-  await waitFor(() => a.session.state.messages.some((m) => m.content === 'hi Alice'), 5000, 'alice receives');
-  // The phone loses the network: messages sent meanwhile arrive once it is back.
+  const hello = `hello from a ${a.platform} build`;
+  await a.session.send(hello);
+  await waitFor(() => b.session.state.messages.some((m) => m.content === hello && m.fromName === 'Alice'), 5000, `${b.platform} phone receives`);
+  const back = `hi Alice from a ${b.platform} build`;
+  await b.session.send(back);
+  await waitFor(() => a.session.state.messages.some((m) => m.content === back && m.fromName === 'Bob'), 5000, `${a.platform} phone receives`);
+
   b.runtime.setNetwork(false);
-  await waitFor(() => b.session.state.status !== 'connected', 5000, 'bob offline');
-  await a.session.send('while you were offline');
+  await waitFor(() => b.session.state.status !== 'connected', 5000, `${b.platform} phone offline`);
+  await a.session.send('while you were offline 1');
+  await a.session.send('while you were offline 2');
   b.runtime.setNetwork(true);
-  await waitFor(() => b.session.state.messages.some((m) => m.content === 'while you were offline'), 10000, 'catch-up after offline');
-  expect(b.session.state.messages.filter((m) => m.content === 'while you were offline')).toHaveLength(1);
+  await waitFor(() => seen(b, 'while you were offline 2') > 0, 10000, 'catch-up after the network came back');
+
+  b.runtime.hide({ cutNetworkAfterMs: 50 });
+  await waitFor(() => b.session.state.status !== 'connected', 5000, `${b.platform} phone cut off in the background`);
+  await a.session.send('while you were away');
+  b.runtime.show();
+  await waitFor(() => seen(b, 'while you were away') > 0, 10000, 'catch-up on app show');
+
+  expect(b.session.state.messages.map((m) => m.content)).toEqual([hello, back, 'while you were offline 1', 'while you were offline 2', 'while you were away']);
+}
+
+/** destroy() gives back every listener the session registered on the platform object. */
+export async function destroyLeavesNoListener(p: Phone): Promise<void> {
+  expect(p.runtime.listenerCounts().total).toBeGreaterThan(p.baseline.total);
+  p.session.destroy();
+  await waitFor(() => p.runtime.openSockets() === 0, 5000, 'socket closed after destroy');
+  expect(p.runtime.listenerCounts()).toEqual(p.baseline);
 }
 
 /** Serves a built H5 folder on loopback (index.html for unknown paths, like a static host). */

@@ -1,6 +1,7 @@
 /**
  * `npm run test:compat`: the example uni-app and Taro projects, built with their own tooling
- * (test/compat/build-examples.mjs), loaded WeChat-style and in headless Chromium. Not part of
+ * (test/compat/build-examples.mjs), their WeChat, Alipay and Douyin outputs loaded on phones of
+ * those platforms (the testing runtimes) and their H5 output in headless Chromium. Not part of
  * `npm test`: the files are *.compat.ts, which the main config does not match.
  */
 /** @type {import('jest').Config} */

@@ -3,21 +3,27 @@
  * - the mp-weixin output loaded WeChat-style (module wrappers shadowing window/document/self, no
  *   string code generation) on two simulated phones chatting through the reference server, with the
  *   app's own chat logic and the SDK bundled into common/vendor.js;
+ * - the mp-alipay and mp-toutiao outputs loaded the same way with only `my` / `tt` defined, each on
+ *   a phone of its platform (the testing runtimes) chatting with a phone running the mp-weixin
+ *   output: once with the adapter the SDK detects, once through uni's own APIs;
  * - the H5 output served on loopback, two tabs of headless Chromium chatting through the page UI.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startTestServer, uniqueUser, type TestServer } from '../helpers/server';
-import { chatBetweenPhones, chatQuery, jsFiles, launchChromium, phone, root, sendOnPage, serveFolder, signInOnPage, unguardedGlobalLookups, type Phone } from './helpers';
+import { chatBetweenPhones, chatQuery, destroyLeavesNoListener, jsFiles, launchChromium, phone, root, sendOnPage, serveFolder, signInOnPage, unguardedGlobalLookups, type Phone } from './helpers';
 
 const app = path.join(root, 'examples/uniapp');
 const mpDir = path.join(app, 'dist/build/mp-weixin');
+const alipayDir = path.join(app, 'dist/build/mp-alipay');
+const douyinDir = path.join(app, 'dist/build/mp-toutiao');
 const h5Dir = path.join(app, 'dist/build/h5');
+const pick = (mp: Phone['mp']) => mp.app.globalData?.createChatSession;
 
 let server: TestServer;
 beforeAll(async () => {
-  for (const dir of [mpDir, h5Dir]) if (!existsSync(dir)) throw new Error(`${path.relative(root, dir)} is missing: run node test/compat/build-examples.mjs`);
+  for (const dir of [mpDir, alipayDir, douyinDir, h5Dir]) if (!existsSync(dir)) throw new Error(`${path.relative(root, dir)} is missing: run node test/compat/build-examples.mjs`);
   server = await startTestServer();
 });
 afterAll(async () => {
@@ -40,10 +46,47 @@ describe('uni-app mp-weixin build in a WeChat-like sandbox', () => {
   });
 
   it('two phones run the built app and chat through the reference server (weapp adapter detected)', async () => {
-    const pick = (mp: Phone['mp']) => mp.app.globalData?.createChatSession;
     phones.push(await phone(mpDir, server, pick), await phone(mpDir, server, pick));
     await chatBetweenPhones(phones[0]!, phones[1]!);
     expect(phones[0]!.debug.join('\n')).toContain('detected adapter "weapp"');
+    await destroyLeavesNoListener(phones[1]!);
+  });
+});
+
+describe.each([
+  ['mp-alipay', alipayDir, 'alipay', '.axml'],
+  ['mp-toutiao', douyinDir, 'douyin', '.ttml'],
+] as const)('uni-app %s build on a phone of its platform, chatting with a WeChat phone', (target, dir, platform, template) => {
+  const phones: Phone[] = [];
+  afterAll(() => {
+    for (const p of phones) {
+      p.session.destroy();
+      p.runtime.destroy();
+    }
+  });
+
+  it(`is a build for ${platform} that bundles the SDK with no unguarded Function("return this")`, () => {
+    expect(existsSync(path.join(dir, `pages/chat/index${template}`))).toBe(true);
+    expect(unguardedGlobalLookups(dir)).toEqual([]);
+    expect(jsFiles(dir).some((f) => readFileSync(f, 'utf8').includes('detected adapter'))).toBe(true);
+  });
+
+  it(`the SDK detects the ${platform} adapter: chat both ways, catch-up after offline and app show, destroy() leaves no listener`, async () => {
+    const wechat = await phone(mpDir, server, pick);
+    const other = await phone(dir, server, pick, { platform });
+    phones.push(wechat, other);
+    await chatBetweenPhones(wechat, other);
+    expect(other.debug.join('\n')).toContain(`detected adapter "${platform}"`);
+    await destroyLeavesNoListener(other);
+  });
+
+  it('through uni\'s own APIs (createUniappAdapter({ uni })): the same, destroy() leaves no listener', async () => {
+    const wechat = await phone(mpDir, server, pick);
+    const other = await phone(dir, server, pick, { platform, session: { viaFramework: true } });
+    phones.push(wechat, other);
+    await chatBetweenPhones(wechat, other);
+    expect(other.debug.join('\n')).toContain('using injected adapter "uniapp"');
+    await destroyLeavesNoListener(other);
   });
 });
 

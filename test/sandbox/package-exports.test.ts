@@ -26,6 +26,11 @@ describe('package entry points', () => {
     expect(node("const m = require('comind-im-client-sdk/miniprogram'); console.log([typeof m.ImClient, typeof m.createWeappAdapter].join())")).toBe('function,function');
   });
 
+  it('comind-im-client-sdk/miniprogram without "exports" support (tools that read node_modules directly, as Alipay\'s): the miniprogram/ folder is the same build', () => {
+    // A plain path require never consults "exports": it finds miniprogram/index.js as such a resolver would.
+    expect(node("const a = require('./miniprogram'); const b = require('./miniprogram_dist/index.js'); console.log([a === b, typeof a.createMiniProgramAdapter].join())")).toBe('true,function');
+  });
+
   it('the <script> build defines a global ImClient constructor', () => {
     const code = "const vm = require('vm'); const fs = require('fs'); const ctx = vm.createContext({ console, setTimeout, clearTimeout, setInterval, clearInterval }); vm.runInContext(fs.readFileSync('dist/comind-im-client-sdk.js', 'utf8'), ctx); console.log([typeof ctx.ImClient, typeof ctx.ImClient.ImError].join())";
     expect(node(code)).toBe('function,function');

@@ -1,5 +1,6 @@
 /**
- * Loads a package's `miniprogram` folder the way WeChat's runtime does after "build npm": each
+ * Loads a package's `miniprogram` folder the way WeChat's runtime does after "build npm" (and the
+ * other platforms load the same file): each
  * module runs inside a function whose parameters shadow the browser globals with undefined, in a
  * separate global context that has only mini-program globals and no string code generation (no
  * eval, no new Function). A module may require only files inside the folder.
@@ -29,14 +30,21 @@ export function miniprogramFolder(packageDir: string): string {
 }
 
 export function createMiniprogramRealm(folder: string, wx: unknown, extraGlobals: Record<string, unknown> = {}): MiniprogramRealm {
+  return createPlatformRealm(folder, { wx, ...extraGlobals });
+}
+
+/**
+ * The same for any mini-program platform: `platformGlobals` are the only platform globals there are
+ * (e.g. `{ my }` for Alipay, `{ dd, my }` for DingTalk, `{}` for none at all).
+ */
+export function createPlatformRealm(folder: string, platformGlobals: Record<string, unknown>): MiniprogramRealm {
   const globals: Record<string, unknown> = {
-    wx,
     console,
     setTimeout,
     clearTimeout,
     setInterval,
     clearInterval,
-    ...extraGlobals,
+    ...platformGlobals,
   };
   const context = vm.createContext(globals, { codeGeneration: { strings: false, wasm: false }, name: 'miniprogram' });
   const cache = new Map<string, { exports: unknown }>();

@@ -155,7 +155,7 @@ describe('the conversation list kept current from events', () => {
     const http = t.adapter.respond;
     t.adapter.respond = (req) => {
       const path = new URL(req.url).pathname;
-      const left = /^\/api\/groups\/(g\d)(\/leave)?$/.exec(path);
+      const left = /^\/api\/groups\/(g\d)\/(leave|dismiss)$/.exec(path);
       return left ? { status: 200, headers: {}, data: ok({ groupId: left[1] }) } : http(req);
     };
     await connected(t);

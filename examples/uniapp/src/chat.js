@@ -1,7 +1,8 @@
-// The chat page's logic, framework-free: one ImClient per session, private chat with one peer.
-// The adapter is picked by the SDK (weapp in WeChat, web on H5); pass `adapter` to choose it, e.g.
-// createChatSession({ adapter: createUniappAdapter({ uni }) }).
-import { ImClient } from 'comind-im-client-sdk';
+// The chat page's logic, without UI: one ImClient per session, private chat with one peer.
+// The adapter is picked by the SDK (the platform's own API object on a mini-program: wx, my, tt...;
+// web on H5); pass `adapter` to choose it, or `viaFramework: true` to route every call through
+// uni's own APIs (createUniappAdapter({ uni })).
+import { ImClient, createUniappAdapter } from 'comind-im-client-sdk';
 import defaults from './config';
 
 export function createChatSession(overrides = {}) {
@@ -9,7 +10,7 @@ export function createChatSession(overrides = {}) {
   const im = new ImClient({
     serverUrl: cfg.serverUrl,
     apiServer: cfg.apiServer,
-    adapter: cfg.adapter,
+    adapter: cfg.adapter || (cfg.viaFramework ? createUniappAdapter({ uni }) : undefined),
     logLevel: cfg.logLevel || 'warn',
     ...(cfg.logger ? { logger: cfg.logger } : {}),
   });

@@ -1,0 +1,2 @@
+export * from '../dist/types/entries/miniprogram';
+export { default } from '../dist/types/entries/miniprogram';
