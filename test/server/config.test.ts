@@ -29,6 +29,7 @@ describe('configFromEnv', () => {
       editWindow: 86400,
       presenceGrace: 5,
       replyMaxBytes: 1000000,
+      durability: 'normal',
       dbPoolSize: 10,
       fileDriver: 'disk',
       uploadMaxBytes: 52428800,
@@ -70,6 +71,7 @@ describe('configFromEnv', () => {
         IM_EDIT_WINDOW: '0',
         IM_PRESENCE_GRACE: '2',
         IM_REPLY_MAX_BYTES: '500000',
+        IM_DURABILITY: 'full',
         IM_DATABASE_URL: 'postgres://im@db.internal:5432/im',
         IM_DB_POOL_SIZE: '20',
         IM_REDIS_URL: 'redis://cache.internal:6379',
@@ -113,6 +115,7 @@ describe('configFromEnv', () => {
       editWindow: 0,
       presenceGrace: 2,
       replyMaxBytes: 500000,
+      durability: 'full',
       databaseUrl: 'postgres://im@db.internal:5432/im',
       dbPoolSize: 20,
       redisUrl: 'redis://cache.internal:6379',
@@ -154,6 +157,8 @@ describe('configFromEnv', () => {
     ['IM_UPLOAD_MAX_BYTES', '10'],
     ['IM_FILE_URL_TTL', '5'],
     ['IM_PUBLIC_URL', 'im.example.com'],
+    ['IM_DURABILITY', 'paranoid'],
+    ['IM_DURABILITY', 'FULL'],
   ])('%s=%s is a startup error naming the variable', (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(new RegExp(`^${name} must`));
   });
@@ -165,6 +170,7 @@ describe('createImServer options', () => {
     expect(() => createImServer({ dataDir: ':memory:', apiPort: 99999 })).toThrow(/apiPort must be an integer/);
     expect(() => createImServer({ dataDir: ':memory:', rateLimit: 0 })).toThrow(/rateLimit/);
     expect(() => createImServer({ dataDir: ':memory:', presenceGrace: 3601 })).toThrow(/presenceGrace must be an integer from 0 to 3600/);
+    expect(() => createImServer({ dataDir: ':memory:', durability: 'off' as 'full' })).toThrow(/durability must be "normal" or "full"/);
     expect(() => createImServer({ dataDir: ':memory:', extraApps: [{ appId: 'bad id', appSecret: 'x' }] })).toThrow(/extraApps/);
   });
 
@@ -172,6 +178,25 @@ describe('createImServer options', () => {
     const s = await startServer({ dataDir: ':memory:' });
     expect((await http(s, 'GET', '/health')).status).toBe(200);
     await s.stop();
+  });
+
+  // PRAGMA synchronous reads 1 for NORMAL and 2 for FULL.
+  it.each([
+    [undefined, 1],
+    ['normal', 1],
+    ['full', 2],
+  ] as const)('durability %s is in effect on the database file (PRAGMA synchronous = %i, WAL)', async (durability, synchronous) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-durability-'));
+    try {
+      const s = createImServer({ dataDir: dir, host: '127.0.0.1', apiPort: 0, socketPort: 0, ...(durability ? { durability } : {}) });
+      await s.start();
+      const db = (s.storage as unknown as { db: { pragma(q: string, o: { simple: true }): unknown } }).db;
+      expect(db.pragma('synchronous', { simple: true })).toBe(synchronous);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      await s.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a start on a busy port fails, and stop() still cleans up', async () => {

@@ -4,23 +4,11 @@
  * with the next message while the peer's view of what was read stays), the pushes that keep every
  * device of the user in step, and the refusals.
  */
-import { startPostgres, type Engine } from '../cluster/engines';
-import { call, closeClients, collect, connect, http, sleep, startServer, tokenFor, until, type TestServer } from './helpers';
+import { bothStorages, call, closeClients, collect, connect, http, sleep, startServer, type TestServer, tokenFor, until } from './helpers';
 
 jest.setTimeout(60_000);
 
-let pg: Engine | undefined;
-const engines: Array<{ name: string; url: () => string | undefined }> = [
-  { name: 'SQLite', url: () => undefined },
-  { name: 'PostgreSQL', url: () => pg!.url },
-];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = bothStorages();
 
 describe.each(engines)('conversations on $name', ({ name, url }) => {
   let server: TestServer;

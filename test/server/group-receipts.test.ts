@@ -4,23 +4,11 @@
  * sender and members who joined after a message are never counted, removed members drop out,
  * and only members may ask, about messages of that group they can see.
  */
-import { startPostgres, type Engine } from '../cluster/engines';
-import { call, closeClients, connect, http, startServer, tokenFor, type TestServer } from './helpers';
+import { bothStorages, call, closeClients, connect, http, startServer, type TestServer, tokenFor } from './helpers';
 
 jest.setTimeout(60_000);
 
-let pg: Engine | undefined;
-const engines: Array<{ name: string; url: () => string | undefined }> = [
-  { name: 'SQLite', url: () => undefined },
-  { name: 'PostgreSQL', url: () => pg!.url },
-];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = bothStorages();
 
 describe.each(engines)('group read receipts on $name', ({ name, url }) => {
   let server: TestServer;

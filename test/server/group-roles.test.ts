@@ -4,23 +4,11 @@
  * sends until it ends, mute-all, ownership transfer, and that every change reaches the members as
  * `group:changed` and as a notice message (msgType 1001) in the group's history.
  */
-import { startPostgres, type Engine } from '../cluster/engines';
-import { call, closeClients, collect, connect, http, sleep, startServer, tokenFor, until, type TestServer, type TestSocket } from './helpers';
+import { bothStorages, call, closeClients, collect, connect, http, sleep, startServer, type TestServer, type TestSocket, tokenFor, until } from './helpers';
 
 jest.setTimeout(60_000);
 
-let pg: Engine | undefined;
-const engines: Array<{ name: string; url: () => string | undefined }> = [
-  { name: 'SQLite', url: () => undefined },
-  { name: 'PostgreSQL', url: () => pg!.url },
-];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = bothStorages();
 
 const NOTICE = 1001;
 

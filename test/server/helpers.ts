@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as ioV4, type Socket } from 'socket.io-client';
 import { createImServer, type ImServer, type ImServerOptions } from '../../server/src';
+import { startPostgres, type Engine } from '../cluster/engines';
 
 export interface TestServer {
   apiUrl: string;
@@ -198,4 +199,23 @@ export async function closeAll(): Promise<void> {
 export function closeClients(): void {
   for (const s of openSockets) s.close();
   openSockets.clear();
+}
+
+/**
+ * The two storages, for `describe.each(bothStorages())('… on $name', …)`: SQLite (`url()` is
+ * undefined: the server's default) and PostgreSQL, started once for the test file. Call it at the
+ * top level of the file: it registers the file's beforeAll/afterAll for PostgreSQL.
+ */
+export function bothStorages(): Array<{ name: 'SQLite' | 'PostgreSQL'; url: () => string | undefined }> {
+  let pg: Engine | undefined;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(async () => {
+    await pg?.stop();
+  });
+  return [
+    { name: 'SQLite', url: () => undefined },
+    { name: 'PostgreSQL', url: () => pg!.url },
+  ];
 }

@@ -7,24 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startPostgres, type Engine } from '../cluster/engines';
-import { call, closeClients, collect, connect, sleep, startServer, tokenFor, until, type TestServer } from './helpers';
+import { bothStorages, call, closeClients, collect, connect, sleep, startServer, type TestServer, tokenFor, until } from './helpers';
 
 jest.setTimeout(60_000);
 
 const GRACE_MS = 1000;
-let pg: Engine | undefined;
-const engines: Array<{ name: string; url: () => string | undefined }> = [
-  { name: 'SQLite', url: () => undefined },
-  { name: 'PostgreSQL', url: () => pg!.url },
-];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = bothStorages();
 
 describe.each(engines)('presence on $name', ({ name, url }) => {
   let server: TestServer;

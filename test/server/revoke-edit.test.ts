@@ -3,23 +3,11 @@
  * left of a revoked message everywhere it shows, and how devices that were offline learn of it
  * (the event is part of catch-up, in order, after the message).
  */
-import { startPostgres, type Engine } from '../cluster/engines';
-import { call, closeClients, collect, connect, http, sleep, startServer, tokenFor, until, type TestServer } from './helpers';
+import { bothStorages, call, closeClients, collect, connect, http, sleep, startServer, type TestServer, tokenFor, until } from './helpers';
 
 jest.setTimeout(60_000);
 
-let pg: Engine | undefined;
-const engines: Array<{ name: string; url: () => string | undefined }> = [
-  { name: 'SQLite', url: () => undefined },
-  { name: 'PostgreSQL', url: () => pg!.url },
-];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = bothStorages();
 
 describe.each(engines)('revoke and edit on $name', ({ name, url }) => {
   let server: TestServer;
