@@ -569,6 +569,9 @@ Page({
       .getGroupMembers({ groupId: this.targetId })
       .then((list) => {
         const members = list.filter((x) => x.userId !== this.me.userId).map((x) => ({ userId: x.userId, name: x.userName || x.userId }));
+        // My role from this same list: the group info may still be on its way.
+        const mine = list.find((x) => x.userId === this.me.userId);
+        if (mine) this.role = mine.role;
         if (this.role === 'owner' || this.role === 'admin') members.unshift({ userId: 'all', name: 'Everyone' });
         this.setData({ mentionPanel: true, members, panel: false });
       })
