@@ -19,12 +19,12 @@ const flag = (name) => args.includes(`--${name}`);
 const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = flag('quick');
 const mode = quick ? 'quick' : 'full';
-const SUITES = ['size', 'latency', 'throughput', 'fanout', 'group10k', 'receipts', 'connections', 'reconnect', 'memory', 'profile', 'cluster'];
+const SUITES = ['size', 'coldstart', 'latency', 'throughput', 'fanout', 'group10k', 'receipts', 'connections', 'reconnect', 'memory', 'profile', 'cluster', 'peers'];
 const only = opt('only')?.split(',').filter(Boolean);
 const selected = only ? SUITES.filter((s) => only.includes(s)) : SUITES;
 const LIMIT_S = quick
-  ? { size: 240, latency: 60, throughput: 60, fanout: 60, group10k: 180, receipts: 180, connections: 90, reconnect: 60, memory: 60, profile: 60, cluster: 240 }
-  : { size: 300, latency: 300, throughput: 300, fanout: 300, group10k: 300, receipts: 300, connections: 900, reconnect: 300, memory: 300, profile: 300, cluster: 600 };
+  ? { size: 240, coldstart: 150, latency: 60, throughput: 60, fanout: 60, group10k: 180, receipts: 180, connections: 90, reconnect: 60, memory: 60, profile: 60, cluster: 240, peers: 900 }
+  : { size: 300, coldstart: 300, latency: 300, throughput: 300, fanout: 300, group10k: 300, receipts: 300, connections: 900, reconnect: 300, memory: 300, profile: 300, cluster: 600, peers: 2400 };
 
 const started = Date.now();
 const file = (m) => path.join(root, `bench/results.${m}.json`);

@@ -118,11 +118,13 @@ export function rssOf(pid) {
  * Starts bench/lib/server-process.mjs: the IM server (createImServer, SQLite in a temp dir, rate
  * limit raised) and, in the same process, a raw Socket.IO relay with the gateway's options.
  * `mode: 'relay'` starts only the relay (a clean process for connection baselines).
+ * `durability: 'full'` runs both the IM server and the durable floor with IM_DURABILITY=full.
  */
-export async function startServer({ mode = 'both', execArgv = [], env = {} } = {}) {
+export async function startServer({ mode = 'both', execArgv = [], env = {}, durability } = {}) {
   const child = fork(path.join(root, 'bench/lib/server-process.mjs'), [], {
     execArgv: ['--expose-gc', ...execArgv],
-    env: { ...process.env, BENCH_SERVER_MODE: mode, BENCH_APP_ID: APP_ID, BENCH_APP_SECRET: APP_SECRET, ...env },
+    // durability: IM_DURABILITY of the IM server and of the durable floor beside it (normal | full).
+    env: { ...process.env, BENCH_SERVER_MODE: mode, BENCH_APP_ID: APP_ID, BENCH_APP_SECRET: APP_SECRET, ...(durability ? { BENCH_DURABILITY: durability } : {}), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let seq = 0;

@@ -20,6 +20,15 @@ export function summaryRows(r) {
       rows.push(['Size: smallest other mini-program IM SDK measured', kb(smallest.gzip), `${smallest.name} ${smallest.version}`, x(smallest.gzip / s.miniprogramGzip), '']);
     }
   } else if (s?.error) rows.push(['Size', 'failed', '', '', '']);
+  const cs = r.coldstart;
+  if (cs && !cs.error && cs.sdks?.ours && !cs.sdks.ours.error) {
+    const o = cs.sdks.ours;
+    const f = cs.sdks[cs.fastestOther];
+    const le = cs.sdks[cs.leanestOther];
+    rows.push([`Cold start (wx sandbox): load + construct, median of ${cs.rounds} fresh processes`, ms(o.totalMs, 1), f ? `fastest other: ${f.package} ${ms(f.totalMs, 1)}` : '', x(cs.totalRatioToFastest), '']);
+    rows.push(['Cold start: heap the SDK adds (load + construct, after GC)', kb(o.heapBytes), le ? `leanest other: ${le.package} ${kb(le.heapBytes)}` : '', x(cs.heapRatioToLeanest), '']);
+    if (cs.connect?.n) rows.push([`Cold start: connect() → ready, local server (median of ${cs.connect.n} fresh processes)`, ms(cs.connect.msToReady.p50, 1), `second client, same process ${ms(cs.connect.msToReadySecondClient.p50, 1)}`, '', '']);
+  } else if (cs?.error) rows.push(['Cold start', 'failed', '', '', '']);
   const l = r.latency;
   if (l && !l.error) {
     const raw = l.variants.raw.delivery;
@@ -27,12 +36,20 @@ export function summaryRows(r) {
       const d = l.variants[k].delivery;
       rows.push([`Latency A→B, ImClient (${label}), p50 / p99, ${n(l.messages)} msgs`, `${ms(d.p50, 3)} / ${ms(d.p99, 3)}`, `raw relay ${ms(raw.p50, 3)} / ${ms(raw.p99, 3)}`, `${x(l.variants[k].p50Ratio)} / ${x(l.variants[k].p99Ratio)}`, k === 'web' ? `p50 ≤ 1.15×: ${verdict(l.p50Ratio <= 1.15)}` : '']);
     }
+    const fl = l.variants.durable?.delivery;
+    if (fl) {
+      const d = l.variants.web.delivery;
+      rows.push([`Latency A→B, ImClient (web) vs durable floor (sync ${l.durability === 'full' ? 'FULL' : 'NORMAL'}), p50 / p99`, `${ms(d.p50, 3)} / ${ms(d.p99, 3)}`, `durable floor ${ms(fl.p50, 3)} / ${ms(fl.p99, 3)}`, `${x(l.p50RatioDurable)} / ${x(l.p99RatioDurable)}`, `p50 ≤ 1.15×: ${verdict(l.p50RatioDurable <= 1.15)}`]);
+    }
   } else if (l?.error) rows.push(['Latency', 'failed', '', '', '']);
   const t = r.throughput;
   if (t && !t.error) {
     const raw = t.variants.raw.perSec;
     rows.push([`Throughput, ImClient (web), window ${t.window}, persisted`, `${n(t.variants.web.perSec)} msg/s`, `raw relay ${n(raw)} msg/s`, x(t.ratio), `≥ 0.8×: ${verdict(t.ratio >= 0.8)}`]);
     rows.push([`Throughput, ImClient (weapp, wx runtime)`, `${n(t.variants.weapp.perSec)} msg/s`, `raw relay ${n(raw)} msg/s`, x(t.weappRatio), '']);
+    if (t.variants.durable) {
+      rows.push([`Throughput, ImClient (web) vs durable floor (sync ${t.durability === 'full' ? 'FULL' : 'NORMAL'}), window ${t.window}`, `${n(t.variants.web.perSec)} msg/s`, `durable floor ${n(t.variants.durable.perSec)} msg/s`, x(t.ratioDurable), `≥ 0.8×: ${verdict(t.ratioDurable >= 0.8)}`]);
+    }
   } else if (t?.error) rows.push(['Throughput', 'failed', '', '', '']);
   const f = r.fanout;
   if (f && !f.error) {
@@ -77,7 +94,73 @@ export function summaryRows(r) {
     rows.push([`Client heap per 10,000 kept messages, ImClient (web)`, `${n(m.variants.web.mbPer10k, 2)} MB`, `raw socket.io-client ${n(m.variants.raw.mbPer10k, 2)} MB`, x(m.variants.web.ratio), '']);
     rows.push([`Client heap per 10,000 kept messages, ImClient (weapp)`, `${n(m.variants.weapp.mbPer10k, 2)} MB`, `raw socket.io-client ${n(m.variants.raw.mbPer10k, 2)} MB`, x(m.variants.weapp.ratio), '']);
   } else if (m?.error) rows.push(['Client memory', 'failed', '', '', '']);
+  rows.push(...peerRows(r.peers));
   return rows;
+}
+
+/** The peers suite's headline rows: ours against ejabberd and Prosody, fsync per commit on all sides. */
+function peerRows(p) {
+  if (!p) return [];
+  if (p.error) return [['Peers (ejabberd, Prosody)', 'failed', '', '', '']];
+  const rows = [];
+  const o = p.ours?.levels?.full ?? {};
+  const lastCount = (mem) => Object.keys(mem ?? {}).filter((k) => /^\d+$/.test(k)).sort((a, b) => b - a)[0];
+  for (const name of ['ejabberd', 'prosody']) {
+    const e = p[name];
+    const label = `${name === 'ejabberd' ? 'ejabberd' : 'Prosody'}${e?.version ? ` ${e.version}` : ''}`;
+    if (!e || e.skipped) {
+      rows.push([`Peers: ${label} not measured (${e?.skipped ?? 'no result'})`, '', '', '', '']);
+      continue;
+    }
+    const t = e.levels.full ?? {};
+    const ok = (v) => v && !v.error;
+    if (ok(o.latency) && ok(t.latency)) rows.push([`Peers, fsync per commit: latency A→B p50 / p99, ours vs ${label}`, `${ms(o.latency.delivery.p50, 2)} / ${ms(o.latency.delivery.p99, 2)}`, `${ms(t.latency.delivery.p50, 2)} / ${ms(t.latency.delivery.p99, 2)}`, x(e.latencyP50Ratio), `< 1×: ${verdict(e.latencyP50Ratio < 1)}`]);
+    if (ok(o.throughput) && ok(t.throughput)) rows.push([`Peers, fsync per commit: throughput, window 100, ours vs ${label}`, `${n(o.throughput.perSec)} msg/s`, `${n(t.throughput.perSec)} msg/s`, x(e.throughputRatio), `≥ 3×: ${verdict(e.throughputRatio >= 3)}`]);
+    if (ok(o.fanout) && ok(t.fanout)) rows.push([`Peers, fsync per commit: fan-out to ${n(t.fanout.members)}, last member, ours vs ${label}`, ms(o.fanout.msLast, 1), ms(t.fanout.msLast, 1), x(e.fanout1000Ratio), '']);
+    const oc = lastCount(o.memory);
+    const tc = lastCount(t.memory);
+    if (ok(o.memory) && ok(t.memory)) rows.push([`Peers: server RSS per idle authenticated connection at ${n(Number(tc))}, ours vs ${label}`, kb(o.memory[oc].bytesPerConnection), kb(t.memory[tc].bytesPerConnection), x(e.memoryPerConnectionRatio), `≤ 0.5×: ${verdict(e.memoryPerConnectionRatio <= 0.5)}`]);
+    if (e.nosync) rows.push([`Peers, no fsync per commit: latency p50 / throughput / fan-out, ours / ${label}`, `${x(e.nosync.latencyP50Ratio)} / ${x(e.nosync.throughputRatio)} / ${x(e.nosync.fanout1000Ratio)}`, '', '', '']);
+  }
+  return rows;
+}
+
+/** Ours, ejabberd and Prosody side by side, per durability level. */
+function peerDetails(p) {
+  const out = [];
+  const sides = ['ours', 'ejabberd', 'prosody'].filter((k) => p[k] && !p[k].skipped);
+  const head = (k) => (k === 'ours' ? 'ours (IM server)' : `${k === 'ejabberd' ? 'ejabberd' : 'Prosody'} ${p[k].version ?? ''}`.trim());
+  const cell = (k, level, f) => {
+    const l = p[k]?.levels?.[level];
+    if (!l || l.skipped) return l?.skipped ? 'not started' : '—';
+    try {
+      return f(l);
+    } catch {
+      return '—';
+    }
+  };
+  const err = (v) => (v?.error ? `failed: ${v.error.slice(0, 80)}` : null);
+  const cpu = (v) => `client ${n(v.clientCpuPct)} %, server ${n(v.serverCpuPct)} %`;
+  for (const level of ['full', 'nosync']) {
+    out.push(`Durability "${level}": ${p.levels?.[level] ?? ''}.`, '');
+    const rows = [
+      ['latency A→B p50 / p99', (l) => err(l.latency) ?? `${ms(l.latency.delivery.p50, 2)} / ${ms(l.latency.delivery.p99, 2)}`],
+      ['  ack (stored) p50', (l) => err(l.latency) ?? ms(l.latency.ack.p50, 2)],
+      ['  CPU during latency', (l) => err(l.latency) ?? cpu(l.latency)],
+      [`throughput, window 100 (${n(p.counts?.throughputMessages)} msgs)`, (l) => err(l.throughput) ?? `${n(l.throughput.perSec)} msg/s`],
+      ['  CPU during throughput', (l) => err(l.throughput) ?? cpu(l.throughput)],
+      [`fan-out to ${n(p.counts?.fanoutMembers)}, last member (median)`, (l) => err(l.fanout) ?? ms(l.fanout.msLast, 1)],
+      ['  CPU during fan-out', (l) => err(l.fanout) ?? cpu(l.fanout)],
+    ];
+    if (level === 'full') {
+      for (const c of p.counts?.memoryConnections ?? []) rows.push([`server RSS per idle authenticated connection at ${n(c)}`, (l) => err(l.memory) ?? kb(l.memory[c]?.bytesPerConnection)]);
+      rows.push(['  logins per second (SCRAM for the peers, a token for ours); client CPU', (l) => err(l.memory) ?? `${n(l.memory.loginsPerSec)}/s; ${n(l.memory.clientCpuPct)} %`]);
+      rows.push(['reconnect: new connection → first missed message (median)', (l) => err(l.reconnect) ?? ms(l.reconnect.msToFirstMissed.p50, 1)]);
+    }
+    out.push(mdTable(['', ...sides.map(head)], rows.map(([label, f]) => [label, ...sides.map((k) => cell(k, level, f))])), '');
+  }
+  for (const k of ['ejabberd', 'prosody']) if (p[k]?.skipped) out.push(`${k}: skipped: ${p[k].skipped}`, '');
+  return out.join('\n');
 }
 
 const HEAD = ['figure', 'value', 'baseline (same run)', 'ratio', 'goal'];
@@ -99,6 +182,12 @@ function runLine(r) {
   return `${r.mode} run of ${r.date.slice(0, 10)} (${r.date.slice(11, 16)} UTC), ${r.durationSeconds} s, commit ${r.commit}${r.workingTreeDirty ? ' with uncommitted changes in src/adapters/server' : ''}; ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}, open-file limit ${mc.openFileLimit}${r.loadAverage ? `; load average ${r.loadAverage.atStart[0]} at the start, ${r.loadAverage.atEnd[0]} at the end (anything above 0 is other work on the machine)` : ''}${r.buildError ? `; ${r.buildError}` : ''}${r.lastPartialRun ? `; this line is of the last partial run (${r.lastPartialRun.join(', ')}): the other suites' figures are from earlier runs` : ''}`;
 }
 
+/** What the durable floor is, under its table. */
+function durableNote(durability) {
+  const sync = durability === 'full' ? 'FULL` (an fsync per commit)' : 'NORMAL` (no fsync per commit)';
+  return `The durable relay floor runs beside the raw relay in the server's process: raw Socket.IO plus exactly one prepared SQLite \`INSERT\` per message, the inserts of one event-loop turn committed in one transaction (as the server's group commit), then the emit to the recipient's room and the ack. Its file has the server's settings (WAL, \`synchronous = ${sync}, the same checkpointer thread; \`IM_DURABILITY=${durability ?? 'normal'}\` for both). It is the least a server that stores before it acknowledges must do; the IM server's extra over it is validation, sequence numbers, inboxes and the SDK.`;
+}
+
 function details(r) {
   const out = [];
   const s = r.size;
@@ -117,17 +206,40 @@ function details(r) {
     }
     out.push(mdTable(['package', 'file(s) a mini-program loads', 'bytes', 'gzip bytes', 'vs SDK'], rows), '');
   }
+  const cs = r.coldstart;
+  if (cs && !cs.error && cs.sdks) {
+    out.push(`#### Cold start (each SDK's mini-program build loaded and its client constructed in a fresh process, in a mini-program realm with only \`wx\` and no network; median of ${cs.rounds} rounds, interleaved; heap after GC, ${cs.settleMs} ms after construction)`, '');
+    const rows = [];
+    for (const [id, v] of Object.entries(cs.sdks)) {
+      const name = `${v.package}${v.version ? ` ${v.version}` : ''}`;
+      if (v.error) {
+        rows.push([name, v.entry ?? '', v.options, v.error, '', '', '', '', '', '']);
+        continue;
+      }
+      const vs = id === 'ours' ? '1.0× / 1.0× / 1.0×' : `${x(v.oursTotalRatio)} / ${x(v.oursHeapRatio)} / ${x(v.oursGzipRatio)}`;
+      rows.push([name, v.entry, `\`${v.options}\``, ms(v.totalMs, 1), ms(v.loadMs, 1), ms(v.constructMs, 1), kb(v.heapBytes), kb(v.gzip), n(v.networkCalls), vs]);
+    }
+    out.push(mdTable(['SDK', 'file', 'client constructed with', 'load + construct', 'load', 'construct', 'heap added', 'gzip', 'network attempts', 'ours ÷ theirs (time / heap / gzip)'], rows), '');
+    const c = cs.connect;
+    if (c?.n) out.push(`Ours, \`connect()\` → \`ready\` against a local reference server (started before, not counted): ${ms(c.msToReady.p50, 1)} median (p90 ${ms(c.msToReady.p90, 1)}) for the first client of a fresh process (of which ${ms(c.msToConnected?.p50, 1)} until the session is accepted, status \`connected\`; the rest is the catch-up sync), ${ms(c.msToReadySecondClient.p50, 1)} for a second client in the same process (code compiled and warm).`, '');
+    const attempts = Object.values(cs.sdks).filter((v) => v.networkCalls);
+    if (attempts.length) out.push(`Network attempts during load, construction and the ${cs.settleMs} ms after it (refused by the phone's empty domain lists, so nothing left the machine): ${attempts.map((v) => `${v.package}: ${[...new Set(v.network.map((c) => `${c.api} ${c.url.replace(/\?.*$/, '')}`))].join(', ')}`).join('; ')}.`, '');
+    const probs = Object.values(cs.sdks).filter((v) => v.problems?.length);
+    if (probs.length) out.push(`Errors the SDKs raised in the background while starting (not failures of the measurement): ${probs.map((v) => `${v.package}: ${v.problems.length} (${v.problems[0]})`).join('; ')}.`, '');
+  }
   const l = r.latency;
   if (l && !l.error) {
     out.push(`#### Latency A→B (${n(l.messages)} messages per variant after ${l.warmup} warm-up, one at a time, ${l.contentBytes}-character bodies, interleaved in blocks of ${l.block})`, '');
-    const names = { raw: 'raw relay (baseline)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web → ImClient web', webNoRcpt: 'ImClient web, autoDeliveryReceipt off', weapp: 'ImClient weapp → ImClient weapp (wx runtime)' };
-    out.push(mdTable(['variant', 'p50', 'p90', 'p99', 'max', 'ack p50', 'p50 ratio', 'p99 ratio'], Object.entries(l.variants).map(([k, v]) => [names[k] ?? k, ms(v.delivery.p50, 3), ms(v.delivery.p90, 3), ms(v.delivery.p99, 3), ms(v.delivery.max, 1), ms(v.ack.p50, 3), x(v.p50Ratio), x(v.p99Ratio)])), '');
+    const names = { raw: 'raw relay (baseline)', durable: 'durable relay floor (baseline: raw relay + one SQLite insert per message)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web → ImClient web', webNoRcpt: 'ImClient web, autoDeliveryReceipt off', weapp: 'ImClient weapp → ImClient weapp (wx runtime)' };
+    out.push(mdTable(['variant', 'p50', 'p90', 'p99', 'max', 'ack p50', 'p50 ratio', 'p99 ratio', 'p50 vs durable floor', 'p99 vs durable floor'], Object.entries(l.variants).map(([k, v]) => [names[k] ?? k, ms(v.delivery.p50, 3), ms(v.delivery.p90, 3), ms(v.delivery.p99, 3), ms(v.delivery.max, 1), ms(v.ack.p50, 3), x(v.p50Ratio), x(v.p99Ratio), x(v.p50RatioDurable), x(v.p99RatioDurable)])), '');
+    if (l.variants.durable) out.push(durableNote(l.durability), '');
   }
   const t = r.throughput;
   if (t && !t.error) {
     out.push(`#### Throughput (${n(t.messages)} messages per round, window ${t.window}, best of ${t.rounds} rounds)`, '');
-    const names = { raw: 'raw relay (baseline)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web', weapp: 'ImClient weapp (wx runtime)' };
-    out.push(mdTable(['variant', 'msg/s', 'ratio', 'server CPU µs/msg', 'client CPU µs/msg'], Object.entries(t.variants).map(([k, v]) => [names[k] ?? k, n(v.perSec), x(v.ratio), n(v.serverCpuUsPerMsg, 1), n(v.clientCpuUsPerMsg, 1)])), '');
+    const names = { raw: 'raw relay (baseline)', durable: 'durable relay floor (baseline: raw relay + one SQLite insert per message)', imRaw: 'socket.io-client → IM server (no SDK)', web: 'ImClient web', weapp: 'ImClient weapp (wx runtime)' };
+    out.push(mdTable(['variant', 'msg/s', 'ratio', 'vs durable floor', 'server CPU µs/msg', 'client CPU µs/msg'], Object.entries(t.variants).map(([k, v]) => [names[k] ?? k, n(v.perSec), x(v.ratio), x(v.ratioDurable), n(v.serverCpuUsPerMsg, 1), n(v.clientCpuUsPerMsg, 1)])), '');
+    if (t.variants.durable) out.push(durableNote(t.durability), '');
   }
   const f = r.fanout;
   if (f && !f.error) {
@@ -196,6 +308,7 @@ function details(r) {
     const names = { raw: 'raw socket.io-client (baseline)', web: 'ImClient web', weapp: 'ImClient weapp (wx runtime)' };
     out.push(mdTable(['receiver', 'bytes per message', 'MB per 10,000', 'ratio'], Object.entries(m.variants).map(([k, v]) => [names[k] ?? k, n(v.bytesPerMessage), n(v.mbPer10k, 2), x(v.ratio)])), '');
   }
+  if (r.peers && !r.peers.error) out.push(`#### Peers: ours vs ejabberd vs Prosody (same machine, same workloads; configs in \`bench/peers/\`, see its README.md)`, '', peerDetails(r.peers), '');
   const p = r.profile;
   if (p && !p.error) {
     out.push(`#### Profile (throughput workload, ${n(p.messages)} messages, sampling every ${p.samplingIntervalUs} µs; self time, native calls counted for their JavaScript caller; line numbers are of the built files)`, '');
@@ -271,6 +384,7 @@ export function markdown({ full, quick, findings, before }) {
       '- **Artefacts.** The bench is plain ESM JavaScript over the built artefacts (`npm run build` first): `dist/index.cjs` (web adapter), `miniprogram_dist/index.js` (weapp adapter) on the Node `wx` runtime from `dist/testing.cjs`, `server/dist`. That measures the code users run and needs no TypeScript runner.',
       '- **Processes.** Each suite runs in its own Node process (`--expose-gc`); the server runs in a child process of that one (`bench/lib/server-process.mjs`): the IM server (`createImServer`, SQLite in a temp dir on the local disk, rate limit raised to 1,000,000/s) and, in the same process, the **raw relay baseline**: a second Socket.IO 4 server with the gateway\'s options (allowEIO3, CORS, 100 kB packets, websocket + polling) where a client joins the room of its user id and `relay {to}` emits to that room and acks; `group {room}` broadcasts once to a room. No token check, no validation, no storage, no sequence numbers: Socket.IO alone. Clients and server share a 2-core machine over loopback, so the client process\'s own CPU is part of every figure.',
       '- **Size.** zlib gzip level 9 of each file (summed when several). Other SDKs are fetched with `npm pack <name>` into `bench/.cache` (git-ignored, reused; delete it to refresh); the file measured is the one a WeChat mini-program loads (package `miniprogram` field if any, else the documented WeChat build; `bench/suites/size.mjs` says why for each). A failed fetch is recorded, not fatal.',
+      '- **Cold start.** Each SDK\'s mini-program build (the file the size suite measures) is loaded in a fresh Node process (`bench/lib/coldstart-child.mjs`: no module cache, no compiled code, as on the first launch after an install or update) on a simulated phone (`createWxRuntime`) in a mini-program realm (`bench/lib/wx-realm.mjs`, the approach of the sandbox tests): only `wx` (plus `getApp`/`getCurrentPages` stubs, a silent console and timers) as globals, the browser globals shadowed with undefined, no string code generation except `Function(\'return this\')` (which WeChat documents as allowed). Timed: read + compile + evaluate of the file, then the client constructed with the SDK\'s documented minimal options and placeholder app ids (`bench/lib/coldstart-sdks.mjs`); heap: V8 used heap after two full GCs, before the load and 500 ms after construction (what the constructor\'s timers and promises allocate included). No network: the phone\'s domain lists are empty, so a request or socket an SDK opens fails at once with "url not in domain list" (as WeChat does for an unconfigured domain); the attempts are counted. The simulated file system gets empty-folder answers for `readdir`/`mkdir`/`stat` (ZEGO ZIM lists its folders on start). Rounds are interleaved (each SDK once per round); medians. Ours also `connect()` → `ready` against the reference server (started before the timing) in a fresh process, and for a second client in the same process. Quick: 5 rounds; full: 15.',
       '- **Latency.** One message at a time (the next after B received the previous and A\'s send was acknowledged), 100-character bodies, warm-up first, variants interleaved in blocks so drift hits all alike. Time from A\'s send call to B\'s event, both in one process (one clock).',
       '- **Throughput.** One sender keeps 100 sends in flight (a new one when an ack arrives); the receiver is a raw socket.io-client (no receipts) in every variant; elapsed time until every ack is in and B has every message. Best of the rounds (the one least disturbed by other work on the machine). Server CPU per message from `process.cpuUsage()` of the server process.',
       '- **Fan-out.** Members are raw socket.io-client 4 connections (each authenticated with its token), the sender an ImClient; time from `sendGroupMessage` until the last member\'s `imchat`. The baseline broadcasts to a room of as many raw connections (encoded once; since groups are read diffusion the IM server also sends one packet per chunk of up to 1,000 online members).',
@@ -279,6 +393,7 @@ export function markdown({ full, quick, findings, before }) {
       '- **Connections.** Raw socket.io-client 4 connections from the suite process (100 handshakes in flight), one token each; a connection counts when `session` arrived (relay: `connect`). Server RSS and V8 heap are read in the server process after a full GC, before (after 20 warm-up connections closed) and after; per connection = delta / count. The baseline runs in a fresh relay-only process. Counts above the open-file limit minus 500 are skipped.',
       '- **Reconnect.** Default options (`reconnectionDelay` 3 s). The phone goes offline (`setNetwork(false)`), a message for it is stored meanwhile, then `setNetwork(true)`: time to the first caught-up `imchat`. Rounds are 2.2 s apart (the SDK forces at most one reconnect per 2 s). Baseline: weapp.socket.io with the same delay, time to reconnect (it has no network hook and no catch-up).',
       '- **Client memory.** The receiver keeps every message in an array; V8 heap after two full GCs before and after; a raw socket.io-client keeping the decoded objects is the baseline. Quick runs use fewer messages and scale to 10,000.',
+      '- **Peers.** ejabberd and Prosody from Debian (installed by the suite when missing), each started in a temp dir on free loopback ports as its own system user with the configs in `bench/peers/` (`ejabberd.yml`, `prosody.cfg.lua`; `bench/peers/README.md` says how each stores before it acknowledges), driven over WebSocket (RFC 7395) by `bench/peers/xmpp.mjs`: SCRAM-SHA-1 logins, raw stanzas, stream management (XEP-0198) `<a h/>` as the ack. Ours in the same suite with raw socket.io-client connections (`chat:send` acked after commit). Two durability levels: **full**, an fsync per commit on every side (ours `IM_DURABILITY=full`; the peers\' SQLite defaults), and **nosync**, none (ours `normal`; the peers\' database on tmpfs, where fsync is a no-op, ours on the same tmpfs). Latency one message at a time; throughput a window of 100 acks; fan-out to a 1,000-member group (a persistent, archived MUC room on the peers); memory: server RSS delta per idle authenticated connection (bound resource and presence on the peers); reconnect: a new connection (login included) until the first message stored while it was away. Client and server CPU shares are reported next to each figure. Ratios are ours / theirs.',
       '- **Quick vs full.** Quick: 300 latency messages, 3,000 per throughput round (2 rounds), a 1,000-member group (3 rounds), a 10,000-member group with 1,000 online (3 rounds), 500 connections, 3 reconnect rounds, 3,000 messages for memory. Full: 2,000; 20,000 (3 rounds); 1,000 (5 rounds); 2,000 online (5 rounds); 1,000 / 5,000 / 10,000; 6 rounds at 0.5 s and 5 s offline; 10,000. Group read receipts: 30 rounds quick, 100 full, the same groups.',
       '- **Limits.** Loopback only, so network latency is zero and the figures are CPU and syscalls; the raw relay baseline is fast (a fraction of a millisecond), so fixed costs show up as large ratios. One machine runs clients and server, and anything else running on it at the time (see the load average in the run line) disturbs the figures; the interleaved latency blocks and best-of throughput rounds soften that, they do not remove it. Disk: SQLite WAL on the local disk, whose write and checkpoint stalls show in p99 and max.',
     ].join('\n'),

@@ -11,6 +11,15 @@
 //     `group` { room, ... } + ack: emits `msg` to a room once (Socket.IO's broadcast: one encode).
 //     `join` room + ack: joins a room (fan-out baseline).
 //   No validation, no persistence, no sequence numbers: the cost of Socket.IO alone.
+//   `durable` { to, ... } + ack: the durable relay floor. Exactly one prepared INSERT per message
+//     into a SQLite file written as the server writes its own (applyFileSettings from server/dist:
+//     WAL, the synchronous level of BENCH_DURABILITY, the same checkpointer thread); the inserts of
+//     one event-loop turn are committed in one transaction (the server's group commit), then each
+//     message is emitted to the room of `to` and acked. The least any server that stores a message
+//     before acknowledging it has to do: what ours costs beyond it is validation, sequencing,
+//     inboxes and the SDK.
+//
+// BENCH_DURABILITY (normal | full) sets IM_DURABILITY of the IM server and the floor's alike.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { createServer } from 'node:http';
@@ -27,7 +36,9 @@ const artefacts = process.env.BENCH_ARTEFACTS || root;
 
 let im;
 let dataDir;
-const info = {};
+let floor;
+const durability = process.env.BENCH_DURABILITY || 'normal';
+const info = { durability };
 
 if (mode !== 'relay') {
   const { createImServer } = require(path.join(artefacts, 'server/dist/index.js'));
@@ -51,10 +62,64 @@ if (mode !== 'relay') {
     databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
     redisUrl: process.env.BENCH_REDIS_URL || undefined,
     dbPoolSize: process.env.BENCH_DATABASE_URL ? 10 : undefined,
+    durability,
   });
   const started = await im.start();
   info.apiUrl = started.apiUrl;
   info.socketUrl = started.socketUrl;
+}
+
+/** The durable floor's database: one table, no index beyond the rowid, one insert per message. */
+function openFloor(dir) {
+  const Database = require('better-sqlite3');
+  const { applyFileSettings, CHECKPOINT_INTERVAL_MS } = require(path.join(artefacts, 'server/dist/storage/sqlite.js'));
+  const { startCheckpointer } = require(path.join(artefacts, 'server/dist/storage/checkpointer.js'));
+  const file = path.join(dir, 'durable-floor.sqlite');
+  const db = new Database(file);
+  applyFileSettings(db, durability, true);
+  db.exec(`CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY, client_msg_id TEXT, from_id TEXT NOT NULL, to_id TEXT, chat_type INTEGER,
+    msg_type INTEGER, content TEXT, created_at INTEGER NOT NULL)`);
+  const insert = db.prepare('INSERT INTO messages (client_msg_id, from_id, to_id, chat_type, msg_type, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertAll = db.transaction((batch) => {
+    for (const { msg } of batch) msg.seq = Number(insert.run(msg.clientMsgId ?? null, msg.from, msg.to ?? null, msg.chatType ?? 0, msg.msgType ?? 0, msg.content ?? null, msg.timestamp).lastInsertRowid);
+  });
+  const checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (m) => console.warn(`bench floor: WAL checkpoint: ${m}`));
+  let pending = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    let failed;
+    try {
+      insertAll(batch);
+    } catch (err) {
+      failed = err;
+    }
+    for (const { msg, ack } of batch) {
+      if (failed) {
+        if (typeof ack === 'function') ack({ code: 50000, message: String(failed?.message ?? failed) });
+        continue;
+      }
+      relay.to(`u:${msg.to}`).emit('msg', msg);
+      if (typeof ack === 'function') ack({ code: 0, message: 'ok', data: msg });
+    }
+  };
+  return {
+    db,
+    send(msg, ack) {
+      pending.push({ msg, ack });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    close() {
+      checkpointer.stop();
+      db.close();
+    },
+  };
 }
 
 const { Server } = require('socket.io');
@@ -78,6 +143,13 @@ relay.on('connection', (socket) => {
     relay.to(`u:${p?.to}`).emit('msg', msg);
     if (typeof ack === 'function') ack({ code: 0, message: 'ok', data: msg });
   });
+  socket.on('durable', (p, ack) => {
+    if (!floor) {
+      if (typeof ack === 'function') ack({ code: 50300, message: 'no durable floor in relay-only mode' });
+      return;
+    }
+    floor.send({ ...p, from: user, timestamp: Date.now() }, ack);
+  });
   socket.on('group', (p, ack) => {
     const msg = { ...p, from: user, timestamp: Date.now() };
     socket.to(String(p?.room)).emit('msg', msg);
@@ -88,6 +160,7 @@ relay.on('connection', (socket) => {
     if (typeof ack === 'function') ack({ code: 0 });
   });
 });
+if (dataDir) floor = openFloor(dataDir);
 await new Promise((resolve) => relayHttp.listen(0, '127.0.0.1', resolve));
 info.relayUrl = `http://127.0.0.1:${relayHttp.address().port}`;
 
@@ -95,6 +168,7 @@ async function stop() {
   try {
     await new Promise((r) => relay.close(() => r()));
     if (im) await im.stop();
+    floor?.close();
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
@@ -140,6 +214,11 @@ const commands = {
   /** Rows written so far by the IM server's storage connection (SQLite total_changes()). */
   dbChanges() {
     return im.storage.db.prepare('SELECT total_changes() AS n').get().n;
+  },
+  /** Rows the durable floor has stored, and its synchronous pragma (a check that it is what is compared). */
+  floorInfo() {
+    if (!floor) return null;
+    return { rows: floor.db.prepare('SELECT COUNT(*) AS n FROM messages').get().n, synchronous: floor.db.pragma('synchronous', { simple: true }), journalMode: floor.db.pragma('journal_mode', { simple: true }) };
   },
   /** Event-loop delay of this process over a window: loopStall { start: true }, then loopStall {} → { maxMs, p99Ms, meanMs, count }. */
   async loopStall({ start }) {

@@ -2,6 +2,8 @@
 // previous one and A's send was acknowledged, so this measures latency, not queueing.
 // Variants, all against one server process, interleaved in blocks so drift hits them alike:
 //   raw        socket.io-client 4 -> raw relay (no auth check, no validation, no storage) -> B
+//   durable    socket.io-client 4 -> durable relay floor (raw relay + one SQLite insert per message,
+//              group commit per turn, ack and emit after the commit; server-process.mjs) -> B
 //   imRaw      socket.io-client 4 emitting chat:send -> IM server -> B (raw socket.io-client)
 //   web        ImClient (web adapter) -> IM server -> ImClient (web); B sends delivery receipts
 //   webNoRcpt  as web with autoDeliveryReceipt: false (what the receipts cost)
@@ -56,6 +58,15 @@ export async function run({ quick }) {
       variants.raw = { waiter: w, send: (content) => emitAck(a, 'relay', { clientMsgId: `r${++i}`, chatType: 0, to: 'lat-raw-b', content, msgType: 0 }) };
     }
     {
+      const a = await rawRelayClient(server, 'lat-dur-a');
+      const b = await rawRelayClient(server, 'lat-dur-b');
+      clients.push(a, b);
+      const w = makeWaiter();
+      b.on('msg', (m) => w.got(m.content));
+      let i = 0;
+      variants.durable = { waiter: w, send: (content) => emitAck(a, 'durable', { clientMsgId: `d${++i}`, chatType: 0, to: 'lat-dur-b', content, msgType: 0 }) };
+    }
+    {
       const a = await rawImClient(server, 'lat-im-a');
       const b = await rawImClient(server, 'lat-im-b');
       clients.push(a, b);
@@ -92,19 +103,27 @@ export async function run({ quick }) {
         }
       }
     }
-    const out = { messages: N, warmup: WARM, block: BLOCK, contentBytes: 100, variants: {} };
+    const out = { messages: N, warmup: WARM, block: BLOCK, contentBytes: 100, durability: server.durability, floor: await server.call('floorInfo'), variants: {} };
     for (const name of names) out.variants[name] = { delivery: stats(samples[name].ms), ack: stats(samples[name].ackMs) };
     const base = out.variants.raw.delivery;
+    const floor = out.variants.durable.delivery;
     for (const name of names) {
       const d = out.variants[name].delivery;
       out.variants[name].p50Ratio = ratio(d.p50, base.p50);
       out.variants[name].p99Ratio = ratio(d.p99, base.p99);
+      out.variants[name].p50RatioDurable = ratio(d.p50, floor.p50);
+      out.variants[name].p99RatioDurable = ratio(d.p99, floor.p99);
     }
     out.p50Ratio = out.variants.web.p50Ratio;
     out.p99Ratio = out.variants.web.p99Ratio;
     out.weappP50Ratio = out.variants.weapp.p50Ratio;
     out.weappP99Ratio = out.variants.weapp.p99Ratio;
-    log(`latency p50 raw ${base.p50} ms, web ${out.variants.web.delivery.p50} ms, weapp ${out.variants.weapp.delivery.p50} ms`);
+    // Against the durable floor: what ours costs beyond storing each message before its ack.
+    out.p50RatioDurable = out.variants.web.p50RatioDurable;
+    out.p99RatioDurable = out.variants.web.p99RatioDurable;
+    out.imRawP50RatioDurable = out.variants.imRaw.p50RatioDurable;
+    out.weappP50RatioDurable = out.variants.weapp.p50RatioDurable;
+    log(`latency p50 raw ${base.p50} ms, durable floor ${floor.p50} ms, imRaw ${out.variants.imRaw.delivery.p50} ms, web ${out.variants.web.delivery.p50} ms, weapp ${out.variants.weapp.delivery.p50} ms`);
     return out;
   } finally {
     closeAll(clients);

@@ -50,7 +50,8 @@ export const COMPETITORS = [
   { name: 'leancloud-realtime', entry: 'dist/realtime.weapp.min.js', why: 'the README\'s WeChat build, minified' },
 ];
 
-async function fetchPackage(name, cacheDir, offline) {
+/** The package's folder in bench/.cache (npm pack on first use); shared with the coldstart suite. */
+export async function fetchPackage(name, cacheDir, offline) {
   const slug = name.replace(/^@/, '').replace(/\//g, '-');
   // <slug>-<version>.tgz, as npm pack names it (a version starts with a digit).
   let tgz = readdirSync(cacheDir).find((f) => f.startsWith(`${slug}-`) && f.endsWith('.tgz') && /^\d/.test(f.slice(slug.length + 1)));

@@ -1,6 +1,8 @@
 // Throughput: one sender, pipelined sends with acks (a window of 100 in flight), B online and
 // counting. Rate limit raised. Elapsed = first send until every ack is in and B has every message.
 //   raw    socket.io-client 4 -> raw relay (emit to B's room, ack; nothing stored)
+//   durable socket.io-client 4 -> durable relay floor (raw relay + one SQLite insert per message,
+//          group commit per turn, ack and emit after the commit) -> B
 //   imRaw  socket.io-client 4 emitting chat:send -> IM server (validated, stored, numbered) -> B
 //   web    ImClient (web adapter).sendPrivateMessage -> IM server -> B
 //   weapp  ImClient (miniprogram_dist on the Node wx runtime) -> IM server -> B
@@ -33,6 +35,15 @@ export async function run({ quick, serverExecArgv = [] }) {
       b.on('msg', got.inc);
       let i = 0;
       variants.raw = { got, send: (content) => emitAck(a, 'relay', { clientMsgId: `r${++i}`, chatType: 0, to: 'tp-raw-b', content, msgType: 0 }) };
+    }
+    {
+      const a = await rawRelayClient(server, 'tp-dur-a');
+      const b = await rawRelayClient(server, 'tp-dur-b');
+      clients.push(a, b);
+      const got = counter();
+      b.on('msg', got.inc);
+      let i = 0;
+      variants.durable = { got, send: (content) => emitAck(a, 'durable', { clientMsgId: `d${++i}`, chatType: 0, to: 'tp-dur-b', content, msgType: 0 }) };
     }
     {
       const a = await rawImClient(server, 'tp-im-a');
@@ -80,17 +91,25 @@ export async function run({ quick, serverExecArgv = [] }) {
         });
       }
     }
-    const out = { messages: N, window: WINDOW, rounds: ROUNDS, of: 'best round', warmup: WARM, contentBytes: 100, variants: {} };
+    const out = { messages: N, window: WINDOW, rounds: ROUNDS, of: 'best round', warmup: WARM, contentBytes: 100, durability: server.durability, variants: {} };
     for (const name of names) {
       // Best of the rounds (the round least disturbed by anything else on the machine).
       const rs = runs[name];
       const top = rs.reduce((a, b) => (b.perSec > a.perSec ? b : a));
       out.variants[name] = { perSec: top.perSec, serverCpuUsPerMsg: top.serverCpuUsPerMsg, clientCpuUsPerMsg: top.clientCpuUsPerMsg, runs: rs };
     }
-    for (const name of names) out.variants[name].ratio = ratio(out.variants[name].perSec, out.variants.raw.perSec);
+    for (const name of names) {
+      out.variants[name].ratio = ratio(out.variants[name].perSec, out.variants.raw.perSec);
+      out.variants[name].ratioDurable = ratio(out.variants[name].perSec, out.variants.durable.perSec);
+    }
     out.ratio = out.variants.web.ratio;
     out.weappRatio = out.variants.weapp.ratio;
-    log(`throughput raw ${out.variants.raw.perSec}/s, imRaw ${out.variants.imRaw.perSec}/s, web ${out.variants.web.perSec}/s, weapp ${out.variants.weapp.perSec}/s`);
+    // Against the durable floor: what ours costs beyond storing each message before its ack.
+    out.ratioDurable = out.variants.web.ratioDurable;
+    out.imRawRatioDurable = out.variants.imRaw.ratioDurable;
+    out.weappRatioDurable = out.variants.weapp.ratioDurable;
+    out.floor = await server.call('floorInfo');
+    log(`throughput raw ${out.variants.raw.perSec}/s, durable floor ${out.variants.durable.perSec}/s, imRaw ${out.variants.imRaw.perSec}/s, web ${out.variants.web.perSec}/s, weapp ${out.variants.weapp.perSec}/s`);
     return out;
   } finally {
     closeAll(clients);

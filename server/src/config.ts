@@ -32,6 +32,13 @@ export interface ServerConfig {
   presenceGrace: number;
   /** Bytes of messages in one chat:sync or history reply (at least one message is always sent). */
   replyMaxBytes: number;
+  /**
+   * What a commit survives before the ack goes out (SQLite; docs/reliability.md): `normal` (WAL,
+   * synchronous=NORMAL) a crash of the server process, `full` (synchronous=FULL, an fsync per
+   * commit) an operating-system crash or power loss too. PostgreSQL follows its own
+   * synchronous_commit instead.
+   */
+  durability: 'normal' | 'full';
   /** postgres://… : PostgreSQL instead of SQLite in dataDir (every node of a cluster the same). */
   databaseUrl?: string;
   /** Connections of this node's PostgreSQL pool. */
@@ -86,6 +93,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   editWindow: 86_400,
   presenceGrace: 5,
   replyMaxBytes: 1_000_000,
+  durability: 'normal',
   dbPoolSize: 10,
   fileDriver: 'disk',
   uploadMaxBytes: 50 * 1024 * 1024,
@@ -139,6 +147,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   editWindow: 'IM_EDIT_WINDOW',
   presenceGrace: 'IM_PRESENCE_GRACE',
   replyMaxBytes: 'IM_REPLY_MAX_BYTES',
+  durability: 'IM_DURABILITY',
   databaseUrl: 'IM_DATABASE_URL',
   dbPoolSize: 'IM_DB_POOL_SIZE',
   redisUrl: 'IM_REDIS_URL',
@@ -197,6 +206,9 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
   intRule(n('presenceGrace'), c.presenceGrace, 0, 3600);
   intRule(n('replyMaxBytes'), c.replyMaxBytes, 100_000, 100_000_000);
   intRule(n('dbPoolSize'), c.dbPoolSize, 1, 1000);
+  if (c.durability !== 'normal' && c.durability !== 'full') {
+    throw new ConfigError(`${n('durability')} must be "normal" or "full", got ${JSON.stringify(c.durability)}`);
+  }
   if (c.redisUrl !== undefined && (typeof c.redisUrl !== 'string' || !/^rediss?:\/\/\S+$/.test(c.redisUrl))) {
     throw new ConfigError(`${n('redisUrl')} must be a redis://host:port URL`);
   }

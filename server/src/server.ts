@@ -135,7 +135,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   }
   // SQLite opens at once; PostgreSQL connects (and migrates) in start(). Until then the service
   // sees a storage that says it is not open.
-  let opened: Storage | undefined = options.storage ?? (config.databaseUrl ? undefined : new SqliteStorage(config.dataDir));
+  let opened: Storage | undefined = options.storage ?? (config.databaseUrl ? undefined : new SqliteStorage(config.dataDir, { durability: config.durability }));
   const deferred = new Proxy({} as Storage, {
     get(_target, key) {
       if (!opened) throw new Error('storage is not open: call start() first');

@@ -282,7 +282,7 @@ const USER_CACHE_MAX = 50_000;
 /** Groups whose member lists are kept (a 10,000-member list is ~0.5 MB). */
 const MEMBER_CACHE_MAX = 1_000;
 /** A second of writes is a few MB of WAL at most, which a PASSIVE checkpoint copies in milliseconds. */
-const CHECKPOINT_INTERVAL_MS = 1000;
+export const CHECKPOINT_INTERVAL_MS = 1000;
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -300,6 +300,29 @@ function toUser(r: UserRow): UserRecord {
 /** SQL: the message (@conv, @seq) directly follows the recipient's open run. */
 const CONTINUES_RUN = '(run_conv = @conv AND run_conv_seq + (inbox_seq - run_start) = @seq - 1)';
 
+/** IM_DURABILITY: what an acknowledged commit survives (docs/reliability.md). */
+export type Durability = 'normal' | 'full';
+
+/**
+ * The journal and sync settings of the server's database file, exported so the benchmarks' durable
+ * relay floor writes its file exactly as the server does (with the same checkpointer beside it).
+ */
+export function applyFileSettings(db: Database.Database, durability: Durability, onDisk: boolean): void {
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash; an OS crash or power loss can lose the
+  // last ones (the WAL is fsynced only at checkpoints). FULL fsyncs the WAL on every commit, so an
+  // acknowledged message survives those too, at the price of one fsync per group commit.
+  db.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+  if (onDisk) {
+    // Not 0: a safety net. Under sustained writes a PASSIVE checkpoint from another connection
+    // may never find the log fully copied at the moment a write begins, so the log would not
+    // restart and would grow; past ~40 MB the serving connection checkpoints as SQLite would.
+    db.pragma('wal_autocheckpoint = 10000');
+    // After a checkpoint has reset the log, SQLite truncates the file back to this size.
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  }
+}
+
 /**
  * The SQLite database itself, synchronous (better-sqlite3): one file in `dataDir` (or ':memory:'),
  * WAL mode, prepared statements throughout. `SqliteStorage` below is the server's asynchronous
@@ -313,25 +336,17 @@ export class SqliteDatabase {
   private readonly checkpointer?: Checkpointer;
   private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: { durability?: Durability } = {}) {
     let file = ':memory:';
     if (dataDir !== ':memory:') {
       mkdirSync(dataDir, { recursive: true });
       file = path.join(dataDir, 'comind-im.sqlite');
     }
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
-    this.db.pragma('synchronous = NORMAL');
+    applyFileSettings(this.db, options.durability ?? 'normal', file !== ':memory:');
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     if (file !== ':memory:') {
-      // Not 0: a safety net. Under sustained writes a PASSIVE checkpoint from another connection
-      // may never find the log fully copied at the moment a write begins, so the log would not
-      // restart and would grow; past ~40 MB the serving connection checkpoints as SQLite would.
-      this.db.pragma('wal_autocheckpoint = 10000');
-      // After a checkpoint has reset the log, SQLite truncates the file back to this size.
-      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       this.checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (message) => console.warn(`[comind-im-server] WAL checkpoint: ${message}`));
     }
     const p = (sql: string) => this.db.prepare(sql);
@@ -999,8 +1014,8 @@ function isClientIdConflict(err: unknown): boolean {
 export class SqliteStorage implements Storage {
   readonly sqlite: SqliteDatabase;
 
-  constructor(dataDir: string) {
-    this.sqlite = new SqliteDatabase(dataDir);
+  constructor(dataDir: string, options: { durability?: Durability } = {}) {
+    this.sqlite = new SqliteDatabase(dataDir, options);
   }
 
   /** The better-sqlite3 handle, for checks in tests and benchmarks. */
