@@ -3,7 +3,7 @@ import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
-import { KIND_OF_MSG_TYPE } from './files/kinds';
+import { KIND_OF_MSG_TYPE, isMedia } from './files/kinds';
 import { ConversationService, type ConversationChange } from './conversations';
 import { GroupAdmin, outranks, sendRefusal, underGuard, type GroupChangeEvent } from './domain/group-admin';
 import { GROUP_NOTICE_MSG_TYPE, LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
@@ -196,6 +196,11 @@ export class ImService {
     const found = (await Promise.all(ids.map((id) => this.storage.getMessage(appId, id)))).filter((t): t is StoredMessage => !!t);
     const targets = new Map((await this.presentMessages(appId, found)).map((t) => [t.messageId, t]));
     return shown.map((m) => (m.event ? ({ ...m, target: targets.get(m.eventOf ?? '') ?? null } as M) : m));
+  }
+
+  /** False when `present` would return the message as it is. */
+  private needsPresenting(m: StoredMessage): boolean {
+    return m.event !== undefined || m.replyToId !== undefined || m.revokedAt !== undefined || (this.files !== undefined && isMedia(m));
   }
 
   private async presentMessages<M extends StoredMessage>(appId: string, messages: M[]): Promise<M[]> {
@@ -435,6 +440,8 @@ export class ImService {
         if (!o.result) return o;
         const p = prepared[i]!;
         const appId = p.request ? p.request.appId : p.appId;
+        // Most messages are plain text: nothing to sign or look up, so no copy and no awaits.
+        if (!this.needsPresenting(o.result.message)) return o;
         const [message] = await this.present(appId, [o.result.message]);
         return { result: { ...o.result, message: message! } };
       }),

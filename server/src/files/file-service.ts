@@ -8,7 +8,7 @@ import type { FileRecord, Storage, StoredMessage } from '../storage/types';
 import type { RateBucket } from '../realtime/user-limits';
 import type { FileStore } from './file-store';
 import { processImage } from './images';
-import { FILE_KINDS, KIND_OF_MSG_TYPE, acceptedTypes, mediaKindOf, type FileKind } from './kinds';
+import { FILE_KINDS, KIND_OF_MSG_TYPE, acceptedTypes, isMedia, mediaKindOf, type FileKind } from './kinds';
 import { SNIFF_BYTES, sniff } from './sniff';
 import { checkSignature, expiryFor, signedPath, type Variant } from './signing';
 
@@ -305,10 +305,6 @@ export class FileService {
     this.secrets.set(appId, { secret: app.appSecret, at: Date.now() });
     return app.appSecret;
   }
-}
-
-function isMedia(m: Pick<StoredMessage, 'msgType' | 'data'>): boolean {
-  return KIND_OF_MSG_TYPE[m.msgType] !== undefined && m.data !== null && typeof m.data === 'object' && typeof (m.data as Record<string, unknown>).fileId === 'string';
 }
 
 async function readHead(file: string): Promise<Uint8Array> {

@@ -6,6 +6,11 @@ export const FILE_KINDS: readonly FileKind[] = ['image', 'audio', 'video', 'file
 /** msgType → the kind its fileId must be (seed 000: 1 image, 2 file, 3 audio, 4 video). */
 export const KIND_OF_MSG_TYPE: Readonly<Record<number, FileKind>> = { 1: 'image', 2: 'file', 3: 'audio', 4: 'video' };
 
+/** A message whose data names an uploaded file, so its URLs are signed on the way out. */
+export function isMedia(m: { msgType: number; data: unknown }): boolean {
+  return KIND_OF_MSG_TYPE[m.msgType] !== undefined && m.data !== null && typeof m.data === 'object' && typeof (m.data as Record<string, unknown>).fileId === 'string';
+}
+
 /** Images sharp decodes and mini-program `<image>` shows; SVG is not one (it is a document). */
 const IMAGE = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 /** WeChat's RecorderManager writes mp3, aac or wav; iOS and Android apps m4a, amr, ogg/opus. */

@@ -525,11 +525,18 @@ export class Gateway implements Notifier {
       // recipients are skipped before building and encoding a packet nobody would receive.
       const rooms = this.io.sockets.adapter.rooms;
       for (const d of result.deliveries) {
-        // Alone, offline recipients are skipped before encoding; with Redis the others are on other nodes.
-        if (!this.redis && !rooms.has(room(s.appId, d.userId))) continue;
+        const to = room(s.appId, d.userId);
+        const own = d.userId === s.userId;
+        if (!this.redis) {
+          // Alone, offline recipients, and the sender's room when it holds only the sending
+          // socket, are skipped before a packet is built and encoded for nobody. With Redis the
+          // others may be on other nodes.
+          const present = rooms.get(to);
+          if (!present || (own && present.size === 1 && present.has(socket.id))) continue;
+        }
         const payload = { ...result.message, inboxSeq: d.inboxSeq };
-        if (d.userId === s.userId) socket.to(room(s.appId, d.userId)).emit('imchat', payload);
-        else this.io.to(room(s.appId, d.userId)).emit('imchat', payload);
+        if (own) socket.to(to).emit('imchat', payload);
+        else this.io.to(to).emit('imchat', payload);
       }
     }
     // A group message has no inbox position (read diffusion), unless it predates that.

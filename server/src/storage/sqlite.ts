@@ -297,9 +297,6 @@ function toUser(r: UserRow): UserRecord {
   };
 }
 
-/** SQL: the message (@conv, @seq) directly follows the recipient's open run. */
-const CONTINUES_RUN = '(run_conv = @conv AND run_conv_seq + (inbox_seq - run_start) = @seq - 1)';
-
 /** IM_DURABILITY: what an acknowledged commit survives (docs/reliability.md). */
 export type Durability = 'normal' | 'full';
 
@@ -335,6 +332,7 @@ export class SqliteDatabase {
   private readonly memberCache = new Map<string, string[]>();
   private readonly checkpointer?: Checkpointer;
   private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
+  private readonly inTransaction: (work: () => unknown) => unknown;
 
   constructor(dataDir: string, options: { durability?: Durability } = {}) {
     let file = ':memory:';
@@ -372,20 +370,13 @@ export class SqliteDatabase {
       recordLastSeen: p('UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE app_id = ? AND user_id = ?'),
       insertInboxState: p('INSERT OR IGNORE INTO inbox_state (app_id, user_id) VALUES (?, ?)'),
       inboxSeq: p('SELECT inbox_seq FROM inbox_state WHERE app_id = ? AND user_id = ?'),
-      // Set-based fan-out: one statement per send whatever the number of recipients. `cont` is true
-      // when this message directly follows the recipient's open run in the same conversation.
-      closeRuns: p(
-        `INSERT INTO inbox_runs (app_id, user_id, start_seq, end_seq, conv_id, conv_seq)
-         SELECT app_id, user_id, run_start, inbox_seq, run_conv, run_conv_seq FROM inbox_state
-         WHERE app_id = @app AND user_id IN (SELECT value FROM json_each(@recipients)) AND run_conv IS NOT NULL AND NOT ${CONTINUES_RUN}`,
-      ),
-      bumpInbox: p(
-        `UPDATE inbox_state SET inbox_seq = inbox_seq + 1,
-           run_start = CASE WHEN ${CONTINUES_RUN} THEN run_start ELSE inbox_seq + 1 END,
-           run_conv_seq = CASE WHEN ${CONTINUES_RUN} THEN run_conv_seq ELSE @seq END,
-           run_conv = @conv
-         WHERE app_id = @app AND user_id IN (SELECT value FROM json_each(@recipients)) RETURNING user_id, inbox_seq`,
-      ),
+      // A recipient's inbox position, read and written by primary key inside the send's
+      // transaction. A set-based form (json_each, RETURNING) cost twice as much per private send,
+      // for ephemeral tables that one or two recipients do not need (findings.md, 9).
+      inboxHead: p('SELECT inbox_seq, run_start, run_conv, run_conv_seq FROM inbox_state WHERE app_id = ? AND user_id = ?'),
+      closeRun: p('INSERT INTO inbox_runs (app_id, user_id, start_seq, end_seq, conv_id, conv_seq) VALUES (?, ?, ?, ?, ?, ?)'),
+      extendRun: p('UPDATE inbox_state SET inbox_seq = ? WHERE app_id = ? AND user_id = ?'),
+      openRun: p('UPDATE inbox_state SET inbox_seq = ?, run_start = ?, run_conv = ?, run_conv_seq = ? WHERE app_id = ? AND user_id = ?'),
       insertGroup: p('INSERT INTO groups (app_id, group_id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       groupExists: p('SELECT 1 FROM groups WHERE app_id = ? AND group_id = ?'),
       getGroup: p(
@@ -500,6 +491,9 @@ export class SqliteDatabase {
          ON CONFLICT(app_id, user_id, conv_id) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)`,
       ),
     };
+    // Made once: better-sqlite3's transaction() builds four wrappers and their properties on
+    // every call, about 8 µs, which a lone send paid on each commit (findings.md, 9).
+    this.inTransaction = this.db.transaction((work: () => unknown) => work());
     this.sendTransaction = this.db.transaction((appId: string, convId: string, msg: NewMessage, recipients: string[]) =>
       this.sendTx(appId, convId, msg, recipients),
     );
@@ -725,18 +719,16 @@ export class SqliteDatabase {
     const now = Date.now();
     const messageId = randomUUID();
     const seq = (this.stmt.bumpConv!.get(appId, convId, msg.event ? null : messageId, now) as { last_seq: number }).last_seq;
-    let deliveries: Array<{ userId: string; inboxSeq: number }> = [];
     // Group messages have no inbox rows (read diffusion): members read the group's sequence.
-    if (recipients.length) {
-      const fanOut = { app: appId, recipients: JSON.stringify(recipients), conv: convId, seq };
-      this.stmt.closeRuns!.run(fanOut);
+    const deliveries: Array<{ userId: string; inboxSeq: number }> = [];
+    let senderInboxSeq = 0;
+    for (const userId of recipients) {
+      const inboxSeq = this.bumpInbox(appId, userId, convId, seq);
       // Ids that are not users of this app have no inbox_state row and get nothing.
-      deliveries = (this.stmt.bumpInbox!.all(fanOut) as Array<{ user_id: string; inbox_seq: number }>).map((r) => ({
-        userId: r.user_id,
-        inboxSeq: r.inbox_seq,
-      }));
+      if (inboxSeq === 0) continue;
+      deliveries.push({ userId, inboxSeq });
+      if (userId === msg.from) senderInboxSeq = inboxSeq;
     }
-    const senderInboxSeq = deliveries.find((d) => d.userId === msg.from)?.inboxSeq ?? 0;
     const data = msg.data === null || msg.data === undefined ? null : JSON.stringify(msg.data);
     this.stmt.insertMessage!.run(appId, messageId, convId, seq, msg.clientMsgId, msg.from, msg.fromName, msg.to, msg.chatType, msg.msgType, msg.content, data, senderInboxSeq, now, msg.replyTo ?? null, msg.mentions === undefined ? null : JSON.stringify(msg.mentions), msg.event ?? null, msg.eventOf ?? null);
     // A private conversation is created by its first message, in this same transaction, so later
@@ -766,6 +758,24 @@ export class SqliteDatabase {
     if (msg.event) Object.assign(message, { event: msg.event, eventOf: msg.eventOf });
     return { message, senderInboxSeq, deliveries, duplicate: false };
   };
+
+  /**
+   * The recipient's next inbox seq for message `seq` of `convId` (0: no such user). A message that
+   * directly follows the open run extends it; any other closes it into inbox_runs and opens a new
+   * one. Seqs stay gapless: each call takes exactly inbox_seq + 1.
+   */
+  private bumpInbox(appId: string, userId: string, convId: string, seq: number): number {
+    const head = this.stmt.inboxHead!.get(appId, userId) as { inbox_seq: number; run_start: number; run_conv: string | null; run_conv_seq: number } | undefined;
+    if (!head) return 0;
+    const next = head.inbox_seq + 1;
+    if (head.run_conv === convId && head.run_conv_seq + (head.inbox_seq - head.run_start) === seq - 1) {
+      this.stmt.extendRun!.run(next, appId, userId);
+    } else {
+      if (head.run_conv !== null) this.stmt.closeRun!.run(appId, userId, head.run_start, head.inbox_seq, head.run_conv, head.run_conv_seq);
+      this.stmt.openRun!.run(next, next, convId, seq, appId, userId);
+    }
+    return next;
+  }
 
   applyMessageEvent(appId: string, req: MessageEventRequest): SendResult | null {
     const { target } = req;
@@ -800,8 +810,10 @@ export class SqliteDatabase {
 
   /** Runs `work` as one transaction; a nested call is a savepoint. */
   batch<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    return this.inTransaction(work) as T;
   }
+
+
 
   /**
    * Group commit: every send in one transaction, each in a savepoint of its own, so a refused one
