@@ -180,3 +180,49 @@ export async function sendOnPage(page: Page, text: string): Promise<void> {
   await input.fill(text);
   await page.getByText('Send', { exact: true }).click();
 }
+
+/**
+ * A framework's build for another platform (Alipay, Douyin), on a phone of that platform chatting
+ * with a phone running the framework's WeChat build: the build's own check, then the chat with the
+ * adapter the SDK detects and with the framework adapter injected (`viaFramework`), each ending
+ * with destroy() leaving no listener behind. `server()` is read when the tests run.
+ */
+export function describePlatformBuilds(
+  framework: { name: string; adapter: string; api: string },
+  builds: ReadonlyArray<readonly [target: string, dir: string, platform: 'alipay' | 'douyin', template: string]>,
+  ctx: { wechatDir: string; server: () => TestServer; pick: (mp: LoadedMiniprogram) => (o: object) => ChatSession },
+): void {
+  describe.each(builds)(`${framework.name} %s build on a phone of its platform, chatting with a WeChat phone`, (_target, dir, platform, template) => {
+    const phones: Phone[] = [];
+    afterAll(() => {
+      for (const p of phones) {
+        p.session.destroy();
+        p.runtime.destroy();
+      }
+    });
+
+    it(`is a build for ${platform} that bundles the SDK with no unguarded Function("return this")`, () => {
+      expect(existsSync(path.join(dir, `pages/chat/index${template}`))).toBe(true);
+      expect(unguardedGlobalLookups(dir)).toEqual([]);
+      expect(jsFiles(dir).some((f) => readFileSync(f, 'utf8').includes('detected adapter'))).toBe(true);
+    });
+
+    it(`the SDK detects the ${platform} adapter: chat both ways, catch-up after offline and app show, destroy() leaves no listener`, async () => {
+      const wechat = await phone(ctx.wechatDir, ctx.server(), ctx.pick);
+      const other = await phone(dir, ctx.server(), ctx.pick, { platform });
+      phones.push(wechat, other);
+      await chatBetweenPhones(wechat, other);
+      expect(other.debug.join('\n')).toContain(`detected adapter "${platform}"`);
+      await destroyLeavesNoListener(other);
+    });
+
+    it(`through ${framework.name}'s own APIs (${framework.api}): the same, destroy() leaves no listener`, async () => {
+      const wechat = await phone(ctx.wechatDir, ctx.server(), ctx.pick);
+      const other = await phone(dir, ctx.server(), ctx.pick, { platform, session: { viaFramework: true } });
+      phones.push(wechat, other);
+      await chatBetweenPhones(wechat, other);
+      expect(other.debug.join('\n')).toContain(`using injected adapter "${framework.adapter}"`);
+      await destroyLeavesNoListener(other);
+    });
+  });
+}

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startTestServer, uniqueUser, type TestServer } from '../helpers/server';
-import { chatBetweenPhones, chatQuery, destroyLeavesNoListener, jsFiles, launchChromium, phone, root, sendOnPage, serveFolder, signInOnPage, unguardedGlobalLookups, type Phone } from './helpers';
+import { chatBetweenPhones, describePlatformBuilds, chatQuery, destroyLeavesNoListener, jsFiles, launchChromium, phone, root, sendOnPage, serveFolder, signInOnPage, unguardedGlobalLookups, type Phone } from './helpers';
 
 const app = path.join(root, 'examples/taro');
 const mpDir = path.join(app, 'dist/weapp');
@@ -54,42 +54,10 @@ describe('Taro weapp build in a WeChat-like sandbox', () => {
   });
 });
 
-describe.each([
+describePlatformBuilds({ name: 'Taro', adapter: 'taro', api: 'createTaroAdapter({ Taro })' }, [
   ['alipay', alipayDir, 'alipay', '.axml'],
   ['tt', douyinDir, 'douyin', '.ttml'],
-] as const)('Taro %s build on a phone of its platform, chatting with a WeChat phone', (target, dir, platform, template) => {
-  const phones: Phone[] = [];
-  afterAll(() => {
-    for (const p of phones) {
-      p.session.destroy();
-      p.runtime.destroy();
-    }
-  });
-
-  it(`is a build for ${platform} that bundles the SDK with no unguarded Function("return this")`, () => {
-    expect(existsSync(path.join(dir, `pages/chat/index${template}`))).toBe(true);
-    expect(unguardedGlobalLookups(dir)).toEqual([]);
-    expect(jsFiles(dir).some((f) => readFileSync(f, 'utf8').includes('detected adapter'))).toBe(true);
-  });
-
-  it(`the SDK detects the ${platform} adapter: chat both ways, catch-up after offline and app show, destroy() leaves no listener`, async () => {
-    const wechat = await phone(mpDir, server, pick);
-    const other = await phone(dir, server, pick, { platform });
-    phones.push(wechat, other);
-    await chatBetweenPhones(wechat, other);
-    expect(other.debug.join('\n')).toContain(`detected adapter "${platform}"`);
-    await destroyLeavesNoListener(other);
-  });
-
-  it('through Taro\'s own APIs (createTaroAdapter({ Taro })): the same, destroy() leaves no listener', async () => {
-    const wechat = await phone(mpDir, server, pick);
-    const other = await phone(dir, server, pick, { platform, session: { viaFramework: true } });
-    phones.push(wechat, other);
-    await chatBetweenPhones(wechat, other);
-    expect(other.debug.join('\n')).toContain('using injected adapter "taro"');
-    await destroyLeavesNoListener(other);
-  });
-});
+], { wechatDir: mpDir, server: () => server, pick });
 
 describe('Taro H5 build in headless Chromium', () => {
   let browser: Browser;
