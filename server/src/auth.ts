@@ -76,6 +76,8 @@ export async function verifyToken(
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
   try {
     const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    // An operator token (scope "server", below) is signed with the same secret but is not a user.
+    if ('scope' in claims) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: an operator token is not a user token');
     if (typeof claims.sub !== 'string' || !ID_PATTERN.test(claims.sub) || typeof claims.exp !== 'number') {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: missing or malformed sub/exp claims');
     }
@@ -88,6 +90,41 @@ export async function verifyToken(
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (err instanceof jwt.TokenExpiredError) throw new ApiError(Code.TOKEN_EXPIRED, 'token expired: get a new token');
+    throw new ApiError(Code.TOKEN_INVALID, `token invalid: ${(err as Error).message}`);
+  }
+}
+
+/** Claims of an operator token: the app's server REST API and admin console (docs/protocol.md section 8). */
+export interface OperatorClaims {
+  app: string;
+  scope: 'server';
+  iat: number;
+  exp: number;
+}
+
+/** The lifetime of an operator token (a console sign-in). */
+export const OPERATOR_TOKEN_TTL = 3600;
+
+/** Mints an operator token: proof of the app secret that is not the secret, short-lived. */
+export function mintOperatorToken(appId: string, appSecret: string, ttlSeconds = OPERATOR_TOKEN_TTL): string {
+  return jwt.sign({ app: appId, scope: 'server' }, secretKey(appSecret), { algorithm: 'HS256', expiresIn: ttlSeconds });
+}
+
+/** Verifies an operator token against the secret of the app it names; user tokens are refused. */
+export async function verifyOperatorToken(lookup: (appId: string) => Promise<AppRecord | undefined> | AppRecord | undefined, token: string): Promise<OperatorClaims> {
+  if (token.length > 4096) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: too long');
+  const decoded = jwt.decode(token, { json: true });
+  const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
+  const app = appId ? await lookup(appId) : undefined;
+  if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
+  try {
+    const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    if (claims.scope !== 'server' || typeof claims.exp !== 'number') throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not an operator token (sign in with the app secret)');
+    if (claims.exp - Math.floor(Date.now() / 1000) > OPERATOR_TOKEN_TTL * 24) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: lifetime too long for an operator token');
+    return { app: app.appId, scope: 'server', iat: claims.iat ?? 0, exp: claims.exp };
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (err instanceof jwt.TokenExpiredError) throw new ApiError(Code.TOKEN_EXPIRED, 'token expired: sign in again');
     throw new ApiError(Code.TOKEN_INVALID, `token invalid: ${(err as Error).message}`);
   }
 }

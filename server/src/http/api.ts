@@ -11,6 +11,8 @@ import { ApiError, Code, fail, ok } from '../errors';
 import * as S from '../schemas';
 import type { Caller, HistoryQuery, ImService, ListPage, ListQuery } from '../service';
 import { GroupReceipts } from '../domain/group-receipts';
+import { registerServerApi } from './server-api';
+import { SERVER_ROUTES } from './server-routes';
 
 export interface ApiOptions {
   logger: boolean;
@@ -190,6 +192,9 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
   downloadRoutes(app, opts.files);
+  void app.register(async (scope) =>
+    registerServerApi(scope, service, { authRateLimit: opts.httpAuthRateLimit, rateLimit: opts.httpRateLimit, limitsRedis: opts.limitsRedis, replyMaxBytes: opts.replyMaxBytes, routes: SERVER_ROUTES }),
+  );
 
   // The app-secret endpoints, limited per client address: guessing a secret is slow here.
   void app.register(async (scope) => {

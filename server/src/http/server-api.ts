@@ -1,0 +1,118 @@
+import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { OPERATOR_TOKEN_TTL, mintOperatorToken, verifyOperatorToken } from '../auth';
+import { ApiError, Code, ok } from '../errors';
+import type { ImService } from '../service';
+
+/**
+ * The server REST API for an app's own backend and the admin console (docs/protocol.md section 8):
+ * routes under /api/server/, authenticated as the app, never as a user. Two proofs are accepted:
+ * `Authorization: Basic base64(appId:appSecret)` (a backend holding the secret) or
+ * `Authorization: Bearer <operator token>` from POST /api/server/session (the console, which keeps
+ * the short-lived token in memory, so the secret is typed once and never stored or put in a URL).
+ * Neither is a cookie, so a cross-site request cannot carry them (no CSRF).
+ */
+
+/** The app a server API request acts for. */
+export interface Operator {
+  appId: string;
+  /** How it proved it: the secret itself, or an operator token minted from it. */
+  via: 'secret' | 'token';
+}
+
+/** A module of server API routes; `operator(req)` is the authenticated app. */
+export type ServerRoutes = (scope: FastifyInstance, ctx: ServerApiContext) => void | Promise<void>;
+
+export interface ServerApiContext {
+  service: ImService;
+  operator: (req: FastifyRequest) => Operator;
+  /** Bytes of messages in one history reply. */
+  replyMaxBytes: number;
+}
+
+export interface ServerApiOptions {
+  /** Sign-ins (POST /api/server/session) per client address per minute. */
+  authRateLimit: number;
+  /** Server API requests per client address per minute. */
+  rateLimit: number;
+  limitsRedis?: Redis;
+  replyMaxBytes: number;
+  /** Route modules registered inside the authenticated scope. */
+  routes: ServerRoutes[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    operator: Operator | null;
+  }
+}
+
+const MINUTE_MS = 60_000;
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_\\-.@]+$' });
+export const SessionBody = Type.Object({ appId: Id, appSecret: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+type SessionBody = Static<typeof SessionBody>;
+
+function limited(what: string) {
+  return (_req: FastifyRequest, ctx: { max: number; after: string }) =>
+    new ApiError(Code.RATE_LIMITED, `rate limited: at most ${ctx.max} requests per minute ${what}; retry in ${ctx.after}`);
+}
+
+/** Parses `Basic base64(appId:appSecret)`; undefined when the header is not Basic. */
+function basicCredentials(header: string): { appId: string; appSecret: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(header);
+  if (!m) return undefined;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new ApiError(Code.APP_CREDENTIALS_INVALID, 'app credentials invalid: Basic credentials must be base64(appId:appSecret)');
+  return { appId: text.slice(0, colon), appSecret: text.slice(colon + 1) };
+}
+
+/** Registers /api/server/session and the authenticated /api/server/* scope. */
+export async function registerServerApi(app: FastifyInstance, service: ImService, opts: ServerApiOptions): Promise<void> {
+  const shared = opts.limitsRedis ? { redis: opts.limitsRedis, nameSpace: 'im:srv:', skipOnError: true } : {};
+  app.decorateRequest('operator', null);
+
+  await app.register(async (scope) => {
+    await scope.register(rateLimit, { ...shared, max: opts.authRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/server/session') });
+    scope.post<{ Body: SessionBody }>('/api/server/session', { schema: { body: SessionBody } }, async (req) => {
+      await service.checkApp(req.body.appId, req.body.appSecret);
+      const token = mintOperatorToken(req.body.appId, req.body.appSecret);
+      return ok({ token, appId: req.body.appId, expiresAt: (Math.floor(Date.now() / 1000) + OPERATOR_TOKEN_TTL) * 1000 });
+    });
+  });
+
+  const authenticate = async (req: FastifyRequest) => {
+    const header = req.headers.authorization;
+    if (typeof header !== 'string' || header.trim() === '') {
+      throw new ApiError(Code.NO_TOKEN, 'no credentials: send Authorization: Basic base64(appId:appSecret) or Bearer <operator token> (POST /api/server/session)');
+    }
+    const basic = basicCredentials(header);
+    if (basic) {
+      await service.checkApp(basic.appId, basic.appSecret);
+      req.operator = { appId: basic.appId, via: 'secret' };
+      return;
+    }
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (!bearer) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: the Authorization header must be "Basic …" or "Bearer <operator token>"');
+    const claims = await verifyOperatorToken((appId) => service.storage.getApp(appId), bearer);
+    req.operator = { appId: claims.app, via: 'token' };
+  };
+
+  await app.register(async (scope) => {
+    // Counted per address before the credentials are checked: a wrong secret costs a request too.
+    await scope.register(rateLimit, { ...shared, max: opts.rateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/server') });
+    scope.addHook('onRequest', authenticate);
+    const ctx: ServerApiContext = {
+      service,
+      operator: (req) => {
+        if (!req.operator) throw new ApiError(Code.NO_TOKEN, 'no credentials');
+        return req.operator;
+      },
+      replyMaxBytes: opts.replyMaxBytes,
+    };
+    scope.get('/api/server/app', async (req) => ok({ appId: ctx.operator(req).appId, via: ctx.operator(req).via }));
+    for (const routes of opts.routes) await routes(scope, ctx);
+  });
+}
