@@ -6,6 +6,10 @@
 //    WXSS converted to CSS, WeChat's status, navigation and tab bars around it).
 // 2. headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) draws each file at
 //    375x812 CSS px, device scale 2.
+//
+// The demo's UI is Chinese by default, so Chromium needs a CJK font: on Debian
+// `apt-get install -y fonts-noto-cjk` (Noto Sans CJK SC stands in for WeChat's PingFang SC; Latin
+// text is drawn with Liberation Sans). Not part of CI: `npm test` does not take screenshots.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +28,12 @@ if (!existsSync(path.join(root, 'miniprogram_dist', 'index.js'))) {
 }
 if (!existsSync(chromiumPath)) {
   console.error(`No Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM_PATH).`);
+  process.exit(1);
+}
+// Without a CJK font every Chinese character would be drawn as an empty box.
+const cjkFonts = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+if (cjkFonts.status === 0 && !cjkFonts.stdout.trim()) {
+  console.error('No Chinese font installed (fc-list :lang=zh is empty): apt-get install -y fonts-noto-cjk');
   process.exit(1);
 }
 

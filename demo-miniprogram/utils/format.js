@@ -1,4 +1,5 @@
-/** Formatting and validation helpers shared by the pages. No wx calls here. */
+/** Formatting and validation helpers shared by the pages, in the UI language (i18n.js). No wx calls here. */
+const { t } = require('./i18n');
 
 /** The protocol's limit for `content`: 32 KB of UTF-8. */
 const MAX_CONTENT_BYTES = 32768;
@@ -41,27 +42,17 @@ function groupDigits(n) {
  */
 function checkMessage(text, maxChars) {
   const value = typeof text === 'string' ? text : '';
-  if (!value.trim()) return { ok: false, error: 'Type a message first.' };
+  if (!value.trim()) return { ok: false, error: t('input.empty') };
   const chars = charCount(value);
-  if (chars > maxChars) {
-    return {
-      ok: false,
-      error: `This message is ${groupDigits(chars)} characters long; the limit is ${groupDigits(maxChars)}. Shorten it or send it in parts.`,
-    };
-  }
+  if (chars > maxChars) return { ok: false, error: t('input.tooManyChars', { chars: groupDigits(chars), max: groupDigits(maxChars) }) };
   const bytes = utf8Bytes(value);
-  if (bytes > MAX_CONTENT_BYTES) {
-    return {
-      ok: false,
-      error: `This message is ${Math.ceil(bytes / 1024)} KB; a message can be at most 32 KB. Shorten it or send it in parts.`,
-    };
-  }
+  if (bytes > MAX_CONTENT_BYTES) return { ok: false, error: t('input.tooManyBytes', { kb: Math.ceil(bytes / 1024) }) };
   return { ok: true, text: value };
 }
 
 function checkUserId(userId) {
-  if (!userId) return 'Enter a user id.';
-  if (!USER_ID_PATTERN.test(userId)) return 'A user id is 1-64 characters: letters, digits and _ - . @';
+  if (!userId) return t('input.userIdMissing');
+  if (!USER_ID_PATTERN.test(userId)) return t('input.userIdInvalid');
   return '';
 }
 
@@ -75,35 +66,42 @@ function startOfDay(ts) {
   return d.getTime();
 }
 
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Short time for lists: 14:05, Yesterday, Tue, 3/18, 2023/3/18. */
+function hourMinute(d) {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** 3/18 or 3月18日; with the year (2023/3/18, 2023年3月18日) when it is not this year's. */
+function dayText(d, withYear) {
+  const parts = { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() };
+  return withYear ? t('time.yearMonthDay', parts) : t('time.monthDay', parts);
+}
+
+/** Short time for lists: 14:05, 昨天 / Yesterday, 星期二 / Tue, 3月18日 / 3/18, 2023年3月18日 / 2023/3/18. */
 function listTime(ts, now = Date.now()) {
   if (!ts) return '';
   const d = new Date(ts);
   const days = Math.round((startOfDay(now) - startOfDay(ts)) / DAY);
-  if (days <= 0) return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  if (days === 1) return 'Yesterday';
-  if (days < 7) return WEEKDAYS[d.getDay()];
-  if (d.getFullYear() === new Date(now).getFullYear()) return `${d.getMonth() + 1}/${d.getDate()}`;
-  return `${d.getFullYear()}/${d.getMonth() + 1}/${d.getDate()}`;
+  if (days <= 0) return hourMinute(d);
+  if (days === 1) return t('time.yesterday');
+  if (days < 7) return t('time.weekdays').split(',')[d.getDay()];
+  return dayText(d, d.getFullYear() !== new Date(now).getFullYear());
 }
 
-/** Time separators inside a chat: 14:05, Yesterday 14:05, 3/18 14:05. */
+/** Time separators inside a chat: 14:05, 昨天 14:05, 3月18日 14:05 (Yesterday 14:05, 3/18 14:05). */
 function chatTime(ts, now = Date.now()) {
   const d = new Date(ts);
-  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const hm = hourMinute(d);
   const days = Math.round((startOfDay(now) - startOfDay(ts)) / DAY);
   if (days <= 0) return hm;
-  if (days === 1) return `Yesterday ${hm}`;
-  if (d.getFullYear() === new Date(now).getFullYear()) return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
-  return `${d.getFullYear()}/${d.getMonth() + 1}/${d.getDate()} ${hm}`;
+  if (days === 1) return t('time.yesterdayAt', { time: hm });
+  return `${dayText(d, d.getFullYear() !== new Date(now).getFullYear())} ${hm}`;
 }
 
 function fullDate(ts) {
   const d = new Date(ts);
-  return `${d.getFullYear()}/${d.getMonth() + 1}/${d.getDate()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${dayText(d, true)} ${hourMinute(d)}`;
 }
 
 function hash(text) {
@@ -121,13 +119,13 @@ function avatar(id, name) {
   return { text: text.toUpperCase(), color: AVATAR_COLORS[hash(id || label) % AVATAR_COLORS.length] };
 }
 
-const TYPE_LABELS = { 1: '[Image]', 2: '[File]', 3: '[Voice]', 4: '[Video]', 5: '[Location]' };
+const TYPE_LABELS = { 1: 'preview.image', 2: 'preview.file', 3: 'preview.voice', 4: 'preview.video', 5: 'preview.location' };
 
 /** What a message says, as one line for a list. */
 function messageText(message) {
   if (!message) return '';
-  if (message.revoked) return '[Message revoked]';
-  if (message.msgType && message.msgType !== 0) return TYPE_LABELS[message.msgType] || message.content || '[Message]';
+  if (message.revoked) return t('preview.revoked');
+  if (message.msgType && message.msgType !== 0) return TYPE_LABELS[message.msgType] ? t(TYPE_LABELS[message.msgType]) : message.content || t('preview.message');
   return String(message.content || '').replace(/\s+/g, ' ');
 }
 
@@ -135,14 +133,14 @@ function firstName(name) {
   return String(name || '').split(/\s+/)[0];
 }
 
-/** "Alice revoked a message": for the chat and the conversation list. */
+/** "Alice撤回了一条消息" / "Alice revoked a message": for the chat and the conversation list. */
 function revokedText(m, myUserId) {
-  if (m.revokedBy === myUserId) return 'You revoked a message';
-  if (m.revokedBy === m.from) return `${firstName(m.fromName) || m.from} revoked a message`;
-  return 'An admin revoked a message';
+  if (m.revokedBy === myUserId) return t('revoked.byMe');
+  if (m.revokedBy === m.from) return t('revoked.bySender', { name: firstName(m.fromName) || m.from });
+  return t('revoked.byAdmin');
 }
 
-/** msgType of the server's group notifications ("Alice made Bob an admin"). */
+/** msgType of the server's group notifications ("Alice将Bob设为管理员"). */
 const GROUP_NOTICE = 1001;
 
 function isNotice(m) {
@@ -150,60 +148,70 @@ function isNotice(m) {
 }
 
 /**
- * A group notification as a sentence for this user ("You made Bob an admin"), from its data; the
- * server's own sentence (content) when the action is one this demo does not know.
+ * A group notification as a sentence for this user ("你将Bob设为管理员" / "You made Bob an admin"),
+ * from its data; the server's own sentence (content) when the action is one this demo does not know.
  */
 function noticeText(m, myUserId) {
   const d = (m && m.data) || {};
   const names = d.names || {};
-  const who = (id) => (id === myUserId ? 'you' : firstName(names[id]) || id);
-  const by = d.by === myUserId ? 'You' : firstName(d.byName || names[d.by]) || d.by || 'Someone';
-  const them = (d.userIds || []).map(who).join(', ');
+  const who = (id) => (id === myUserId ? t('common.you') : firstName(names[id]) || id);
+  const by = d.by === myUserId ? t('common.You') : firstName(d.byName || names[d.by]) || d.by || t('common.someone');
+  const them = (d.userIds || []).map(who).join(t('common.separator'));
+  const say = (key, extra) => t(`notice.${key}`, Object.assign({ by, them }, extra));
   switch (d.action) {
     case 'created':
-      return `${by} created the group`;
+      return say('created');
     case 'members_added':
-      return `${by} added ${them}`;
+      return say('membersAdded');
     case 'member_removed':
-      return `${by} removed ${them}`;
+      return say('memberRemoved');
     case 'member_left':
-      return `${by} left the group`;
+      return say('memberLeft');
     case 'role_changed':
-      return d.role === 'admin' ? `${by} made ${them} an admin` : `${by} made ${them} a member`;
+      return say(d.role === 'admin' ? 'madeAdmin' : 'madeMember');
     case 'owner_transferred':
-      return `${by} made ${them} the owner`;
+      return say('ownerTransferred');
     case 'member_muted':
-      return d.seconds || d.mutedUntil ? `${by} muted ${them}` : `${by} unmuted ${them}`;
+      return say(d.seconds || d.mutedUntil ? 'muted' : 'unmuted');
     case 'mute_all':
-      return d.muted ? `${by} muted everyone` : `${by} unmuted everyone`;
+      return say(d.muted ? 'mutedAll' : 'unmutedAll');
     case 'info_updated':
-      if (d.changes && d.changes.announcement !== undefined) return `${by} updated the announcement`;
-      if (d.changes && d.changes.name !== undefined) return `${by} renamed the group to "${d.changes.name}"`;
-      return `${by} updated the group info`;
+      if (d.changes && d.changes.announcement !== undefined) return say('announcement');
+      if (d.changes && d.changes.name !== undefined) return say('renamed', { name: d.changes.name });
+      return say('infoUpdated');
     default:
       return (m && m.content) || '';
   }
 }
 
-/** "Online", "Last seen 14:05", or "" when unknown. */
+/** "在线" / "Online", "最后在线 14:05" / "Last seen 14:05", or "" when unknown. */
 function presenceText(p, now = Date.now()) {
   if (!p) return '';
-  if (p.online) return 'Online';
-  return p.lastSeenAt ? `Last seen ${listTime(p.lastSeenAt, now)}` : 'Offline';
+  if (p.online) return t('presence.online');
+  return p.lastSeenAt ? t('presence.lastSeen', { time: listTime(p.lastSeenAt, now) }) : t('presence.offline');
 }
 
-/** The preview line of a conversation: "[Draft] …", "[@me] …", "You: …" for mine, "Bob: …" in groups. */
-function preview(conversation, myUserId) {
-  if (conversation.draft) return `[Draft] ${String(conversation.draft).replace(/\s+/g, ' ')}`;
+/**
+ * The preview line of a conversation as { flag, text }: flag "[草稿]" / "[Draft]" or "[有人@我]" /
+ * "[@me]" (drawn in red) or ""; text "我: …" for mine, "Bob: …" in groups.
+ */
+function previewParts(conversation, myUserId) {
+  if (conversation.draft) return { flag: t('preview.draft'), text: String(conversation.draft).replace(/\s+/g, ' ') };
   const m = conversation.lastMessage;
-  if (!m) return 'No messages yet';
+  if (!m) return { flag: '', text: t('preview.empty') };
+  if (m.revoked) return { flag: '', text: revokedText(m, myUserId) };
+  if (isNotice(m)) return { flag: '', text: noticeText(m, myUserId) };
   const text = messageText(m);
-  if (m.revoked) return revokedText(m, myUserId);
-  if (isNotice(m)) return noticeText(m, myUserId);
-  if (conversation.mentionedMe && conversation.unreadCount) return `[@me] ${firstName(m.fromName) || m.from}: ${text}`;
-  if (m.from === myUserId) return `You: ${text}`;
-  if (conversation.chatType === 1) return `${firstName(m.fromName) || m.from}: ${text}`;
-  return text;
+  const sender = t('preview.sender', { name: firstName(m.fromName) || m.from, text });
+  if (conversation.mentionedMe && conversation.unreadCount) return { flag: t('preview.mention'), text: sender };
+  if (m.from === myUserId) return { flag: '', text: t('preview.mine', { text }) };
+  return { flag: '', text: conversation.chatType === 1 ? sender : text };
+}
+
+/** The preview as one line: "[Draft] …", "[@me] …", "You: …", "Bob: …". */
+function preview(conversation, myUserId) {
+  const parts = previewParts(conversation, myUserId);
+  return parts.flag ? `${parts.flag} ${parts.text}` : parts.text;
 }
 
 /** A sentence for an ImError (or anything thrown), for the page. */
@@ -211,30 +219,32 @@ function describeError(err, context) {
   const code = err && err.code;
   switch (code) {
     case 'E_NETWORK':
-      return 'Cannot reach the IM server. Check the network and that the server is running.';
+      return t('error.network');
     case 'E_TIMEOUT':
-      return context === 'send' ? 'Not sent: no connection.' : 'The IM server did not answer in time.';
+      return t(context === 'send' ? 'error.notSentOffline' : 'error.timeout');
     case 'E_NOT_CONNECTED':
-      return 'Not sent: not connected.';
+      return t('error.notConnected');
     case 'E_SEND_UNCERTAIN':
-      return 'Maybe not sent: the connection dropped before the server confirmed it.';
+      return t('error.sendUncertain');
     case 'E_PAYLOAD_TOO_LARGE':
-      return 'Too long to send: a message can be at most 32 KB.';
+      return t('error.payloadTooLarge');
     case 'E_FORBIDDEN':
-      return 'Not allowed: you are not a member of this group (or not its owner).';
+      return t('error.forbidden');
     case 'E_NOT_FOUND':
-      return 'Not found: no such user or group.';
+      return t('error.notFound');
     case 'E_RATE_LIMITED':
-      return 'Sending too fast; wait a moment and try again.';
+      return t('error.rateLimited');
     case 'E_AUTH':
-      return 'The appId / appSecret in config.js do not match the IM server.';
+      return t('error.auth');
     case 'E_TOKEN_EXPIRED':
     case 'E_TOKEN_INVALID':
-      return 'Your session expired. Sign in again.';
+      return t('error.sessionExpired');
     case 'E_INVALID_ARGUMENT':
-      return String(err.message || 'Invalid input.').replace(/^\w+: /, '');
+      // The SDK's sentence starts with the method ("sendPrivateMessage: …"): shown without it.
+      return err.message ? t('error.invalidArgumentDetail', { detail: String(err.message).replace(/^\w+: /, '') }) : t('error.invalidArgument');
     default:
-      return (err && err.message) || 'Something went wrong.';
+      // Unknown codes carry the SDK's or server's own (English) sentence, still better than nothing.
+      return (err && err.message) || t('error.unknown');
   }
 }
 
@@ -258,5 +268,6 @@ module.exports = {
   messageText,
   firstName,
   preview,
+  previewParts,
   describeError,
 };

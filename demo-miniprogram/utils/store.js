@@ -15,6 +15,7 @@
  */
 const { Emitter } = require('./emitter');
 const { describeError } = require('./format');
+const { t } = require('./i18n');
 
 const SESSION_KEY = 'demo:session';
 const RECEIPTS_KEY = 'demo:receipts:';
@@ -200,11 +201,11 @@ class ChatStore extends Emitter {
 
   statusView() {
     const status = this.im.getStatus();
-    if (this.kicked) return { kind: 'error', visible: true, text: 'Signed in on another device. Tap to reconnect here.', canRetry: true };
-    if (!this.online) return { kind: 'offline', visible: true, text: 'No network. Waiting to reconnect…', canRetry: false };
-    if (status === 'connecting') return { kind: 'connecting', visible: true, text: 'Connecting…', canRetry: false };
-    if (status === 'reconnecting') return { kind: 'reconnecting', visible: true, text: 'Connection lost. Reconnecting…', canRetry: false };
-    if (status === 'disconnected' && this.me) return { kind: 'error', visible: true, text: 'Disconnected. Tap to reconnect.', canRetry: true };
+    if (this.kicked) return { kind: 'error', visible: true, text: t('status.kicked'), canRetry: true };
+    if (!this.online) return { kind: 'offline', visible: true, text: t('status.offline'), canRetry: false };
+    if (status === 'connecting') return { kind: 'connecting', visible: true, text: t('status.connecting'), canRetry: false };
+    if (status === 'reconnecting') return { kind: 'reconnecting', visible: true, text: t('status.reconnecting'), canRetry: false };
+    if (status === 'disconnected' && this.me) return { kind: 'error', visible: true, text: t('status.disconnected'), canRetry: true };
     return { kind: status, visible: false, text: '', canRetry: false };
   }
 
@@ -243,7 +244,7 @@ class ChatStore extends Emitter {
     if (c && c.name) return c.name;
     if (chatType === 1) {
       const g = this.groups.find((x) => x.id === targetId);
-      return g ? g.name : 'Group chat';
+      return g ? g.name : t('chat.groupChat');
     }
     const u = this.config.demoUsers.find((x) => x.userId === targetId);
     return u ? u.userName : targetId;
@@ -310,7 +311,7 @@ class ChatStore extends Emitter {
     return this.im.deleteConversation({ chatType: c.chatType, targetId: c.targetId });
   }
 
-  /** What was typed in a chat and not sent: kept on this phone, shown as "[Draft]" in the list. */
+  /** What was typed in a chat and not sent: kept on this phone, shown as "[草稿]" in the list. */
   saveDraft(chatType, targetId, draft) {
     const c = this.findConversation(chatType, targetId);
     if ((c ? c.draft || '' : '') === draft) return Promise.resolve();

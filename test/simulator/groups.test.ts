@@ -8,6 +8,7 @@
  */
 import { bubbles, launchPhone, sendFromChat, signInAsDemoUser, sleep, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(30000);
 
@@ -47,7 +48,7 @@ test('create a group with members, chat in it with sender names, see its info', 
   alice.switchTab('/pages/groups/groups');
   const groupsA = await alice.waitForPage('pages/groups/groups');
   await alice.waitFor(() => groupsA.exists('.empty'), 'the empty state on the groups tab');
-  expect(groupsA.text('.empty-title')).toBe('No groups yet');
+  expect(groupsA.text('.empty-title')).toBe(t('groups.emptyTitle'));
   await groupsA.tap('.new-group');
   const create = await alice.waitForPage('pages/group-create/group-create');
   const names = create.texts('.candidate .cell-title');
@@ -56,25 +57,26 @@ test('create a group with members, chat in it with sender names, see its info', 
   // Invalid forms are explained, nothing is created.
   const createGroup = jest.spyOn(alice.im, 'createGroup');
   await create.tap('.create-btn');
-  expect(create.text('.create-error')).toBe('Give the group a name.');
+  expect(create.text('.create-error')).toBe(t('groupCreate.nameMissing'));
   await create.input('.name-input', 'x'.repeat(101));
   await create.tap('.create-btn');
-  expect(create.text('.create-error')).toBe('The name is 101 characters long; the limit is 100.');
+  expect(create.text('.create-error')).toBe(t('groupCreate.nameTooLong', { count: 101, max: 100 }));
   await create.input('.name-input', 'Weekend hike');
   await create.tap('.create-btn');
-  expect(create.text('.create-error')).toBe('Pick at least one member.');
+  expect(create.text('.create-error')).toBe(t('groupCreate.noMembers'));
   expect(createGroup).not.toHaveBeenCalled();
 
   await create.input('.description-input', 'Saturday, Xiangshan');
   await create.tap('.candidate', names.indexOf('Bob Li'));
   await create.tap('.candidate', names.indexOf('Carol Wang'));
   expect(create.data.selectedCount).toBe(2);
+  expect(create.texts('.section-title')[1]).toBe(t('groupCreate.members', { count: 2 }));
   await create.tap('.create-btn');
 
   // Straight into the group chat.
   const chatA = await alice.waitForPage('pages/chat/chat');
   expect(createGroup).toHaveBeenCalledWith({ name: 'Weekend hike', description: 'Saturday, Xiangshan', userIdList: ['bob', 'carol'] });
-  await alice.waitFor(() => chatA.text('.group-bar-text') === '3 members', 'the member count on the group bar');
+  await alice.waitFor(() => chatA.text('.group-bar-text') === t('chat.members', { count: 3 }), 'the member count on the group bar');
   expect(chatA.title).toBe('Weekend hike');
   expect(chatA.exists('.chat-empty')).toBe(true);
 
@@ -82,15 +84,15 @@ test('create a group with members, chat in it with sender names, see its info', 
   bob.switchTab('/pages/groups/groups');
   const groupsB = await bob.waitForPage('pages/groups/groups');
   await bob.waitFor(() => groupsB.texts('.group .cell-title').includes('Weekend hike'), 'the group on Bob’s groups tab');
-  expect(groupsB.text('.group .cell-sub')).toBe('3 members · created by Alice · Saturday, Xiangshan');
+  expect(groupsB.text('.group .cell-sub')).toBe(t('groups.subWithDescription', { count: 3, owner: 'Alice', description: 'Saturday, Xiangshan' }));
 
   // Alice writes; Bob's chat list shows the group conversation with the sender in the preview.
   await sendFromChat(chatA, 'Who is in for Saturday?');
   bob.switchTab('/pages/conversations/conversations');
   const listB = await bob.waitForPage('pages/conversations/conversations');
-  await bob.waitFor(() => listB.text('.conv-preview') === 'Alice: Who is in for Saturday?', 'the group preview on Bob’s list');
+  await bob.waitFor(() => listB.text('.conv-preview') === t('preview.sender', { name: 'Alice', text: 'Who is in for Saturday?' }), 'the group preview on Bob’s list');
   expect(listB.text('.conv-name')).toBe('Weekend hike');
-  expect(listB.text('.conv-tag')).toBe('Group');
+  expect(listB.text('.conv-tag')).toBe(t('conversations.group'));
   expect(listB.text('.unread-badge')).toBe('1');
 
   // Bob opens it: Alice's name on her bubble; Bob answers.
@@ -109,7 +111,7 @@ test('create a group with members, chat in it with sender names, see its info', 
   // Carol, who had nothing open, has both unread.
   const listC = carol.page;
   await carol.waitFor(() => listC.text('.unread-badge') === '2', 'two unread at Carol');
-  expect(listC.text('.conv-preview')).toBe('Bob: Me! I will bring snacks');
+  expect(listC.text('.conv-preview')).toBe(t('preview.sender', { name: 'Bob', text: 'Me! I will bring snacks' }));
   await sleep(100);
   // Bob read everything on the open page.
   bob.navigateBack();
@@ -122,8 +124,8 @@ test('create a group with members, chat in it with sender names, see its info', 
   expect(info.text('.group-name')).toBe('Weekend hike');
   expect(info.text('.group-description')).toBe('Saturday, Xiangshan');
   expect(info.texts('.member .cell-title')).toEqual(['Alice Chen', 'Bob Li', 'Carol Wang']);
-  expect(info.texts('.member')[0]).toContain('Owner');
-  expect(info.texts('.member')[0]).toContain('You');
+  expect(info.texts('.member')[0]).toContain(t('groupInfo.owner'));
+  expect(info.texts('.member')[0]).toContain(t('groupInfo.me'));
   expect(info.exists('.dismiss')).toBe(true);
   expect(info.exists('.leave')).toBe(false);
   await info.tap('.open-chat');
@@ -138,5 +140,5 @@ test('create a group with members, chat in it with sender names, see its info', 
   await bob.waitFor(() => infoB.data.loaded, 'group info at Bob');
   expect(infoB.exists('.leave')).toBe(true);
   expect(infoB.exists('.dismiss')).toBe(false);
-  expect(infoB.texts('.member')[1]).toContain('You');
+  expect(infoB.texts('.member')[1]).toContain(t('groupInfo.me'));
 });

@@ -10,6 +10,7 @@
 import { handmadePng as png, mp3 } from '../media/bytes';
 import { launchPhone, openChatWith, signInWithForm, sleep, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(30000);
 
@@ -46,7 +47,7 @@ test('a photo, a file and a voice note from the + panel reach the peer, who open
   const { a, b, aId, bId } = await twoPhones();
   const chatA = await openChatWith(a, bId);
   await chatA.tap('.plus-btn');
-  expect(chatA.texts('.panel-label')).toEqual(['Album', 'Camera', 'File', 'Hold to talk']);
+  expect(chatA.texts('.panel-label')).toEqual(['chat.album', 'chat.camera', 'chat.file', 'chat.holdToTalk'].map((key) => t(key)));
 
   // Album: the user picks a photo.
   a.runtime.pickFiles({ bytes: png(1200, 900), name: 'IMG_2041.png' });
@@ -65,13 +66,13 @@ test('a photo, a file and a voice note from the + panel reach the peer, who open
   a.runtime.pickFiles({ bytes: mp3(), name: 'rec.mp3', duration: 3 });
   chatA.$$('.panel-voice')[0].dispatchEvent('touchstart');
   await sleep(0);
-  expect(chatA.text('.panel-voice .panel-label')).toBe('Release to send');
+  expect(chatA.text('.panel-voice .panel-label')).toBe(t('chat.releaseToSend'));
   chatA.$$('.panel-voice')[0].dispatchEvent('touchend');
   await a.waitFor(() => settled(chatA, 3), 'the voice note stored');
 
   // The peer: the three bubbles, with URLs it can load.
   await b.waitFor(() => b.page.texts('.conv-name').length === 1, 'the conversation on the peer’s list');
-  expect(b.page.text('.conv-preview')).toBe('[Voice]');
+  expect(b.page.text('.conv-preview')).toBe(t('preview.voice'));
   await b.page.tap('.conversation', 0);
   const chatB = await b.waitForPage('pages/chat/chat');
   await b.waitFor(() => chatB.data.messages.length === 3, 'three media bubbles');
@@ -107,7 +108,7 @@ test('an upload that fails offline shows Retry, with progress shown while it goe
   a.runtime.pickFiles({ bytes: png(400, 300), name: 'p.png' });
   await chatA.tap('.panel-item', 0);
   await a.waitFor(() => chatA.data.messages[0]?.failed, 'the failed upload');
-  expect(chatA.text('.retry')).toBe('Retry');
+  expect(chatA.text('.retry')).toBe(t('chat.retry'));
   a.runtime.setNetwork(true);
   await a.waitFor(() => a.im.getStatus() === 'connected', 'back online');
   const seen: string[] = [];
@@ -118,7 +119,9 @@ test('an upload that fails offline shows Retry, with progress shown while it goe
   await chatA.tap('.retry');
   await a.waitFor(() => settled(chatA, 1), 'the retried photo stored');
   clearInterval(timer);
-  expect(seen.some((s) => /^Uploading \d+%$/.test(s))).toBe(true);
+  // "上传中 40%" (any percentage below 100) while the upload runs.
+  const uploading = Array.from({ length: 100 }, (_, percent) => t('chat.uploading', { percent }));
+  expect(seen.some((s) => uploading.includes(s))).toBe(true);
   const history = await a.im.getPrivateHistoryMessages({ peerId: bId, limitSize: 10 });
   expect(history.filter((m: { msgType: number }) => m.msgType === 1)).toHaveLength(1);
 });

@@ -2,12 +2,13 @@
  * @jest-environment jsdom
  * @jest-environment-options {"customExportConditions": ["node", "node-addons"]}
  *
- * The demo's long-press menu, replies, revoke, edit, "@" and "typing…", on two simulated phones
+ * The demo's long-press menu, replies, revoke, edit, "@" and "对方正在输入…", on two simulated phones
  * through the real reference server. The user's choices in the action sheet and the edit box are
  * the wx runtime's answers (actionSheetResponse, modalResponse).
  */
 import { bubbles, launchPhone, openChatWith, sendFromChat, signInWithForm, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(30000);
 
@@ -48,7 +49,7 @@ async function twoPhones(): Promise<{ a: Phone; b: Phone; aId: string; bId: stri
   return { a, b, aId, bId };
 }
 
-test('long-press: Reply quotes, Edit shows "(edited)" on both phones, Revoke leaves "Ada revoked a message"; Copy copies', async () => {
+test('long-press: Reply quotes, Edit marks it edited on both phones, Revoke leaves "Ada撤回了一条消息"; Copy copies', async () => {
   const { a, b, aId, bId } = await twoPhones();
   const chatA = await openChatWith(a, bId);
   await sendFromChat(chatA, 'Meet at 3?');
@@ -58,40 +59,42 @@ test('long-press: Reply quotes, Edit shows "(edited)" on both phones, Revoke lea
   await b.waitFor(() => bubbles(chatB).length === 2, 'both on B');
 
   // B: long-press the first message, Reply; the reply shows the quote on both phones.
-  choice.item = 'Reply';
+  const [reply, copy, edit, revoke] = ['chat.reply', 'chat.copy', 'chat.edit', 'chat.revoke'].map((key) => t(key));
+  choice.item = reply;
   await chatB.longPress('.bubble-row', 0);
-  expect(choice.sheets.pop()).toEqual(['Reply', 'Copy']); // not B's message: no Edit, no Revoke
+  expect(choice.sheets.pop()).toEqual([reply, copy]); // not B's message: no Edit, no Revoke
   await b.waitFor(() => chatB.exists('.reply-bar'), 'the reply bar');
-  expect(chatB.text('.reply-text')).toBe(`Replying to Ada Xu ${run}: Meet at 3?`);
+  expect(chatB.text('.reply-text')).toBe(t('chat.replyingTo', { name: `Ada Xu ${run}`, text: 'Meet at 3?' }));
   await sendFromChat(chatB, 'Yes, 3 works');
   await a.waitFor(() => chatA.texts('.quote').length === 1, 'the quote on A');
-  expect(chatA.texts('.quote')).toEqual([`Ada Xu ${run}: Meet at 3?`]);
+  expect(chatA.texts('.quote')).toEqual([t('chat.quote', { name: `Ada Xu ${run}`, text: 'Meet at 3?' })]);
   expect(chatB.exists('.reply-bar')).toBe(false);
 
-  // A: Edit the typo; both phones show the new text with "(edited)".
-  choice.item = 'Edit';
+  // A: Edit the typo; both phones show the new text marked "（已编辑）".
+  choice.item = edit;
   choice.edit = 'Bring the slides';
   await chatA.longPress('.bubble-row', 1);
-  expect(choice.sheets.pop()).toEqual(['Reply', 'Copy', 'Edit', 'Revoke']);
-  await b.waitFor(() => chatB.texts('.edited').length === 1, '"(edited)" on B');
+  expect(choice.sheets.pop()).toEqual([reply, copy, edit, revoke]);
+  await b.waitFor(() => chatB.texts('.edited').length === 1, 'the edited mark on B');
+  expect(chatB.text('.edited')).toBe(t('chat.edited').trim());
   expect(bubbles(chatB)).toContain('Bring the slides');
-  await a.waitFor(() => chatA.texts('.edited').length === 1, '"(edited)" on A');
+  await a.waitFor(() => chatA.texts('.edited').length === 1, 'the edited mark on A');
 
   // A: Copy, then Revoke the first message; both phones show the notice instead of the bubble.
-  choice.item = 'Copy';
+  choice.item = copy;
   await chatA.longPress('.bubble-row', 0);
   await a.waitFor(() => a.runtime.uiCalls.some((c) => c.api === 'setClipboardData'), 'the copy');
   expect(a.runtime.uiCalls.filter((c) => c.api === 'setClipboardData').pop()!.options).toEqual({ data: 'Meet at 3?' });
-  choice.item = 'Revoke';
+  choice.item = revoke;
   await chatA.longPress('.bubble-row', 0);
   await b.waitFor(() => chatB.texts('.revoked-line').length === 1, 'the revoke on B');
-  expect(chatB.texts('.revoked-line')).toEqual([`Ada revoked a message`]);
+  expect(chatB.texts('.revoked-line')).toEqual([t('revoked.bySender', { name: 'Ada' })]);
   expect(bubbles(chatB)).not.toContain('Meet at 3?');
   await a.waitFor(() => chatA.texts('.revoked-line').length === 1, 'the revoke on A');
-  expect(chatA.texts('.revoked-line')).toEqual(['You revoked a message']);
+  expect(chatA.texts('.revoked-line')).toEqual([t('revoked.byMe')]);
   // The reply that quoted it now says so, on both phones.
-  await a.waitFor(() => chatA.texts('.quote')[0] === 'The quoted message was revoked', 'the quote on A updated');
-  await b.waitFor(() => chatB.texts('.quote')[0] === 'The quoted message was revoked', 'the quote on B updated');
+  await a.waitFor(() => chatA.texts('.quote')[0] === t('chat.quoteRevoked'), 'the quote on A updated');
+  await b.waitFor(() => chatB.texts('.quote')[0] === t('chat.quoteRevoked'), 'the quote on B updated');
   choice.item = undefined;
 });
 
@@ -106,7 +109,7 @@ test('groups: "@" opens the member list, a pick goes into the text and the messa
   await a.waitFor(() => chat.data.loaded, 'the group chat');
   await chat.input('.composer-input', 'Hi @');
   await a.waitFor(() => chat.exists('.mention-item'), 'the member list');
-  expect(chat.texts('.mention-item')).toEqual(['Everyone', `Bao Li ${run}`]);
+  expect(chat.texts('.mention-item')).toEqual([t('chat.everyone'), `Bao Li ${run}`]);
   await chat.tap('.mention-item', 1);
   expect(chat.data.draft).toBe(`Hi @Bao Li ${run} `);
   await chat.tap('.send-btn');
@@ -114,12 +117,12 @@ test('groups: "@" opens the member list, a pick goes into the text and the messa
   expect(got[0]).toMatchObject({ content: `Hi @Bao Li ${run} `, mentions: [bId] });
 });
 
-test('typing… shows in the peer’s title while they type, and goes back to the name', async () => {
+test('“对方正在输入…” shows in the peer’s title while they type, and goes back to the name', async () => {
   const { a, b, aId, bId } = await twoPhones();
   const chatA = await openChatWith(a, bId);
   const chatB = await openChatWith(b, aId);
   const name = chatB.title;
   await chatA.input('.composer-input', 'h');
-  await b.waitFor(() => chatB.title === 'typing…', 'typing… on B');
+  await b.waitFor(() => chatB.title === t('chat.typing'), 'the typing title on B');
   await b.waitFor(() => chatB.title === name, 'the name again', 6000);
 });

@@ -10,7 +10,7 @@
  *   storage, sockets and network switch, with no global to swap.
  * - `wx` is the Node `wx` runtime from testing/ (real sockets and HTTP to the reference server,
  *   storage, network and show/hide switches) plus recorded stubs for the UI and routing APIs the
- *   runtime leaves out (navigateTo, setNavigationBarTitle, setTabBarBadge, …). miniprogram-simulate
+ *   runtime leaves out (navigateTo, setNavigationBarTitle, setTabBarBadge, setTabBarItem, …). miniprogram-simulate
  *   puts its own stub on `global.wx` when it loads; the demo never sees it.
  * - The view layer: `Page({...})` definitions become j-component definitions (data as data, every
  *   function as a method) registered through miniprogram-simulate with the page's WXML; the
@@ -188,6 +188,8 @@ export class Phone {
   readonly label: string;
   readonly uiCalls: UiCall[] = [];
   readonly tabBadges: Record<number, string> = {};
+  /** Tab bar labels set with wx.setTabBarItem (index -> text); app.json's where unset. */
+  readonly tabTexts: Record<number, string> = {};
   app: Json | undefined;
   /** Visible stack, bottom first. Tab pages stay alive in `tabs` when another tab is shown. */
   stack: PageHandle[] = [];
@@ -216,6 +218,11 @@ export class Phone {
 
   get im(): any {
     return this.app!.globalData.im;
+  }
+
+  /** demo-miniprogram/config.js as this phone runs it (with the test's overrides). */
+  get config(): Json {
+    return this.requireFile(path.join(DEMO_ROOT, 'config.js'));
   }
 
   /** The page on top of the stack. */
@@ -529,6 +536,12 @@ export class Phone {
       }),
       removeTabBarBadge: api('removeTabBarBadge', (o) => {
         delete phone.tabBadges[o.index];
+      }),
+      setTabBarItem: api('setTabBarItem', (o) => {
+        // As in WeChat: only while a tab page is on screen.
+        const top = phone.visibleTop();
+        if (!top || !phone.isTab(top.route)) throw new Error('not TabBar page');
+        if (typeof o.text === 'string') phone.tabTexts[o.index] = o.text;
       }),
       stopPullDownRefresh: api('stopPullDownRefresh', () => undefined),
       startPullDownRefresh: api('startPullDownRefresh', () => undefined),

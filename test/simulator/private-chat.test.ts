@@ -9,6 +9,7 @@
  */
 import { bubbles, launchPhone, openChatWith, sendFromChat, signInWithForm, sleep, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(30000);
 
@@ -97,28 +98,28 @@ test('a message sent on the chat page appears live on the peer’s list and chat
   expect(onServer.find((c: any) => c.targetId === aId).unreadCount).toBe(0);
 });
 
-test('read state: the sender sees Delivered, then Read once the peer opens the chat', async () => {
+test('read state: the sender sees delivered (未读), then read (已读) once the peer opens the chat', async () => {
   const { a, b, aId, bId } = await twoPhones();
   const chatA = await openChatWith(a, bId);
   await sendFromChat(chatA, 'Did you get the doc?');
 
   // B is online on the list: the SDK acknowledges delivery, nobody has read it yet.
-  await a.waitFor(() => statusOf(chatA).includes('Delivered'), '“Delivered” under A’s message');
-  expect(statusOf(chatA)).not.toContain('Read');
+  await a.waitFor(() => statusOf(chatA).includes(t('chat.delivered')), 'delivered under A’s message');
+  expect(statusOf(chatA)).not.toContain(t('chat.read'));
 
   await b.waitFor(() => b.page.text('.unread-badge') === '1', 'B’s unread badge');
   await b.page.tap('.conversation', 0);
   const chatB = await b.waitForPage('pages/chat/chat');
   await b.waitFor(() => bubbles(chatB).includes('Did you get the doc?'), 'the message on B’s chat page');
 
-  await a.waitFor(() => statusOf(chatA).includes('Read'), '“Read” under A’s message');
+  await a.waitFor(() => statusOf(chatA).includes(t('chat.read')), 'read under A’s message');
   expect(chatA.$('.msg-status-read')).toBeTruthy();
 
   // A later message is not read until B sees it: B's chat is open, so it is read at once.
   await sendFromChat(chatA, 'Page 3 especially');
   await a.waitFor(() => chatA.data.messages.length === 2 && chatA.data.messages[1].state === 'read', 'the second message read');
   // Only the newest of my messages carries the status line.
-  expect(statusOf(chatA)).toEqual(['Read']);
+  expect(statusOf(chatA)).toEqual([t('chat.read')]);
   expect(aId).toBeTruthy();
 });
 
@@ -132,7 +133,7 @@ test('pull down loads older history page by page (msgSeqId = oldest seq, BACK, 2
   await b.waitFor(() => bubbles(chatB).length === 20, 'the newest 20');
   expect(bubbles(chatB)[0]).toBe('history 26');
   expect(bubbles(chatB)[19]).toBe('history 45');
-  expect(chatB.text('.history-hint')).toBe('Pull down for earlier messages');
+  expect(chatB.text('.history-hint')).toBe(t('chat.pullOlder'));
   // The newest message is scrolled into view.
   expect(chatB.data.scrollInto).toBe(chatB.data.messages[19].anchor);
 
@@ -149,7 +150,7 @@ test('pull down loads older history page by page (msgSeqId = oldest seq, BACK, 2
   await b.waitFor(() => bubbles(chatB).length === 45, 'all 45 after two pulls');
   expect(history).toHaveBeenLastCalledWith(0, aId, 6);
   expect(bubbles(chatB)).toEqual(Array.from({ length: 45 }, (_, i) => `history ${i + 1}`));
-  expect(chatB.text('.history-hint')).toBe('No earlier messages');
+  expect(chatB.text('.history-hint')).toBe(t('chat.noMore'));
 
   // Nothing further: no request, no duplicates, the refresher stops.
   history.mockClear();
@@ -170,7 +171,7 @@ test('the peer goes offline, messages sent meanwhile arrive once when it is back
   await b.waitFor(() => bubbles(chatB).includes('before'), 'the first message on B');
 
   b.runtime.setNetwork(false);
-  await b.waitFor(() => chatB.text('.status-bar').includes('No network'), 'the offline bar on B’s chat page');
+  await b.waitFor(() => chatB.text('.status-bar') === t('status.offline'), 'the offline bar on B’s chat page');
 
   await sendFromChat(chatA, 'while you were away 1');
   await sendFromChat(chatA, 'while you were away 2');
@@ -185,7 +186,7 @@ test('the peer goes offline, messages sent meanwhile arrive once when it is back
   expect(bubbles(chatB)).toEqual(['before', 'while you were away 1', 'while you were away 2']);
 
   // B read them on the open page, so A sees Read; B's list shows the last one, nothing unread.
-  await a.waitFor(() => statusOf(chatA).includes('Read'), '“Read” on A after B caught up');
+  await a.waitFor(() => statusOf(chatA).includes(t('chat.read')), 'read on A after B caught up');
   b.navigateBack();
   const bList = b.page;
   await b.waitFor(() => bList.text('.conv-preview') === 'while you were away 2', 'B’s list preview');
@@ -200,11 +201,11 @@ test('a send that times out offline is marked failed, and Retry sends it exactly
 
   const chatA = await openChatWith(a, bId);
   a.runtime.setNetwork(false);
-  await a.waitFor(() => chatA.text('.status-bar').includes('No network'), 'A’s offline bar');
+  await a.waitFor(() => chatA.text('.status-bar') === t('status.offline'), 'A’s offline bar');
   await sendFromChat(chatA, 'are you there?');
-  expect(statusOf(chatA)).toEqual(['Sending…']);
+  expect(statusOf(chatA)).toEqual([t('chat.sending')]);
   await a.waitFor(() => chatA.exists('.retry'), 'the Retry button', 5000);
-  expect(statusOf(chatA)[0]).toBe('Not sent: no connection.');
+  expect(statusOf(chatA)[0]).toBe(t('error.notSentOffline'));
   expect(chatA.$('.bubble-failed')).toBeTruthy();
 
   a.runtime.setNetwork(true);
@@ -234,15 +235,15 @@ test('bad input is explained on the page and never sent', async () => {
 
   // Empty and blank.
   await chatA.tap('.send-btn');
-  expect(chatA.text('.input-error')).toBe('Type a message first.');
+  expect(chatA.text('.input-error')).toBe(t('input.empty'));
   await sendFromChat(chatA, '   \n ');
-  expect(chatA.text('.input-error')).toBe('Type a message first.');
+  expect(chatA.text('.input-error')).toBe(t('input.empty'));
 
   // Over the page's limit (2,000 characters): explained while typing, refused on send, draft kept.
   const long = 'x'.repeat(2001);
   await chatA.input('.composer-input', long);
   expect(chatA.text('.counter')).toBe('2,001 / 2,000');
-  expect(chatA.text('.input-error')).toBe('This message is 2,001 characters long; the limit is 2,000. Shorten it or send it in parts.');
+  expect(chatA.text('.input-error')).toBe(t('input.tooManyChars', { chars: '2,001', max: '2,000' }));
   await chatA.tap('.send-btn');
   expect(chatA.data.draft).toBe(long);
   expect(chatA.exists('.msg')).toBe(false);
@@ -270,7 +271,7 @@ test('over 32 KB of UTF-8 is refused on the page even when the character limit a
 
   // 9,000 characters of 4 bytes each: 36,000 bytes, over the protocol's 32,768.
   await sendFromChat(chat, '😀'.repeat(9000));
-  expect(chat.text('.input-error')).toBe('This message is 36 KB; a message can be at most 32 KB. Shorten it or send it in parts.');
+  expect(chat.text('.input-error')).toBe(t('input.tooManyBytes', { kb: 36 }));
   expect(send).not.toHaveBeenCalled();
   expect(chat.exists('.msg')).toBe(false);
 });

@@ -69,9 +69,14 @@ function nodeToHtml(node: JsonNode | string): string {
   return `<${tag}${out.length ? ` ${out.join(' ')}` : ''}>${inner}</${tag}>`;
 }
 
+// WeChat on iOS draws with PingFang SC. Here: Noto Sans CJK SC (Debian's fonts-noto-cjk) for Chinese,
+// Liberation Sans for Latin text (the later, narrower rules win for the characters they cover).
+const LATIN = 'U+0000-02FF, U+2000-206F, U+20A0-20CF, U+2100-214F, U+2190-21FF';
 const BASE_CSS = `
-@font-face { font-family: 'PingFang SC'; src: local('Liberation Sans'); font-weight: 400; }
-@font-face { font-family: 'PingFang SC'; src: local('Liberation Sans Bold'); font-weight: 600 900; }
+@font-face { font-family: 'PingFang SC'; src: local('Noto Sans CJK SC'), local('NotoSansCJKsc-Regular'); font-weight: 400; }
+@font-face { font-family: 'PingFang SC'; src: local('Noto Sans CJK SC Bold'), local('NotoSansCJKsc-Bold'); font-weight: 600 900; }
+@font-face { font-family: 'PingFang SC'; src: local('Liberation Sans'); font-weight: 400; unicode-range: ${LATIN}; }
+@font-face { font-family: 'PingFang SC'; src: local('Liberation Sans Bold'); font-weight: 600 900; unicode-range: ${LATIN}; }
 * { -webkit-font-smoothing: antialiased; }
 html, body { margin: 0; padding: 0; width: ${SCREEN.width}px; height: ${SCREEN.height}px; overflow: hidden; background: #000; }
 .phone { position: relative; width: ${SCREEN.width}px; height: ${SCREEN.height}px; overflow: hidden; font-family: 'PingFang SC', sans-serif; }
@@ -147,14 +152,15 @@ export function pageToHtml(phone: Phone, page: PageHandle): string {
         .map((t, i) => {
           const badge = phone.tabBadges[i];
           const color = i === tabIndex ? appJson.tabBar.selectedColor : appJson.tabBar.color;
-          return `<div class="tab" style="color:${color}"><span class="label">${escapeHtml(t.text)}${badge ? `<span class="badge">${escapeHtml(badge)}</span>` : ''}</span></div>`;
+          return `<div class="tab" style="color:${color}"><span class="label">${escapeHtml(phone.tabTexts[i] ?? t.text)}${badge ? `<span class="badge">${escapeHtml(badge)}</span>` : ''}</span></div>`;
         })
         .join('')}</div>`
     : '';
 
   const body = nodeToHtml(page.comp.toJSON() as JsonNode);
+  const lang = phone.config.lang === 'en' ? 'en' : 'zh-CN';
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>${escapeHtml(page.route)}</title>
+<html lang="${lang}"><head><meta charset="utf-8"><title>${escapeHtml(page.route)}</title>
 <style>${BASE_CSS}</style>
 <style>${css}</style>
 </head><body>

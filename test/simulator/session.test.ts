@@ -6,9 +6,9 @@
  * even offline) and signing out, in the demo mini-program on simulated phones. Real reference
  * server in its own process.
  */
-import { createWxRuntime } from '../../testing';
 import { launchPhone, openChatWith, sendFromChat, signInAsDemoUser, signInWithForm, sleep, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(30000);
 
@@ -37,24 +37,24 @@ function launch(label: string, options: Partial<Parameters<typeof launchPhone>[0
 test('the sign-in page says it is the development path, and explains bad input and server problems', async () => {
   const phone = launch('visitor', { config: { appSecret: 'not-the-secret' } });
   const login = await phone.waitForPage('pages/login/login');
-  expect(login.text('.notice-title')).toBe('Development sign-in');
-  expect(login.text('.notice-text')).toContain('in production your backend mints the token');
-  expect(login.text('.notice-server')).toBe(`Server ${server.apiUrl} · app demo-app`);
+  expect(login.text('.notice-title')).toBe(t('login.noticeTitle'));
+  expect(login.text('.notice-text')).toBe(t('login.noticeText'));
+  expect(login.text('.notice-server')).toBe(t('login.noticeServer', { apiServer: server.apiUrl, appId: 'demo-app' }));
   expect(login.texts('.demo-user .cell-title')).toEqual(['Alice Chen', 'Bob Li', 'Carol Wang', 'Dave Zhou']);
 
   const register = jest.spyOn(phone.im, 'registerUser');
   await login.tap('.sign-in');
-  expect(login.text('.login-error')).toBe('Enter a user id.');
+  expect(login.text('.login-error')).toBe(t('input.userIdMissing'));
   await login.input('.user-id-input', 'not valid!');
   await login.tap('.sign-in');
-  expect(login.text('.login-error')).toBe('A user id is 1-64 characters: letters, digits and _ - . @');
+  expect(login.text('.login-error')).toBe(t('input.userIdInvalid'));
   expect(register).not.toHaveBeenCalled();
 
   // Wrong app secret: the server refuses (E_AUTH) and the page says what to fix.
   await login.input('.user-id-input', 'erin');
   await login.tap('.sign-in');
   await phone.waitFor(() => login.text('.login-error'), 'the E_AUTH explanation');
-  expect(login.text('.login-error')).toContain('The server does not know app "demo-app" with this secret');
+  expect(login.text('.login-error')).toBe(t('login.auth', { apiServer: server.apiUrl, appId: 'demo-app' }));
   expect(phone.page.route).toBe('pages/login/login');
 
   // No server there: E_NETWORK, with how to start it.
@@ -62,7 +62,7 @@ test('the sign-in page says it is the development path, and explains bad input a
   const login2 = await offline.waitForPage('pages/login/login');
   await login2.tap('.demo-user', 0);
   await offline.waitFor(() => login2.text('.login-error'), 'the E_NETWORK explanation');
-  expect(login2.text('.login-error')).toContain('Cannot reach the IM server at http://127.0.0.1:9. Start it with IM_DEV_APP_ID=demo-app');
+  expect(login2.text('.login-error')).toBe(t('login.network', { apiServer: 'http://127.0.0.1:9', appId: 'demo-app' }));
   expect(login2.exists('.cell-busy')).toBe(false);
 });
 
@@ -74,13 +74,13 @@ test('the connection bar follows the status event: reconnecting after the platfo
 
   // In the background WeChat cuts the network after a few seconds; the SDK starts reconnecting.
   phone.runtime.hide({ cutNetworkAfterMs: 20 });
-  await phone.waitFor(() => list.text('.status-bar') === 'Connection lost. Reconnecting…', 'the reconnecting bar');
+  await phone.waitFor(() => list.text('.status-bar') === t('status.reconnecting'), 'the reconnecting bar');
   expect(list.$('.status-reconnecting')).toBeTruthy();
   phone.runtime.show();
   await phone.waitFor(() => phone.im.getStatus() === 'connected' && !list.exists('.status-bar'), 'the bar to go away after show');
 
   phone.runtime.setNetwork(false);
-  await phone.waitFor(() => list.text('.status-bar') === 'No network. Waiting to reconnect…', 'the offline bar');
+  await phone.waitFor(() => list.text('.status-bar') === t('status.offline'), 'the offline bar');
   expect(list.$('.status-offline')).toBeTruthy();
   phone.runtime.setNetwork(true);
   await phone.waitFor(() => phone.im.getStatus() === 'connected' && !list.exists('.status-bar'), 'the bar to go away online');
@@ -109,7 +109,7 @@ test('relaunch: the saved session opens the chats, cached conversations render o
   expect(list.text('.conv-name')).toBe('Bob Li');
   expect(list.text('.conv-preview')).toBe('Are the test results in?');
   expect(list.text('.me-name')).toBe('Carol Wang');
-  expect(list.text('.status-bar')).toBe('No network. Waiting to reconnect…');
+  expect(list.text('.status-bar')).toBe(t('status.offline'));
   expect(list.exists('.list-error')).toBe(false);
 
   // Network back: connected with the saved token, the missed message arrives, unread 2.

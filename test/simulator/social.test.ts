@@ -3,12 +3,13 @@
  * @jest-environment-options {"customExportConditions": ["node", "node-addons"]}
  *
  * The demo's conversation actions (swipe for Pin / Mute / Delete, badges without muted ones,
- * drafts), online dots, group read receipts ("Read by 1 · Unread 1", tap for who) and the group
+ * drafts), online dots, group read receipts ("1人已读 · 1人未读", tap for who) and the group
  * info page of an owner (make admin, announcement, mute, mute everyone) with the notifications
  * they leave in the chat, on simulated phones through the real reference server.
  */
 import { bubbles, launchPhone, openChatWith, sendFromChat, signInAsDemoUser, type PageHandle, type Phone } from './page-harness';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { t } from './demo-strings';
 
 jest.setTimeout(45000);
 
@@ -67,7 +68,7 @@ test('conversation list: swipe to pin, mute and delete; badges leave muted ones 
 
   // Swipe Bob's row to the left: Pin. It moves to the top with a "Pinned" tag, on the server too.
   await list.swipe('.conversation', rowOf(list, 'Bob Li'), -120);
-  expect(list.texts('.swipe-btn')).toEqual(['Pin', 'Mute', 'Delete']);
+  expect(list.texts('.swipe-btn')).toEqual([t('conversations.pin'), t('conversations.mute'), t('conversations.delete')]);
   await list.tap('.swipe-pin');
   await alice.waitFor(() => list.texts('.conv-name')[0] === 'Bob Li' && list.exists('.pinned-tag'), 'Bob pinned first');
   const fromServer = await alice.im.getConversationList();
@@ -87,8 +88,8 @@ test('conversation list: swipe to pin, mute and delete; badges leave muted ones 
   await alice.waitFor(() => bubbles(chat).length === 1, 'Bob’s message in the chat');
   await chat.input('.composer-input', 'See you at noon');
   alice.navigateBack();
-  await alice.waitFor(() => list.text('.conv-flag') === '[Draft]', 'the draft flag');
-  expect(list.texts('.conv-preview')[rowOf(list, 'Bob Li')]).toBe('[Draft]See you at noon');
+  await alice.waitFor(() => list.text('.conv-flag') === t('preview.draft'), 'the draft flag');
+  expect(list.texts('.conv-preview')[rowOf(list, 'Bob Li')]).toBe(`${t('preview.draft')}See you at noon`);
   await list.tap('.conversation', rowOf(list, 'Bob Li'));
   const again = await alice.waitForPage('pages/chat/chat');
   expect(again.data.draft).toBe('See you at noon');
@@ -97,9 +98,9 @@ test('conversation list: swipe to pin, mute and delete; badges leave muted ones 
   await alice.waitFor(() => !list.exists('.conv-flag'), 'the draft gone once sent');
 
   // Long-press Carol's row: Delete. It leaves the list; her next message brings it back, 1 unread.
-  choice.item = 'Delete';
+  choice.item = t('conversations.delete');
   await list.longPress('.conversation', rowOf(list, 'Carol Wang'));
-  expect(choice.sheets.pop()).toEqual(['Pin', 'Unmute', 'Delete']);
+  expect(choice.sheets.pop()).toEqual([t('conversations.pin'), t('conversations.unmute'), t('conversations.delete')]);
   await alice.waitFor(() => rowOf(list, 'Carol Wang') < 0, 'Carol’s row deleted');
   await sendFromChat(carol.page.route === 'pages/chat/chat' ? carol.page : await openChatWith(carol, 'alice'), 'Did you see it?');
   await alice.waitFor(() => rowOf(list, 'Carol Wang') >= 0, 'Carol’s row back');
@@ -123,25 +124,26 @@ test('groups: roles, announcement, mutes and read receipts, with their notificat
   // Alice writes; nobody has read it yet.
   const chatA = await openGroup(alice, group.id);
   await sendFromChat(chatA, 'Release at 6pm');
-  await alice.waitFor(() => chatA.text('.read-count') === 'Read by 0 · Unread 2', 'no reader yet');
+  await alice.waitFor(() => chatA.text('.read-count') === t('chat.readCount', { read: 0, unread: 2 }), 'no reader yet');
 
-  // Bob opens the chat: "Read by 1 · Unread 1"; a tap says who.
+  // Bob opens the chat: "1人已读 · 1人未读"; a tap says who.
   const chatB = await openGroup(bob, group.id);
   await bob.waitFor(() => bubbles(chatB).includes('Release at 6pm'), 'the message at Bob');
-  await alice.waitFor(() => chatA.text('.read-count') === 'Read by 1 · Unread 1', 'Bob’s read counted', 10000);
+  await alice.waitFor(() => chatA.text('.read-count') === t('chat.readCount', { read: 1, unread: 1 }), 'Bob’s read counted', 10000);
   await chatA.tap('.read-count');
-  await alice.waitFor(() => choice.modals.some((m) => m.title === 'Read receipts'), 'the read receipts modal');
-  expect(choice.modals.pop()!.content).toBe('Read: Bob Li\nNot yet: Carol Wang');
+  await alice.waitFor(() => choice.modals.some((m) => m.title === t('chat.readReceipts')), 'the read receipts modal');
+  expect(choice.modals.pop()!.content).toBe(t('chat.readMembers', { read: 'Bob Li', unread: 'Carol Wang' }));
 
   // Group info: Alice makes Bob an admin from his row.
   await chatA.tap('.group-bar');
   const info = await alice.waitForPage('pages/group-info/group-info');
   await alice.waitFor(() => info.data.loaded, 'group info');
-  choice.item = 'Make admin';
+  choice.item = t('groupInfo.makeAdmin');
   await info.tap('.member', memberIndex(info, 'Bob Li'));
-  expect(choice.sheets.pop()).toEqual(['Make admin', 'Mute for 10 minutes', 'Make owner', 'Remove from group']);
+  expect(choice.sheets.pop()).toEqual([t('groupInfo.makeAdmin'), t('groupInfo.mute10'), t('groupInfo.makeOwner'), t('groupInfo.remove')]);
   await alice.waitFor(() => info.exists('.admin-tag'), 'the Admin tag');
-  await bob.waitFor(() => chatB.texts('.notice-line').includes('Alice made you an admin'), 'the notice at Bob');
+  expect(info.text('.admin-tag')).toBe(t('groupInfo.admin'));
+  await bob.waitFor(() => chatB.texts('.notice-line').includes(t('notice.madeAdmin', { by: 'Alice', them: t('common.you') })), 'the notice at Bob');
 
   // Bob, now an admin, writes the announcement: Carol's chat shows it on top.
   await chatB.tap('.group-bar');
@@ -153,17 +155,26 @@ test('groups: roles, announcement, mutes and read receipts, with their notificat
   await carol.waitFor(() => chatC.text('.announcement-text') === 'Ship it!', 'the announcement at Carol');
 
   // Bob mutes Carol: her composer says until when, and the notice is in everyone's chat.
-  choice.item = 'Mute for 10 minutes';
+  choice.item = t('groupInfo.mute10');
   await infoB.tap('.member', memberIndex(infoB, 'Carol Wang'));
-  await carol.waitFor(() => !chatC.data.canSend && /^You are muted until /.test(chatC.data.mutedText), 'Carol muted');
-  await carol.waitFor(() => chatC.texts('.notice-line').includes('Bob muted you'), 'the mute notice at Carol');
+  const mutedUntil = (time: string) => t('chat.mutedUntil', { time });
+  await carol.waitFor(() => !chatC.data.canSend && chatC.data.mutedText === mutedUntil(/\d\d:\d\d/.exec(chatC.data.mutedText)?.[0] ?? '?'), 'Carol muted');
+  await carol.waitFor(() => chatC.texts('.notice-line').includes(t('notice.muted', { by: 'Bob', them: t('common.you') })), 'the mute notice at Carol');
   await expect(carol.im.sendGroupMessage({ groupId: group.id, content: 'hello?' })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
 
   // Alice mutes everyone: Bob (an admin) may still write.
   await info.tap('.mute-all');
   await alice.waitFor(() => info.exists('.switch-on'), 'mute everyone on');
   await expect(bob.im.sendGroupMessage({ groupId: group.id, content: 'admins can still talk' })).resolves.toMatchObject({ content: 'admins can still talk' });
-  expect(chatA.texts('.notice-line')).toEqual(expect.arrayContaining(['You made Bob an admin', 'Bob updated the announcement', 'Bob muted Carol', 'You muted everyone']));
+  const you = t('common.You');
+  expect(chatA.texts('.notice-line')).toEqual(
+    expect.arrayContaining([
+      t('notice.madeAdmin', { by: you, them: 'Bob' }),
+      t('notice.announcement', { by: 'Bob' }),
+      t('notice.muted', { by: 'Bob', them: 'Carol' }),
+      t('notice.mutedAll', { by: you }),
+    ]),
+  );
 });
 
 async function openGroup(phone: Phone, groupId: string): Promise<PageHandle> {

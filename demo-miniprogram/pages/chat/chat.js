@@ -2,14 +2,15 @@
 const config = require('../../config');
 const { avatar, chatTime, charCount, checkMessage, describeError, groupDigits, isNotice, listTime, noticeText, presenceText, revokedText } = require('../../utils/format');
 const { conversationKey } = require('../../utils/store');
+const { section, t } = require('../../utils/i18n');
 
 /** A time separator is shown when two messages are further apart than this. */
 const TIME_GAP = 5 * 60 * 1000;
 /** The server's default IM_REVOKE_WINDOW: the menu offers Revoke on own messages this long. */
 const REVOKE_WINDOW = 120 * 1000;
-/** Groups: read receipts and "Read by" refreshes are gathered this long (ms). */
+/** Groups: read receipts and "N人已读" refreshes are gathered this long (ms). */
 const GROUP_RECEIPT_DELAY = 1500;
-/** "typing…" stays in the title this long after the peer's last notice (they come every 3 s at most). */
+/** "对方正在输入…" stays in the title this long after the peer's last notice (they come every 3 s at most). */
 const TYPING_SHOWN = 4000;
 let localIds = 0;
 
@@ -48,7 +49,7 @@ function mediaView(m) {
     thumb: d.thumbnailUrl || d.url || '',
     mediaWidth: width,
     mediaHeight: Math.round(width * ratio),
-    fileName: d.name || 'File',
+    fileName: d.name || t('chat.fileName'),
     fileSize: sizeText(d.size),
     seconds: d.duration ? `${Math.max(1, Math.round(d.duration))}″` : '',
     voiceWidth: 80 + Math.min(120, Math.round((d.duration || 1) * 6)),
@@ -61,6 +62,7 @@ Page({
     isGroup: false,
     peer: {},
     memberCount: 0,
+    memberText: '',
     groupNotice: '',
     status: { visible: false },
     messages: [],
@@ -84,6 +86,7 @@ Page({
     peerOnline: false,
     announcement: '',
     mutedText: '',
+    i18n: section('chat'),
   },
 
   onLoad(query) {
@@ -109,6 +112,7 @@ Page({
     wx.setNavigationBarTitle({ title: this.title });
     this.setData({
       title: this.title,
+      memberText: t('chat.groupChat'),
       isGroup: this.chatType === 1,
       peer: { avatarText: peer.text, avatarColor: peer.color },
       status: this.store.statusView(),
@@ -199,7 +203,7 @@ Page({
         this.scheduleReadCounts();
       })
       .catch((err) => {
-        this.setData({ loaded: true, loadError: `Could not load messages. ${describeError(err)}` });
+        this.setData({ loaded: true, loadError: t('chat.loadFailed', { detail: describeError(err) }) });
         if (err && err.code === 'E_FORBIDDEN') this.setData({ canSend: false });
       });
   },
@@ -226,7 +230,7 @@ Page({
       })
       .catch((err) => {
         this.loadingOlder = false;
-        this.setData({ refreshing: false, loadError: `Could not load earlier messages. ${describeError(err)}` });
+        this.setData({ refreshing: false, loadError: t('chat.loadOlderFailed', { detail: describeError(err) }) });
       });
   },
 
@@ -248,12 +252,13 @@ Page({
         // Muted (me, or everyone but the owner and admins): the composer says so and until when.
         const staff = this.role === 'owner' || this.role === 'admin';
         const mutedUntil = me.mutedUntil && me.mutedUntil > Date.now() ? me.mutedUntil : 0;
-        const muted = mutedUntil ? `You are muted until ${listTime(mutedUntil)}` : group.muteAll && !staff ? 'Everyone is muted by the owner' : '';
+        const muted = mutedUntil ? t('chat.mutedUntil', { time: listTime(mutedUntil) }) : group.muteAll && !staff ? t('chat.mutedAll') : '';
         clearTimeout(this.unmuteTimer);
         if (mutedUntil) this.unmuteTimer = setTimeout(() => this.loadGroupInfo(), Math.min(mutedUntil - Date.now() + 500, 2 ** 31 - 1));
         this.setData({
           title: group.name,
           memberCount: group.memberCount,
+          memberText: group.memberCount ? t('chat.members', { count: group.memberCount }) : t('chat.groupChat'),
           announcement: group.announcement || '',
           groupNotice: muted,
           canSend: !muted,
@@ -262,12 +267,12 @@ Page({
       })
       .catch((err) => {
         if (err && (err.code === 'E_FORBIDDEN' || err.code === 'E_NOT_FOUND')) {
-          this.setData({ groupNotice: 'You are no longer a member of this group', canSend: false, mutedText: '' });
+          this.setData({ groupNotice: t('chat.notMember'), canSend: false, mutedText: '' });
         }
       });
   },
 
-  /** Private chats: "Online" / "Last seen 14:05" under the title. */
+  /** Private chats: "在线" / "最后在线 14:05" under the title. */
   showPresence() {
     const p = this.store.presence[this.targetId];
     this.setData({ presence: presenceText(p), peerOnline: !!(p && p.online) });
@@ -275,7 +280,7 @@ Page({
 
   // ---------------------------------------------------------------- group read receipts
 
-  /** "Read by 3 · Unread 2" under my group messages, asked for a moment after reads come in. */
+  /** "3人已读 · 2人未读" under my group messages, asked for a moment after reads come in. */
   scheduleReadCounts(later) {
     if (this.chatType !== 1) return;
     // Others' messages only say their senders read on: asked at most every few seconds, and only
@@ -307,15 +312,15 @@ Page({
       .catch((err) => console.warn('[demo] getGroupMessageReadReceipts:', describeError(err)));
   },
 
-  /** Tap on "Read by …": who read it and who has not yet. */
+  /** Tap on "N人已读": who read it and who has not yet. */
   onReadMembers(e) {
     const messageId = e.currentTarget.dataset.key;
     const im = this.store.im;
     const page = (filter) => im.getGroupMessageReadMembers({ groupId: this.targetId, messageId, filter, limit: 50 });
     Promise.all([page('read'), page('unread')])
       .then(([read, unread]) => {
-        const names = (p) => (p.items || []).map((x) => x.userName || x.userId).join(', ') || 'nobody';
-        wx.showModal({ title: 'Read receipts', content: `Read: ${names(read)}\nNot yet: ${names(unread)}`, showCancel: false });
+        const names = (p) => (p.items || []).map((x) => x.userName || x.userId).join(t('common.separator')) || t('common.nobody');
+        wx.showModal({ title: t('chat.readReceipts'), content: t('chat.readMembers', { read: names(read), unread: names(unread) }), showCancel: false });
       })
       .catch((err) => wx.showToast({ title: describeError(err), icon: 'none' }));
   },
@@ -406,18 +411,22 @@ Page({
       const who = avatar(m.from, m.fromName);
       let state = e.state;
       let statusText = '';
-      if (state === 'sending') statusText = 'Sending…';
+      if (state === 'sending') statusText = t('chat.sending');
       else if (state === 'failed') statusText = m.error;
       else if (mine && receipts && i === lastMine) {
         if (receipts.read >= m.seq) state = 'read';
         else if (receipts.delivered >= m.seq) state = 'delivered';
-        statusText = state === 'read' ? 'Read' : state === 'delivered' ? 'Delivered' : 'Sent';
+        statusText = t(state === 'read' ? 'chat.read' : state === 'delivered' ? 'chat.delivered' : 'chat.sent');
       }
       const key = m.messageId || m.localId;
-      if (state === 'sending' && m.kind) statusText = m.progress < 100 ? `Uploading ${m.progress || 0}%` : 'Sending…';
-      const quote = m.replyTo ? (m.replyTo.revoked ? 'The quoted message was revoked' : `${m.replyTo.fromName || m.replyTo.from}: ${m.replyTo.content || '[Message]'}`) : '';
+      if (state === 'sending' && m.kind) statusText = m.progress < 100 ? t('chat.uploading', { percent: m.progress || 0 }) : t('chat.sending');
+      const quote = m.replyTo
+        ? m.replyTo.revoked
+          ? t('chat.quoteRevoked')
+          : t('chat.quote', { name: m.replyTo.fromName || m.replyTo.from, text: m.replyTo.content || t('preview.message') })
+        : '';
       const counts = this.chatType === 1 && mine && e.state === 'sent' ? this.readCounts[m.messageId] : null;
-      if (counts) statusText = counts.unreadCount === 0 ? 'Read by all' : `Read by ${counts.readCount} · Unread ${counts.unreadCount}`;
+      if (counts) statusText = counts.unreadCount === 0 ? t('chat.readByAll') : t('chat.readCount', { read: counts.readCount, unread: counts.unreadCount });
       const view = m.revoked ? { kind: 'revoked', revokedText: revokedText(m, meId) } : isNotice(m) ? { kind: 'notice', noticeText: noticeText(m, meId) } : mediaView(m);
       return Object.assign(view, {
         readCounts: !!counts,
@@ -437,7 +446,7 @@ Page({
         failed: state === 'failed',
       });
     });
-    // Group notifications alone ("Alice created the group") still leave the "say hello" hint.
+    // Group notifications alone ("Alice创建了群聊") still leave the "say hello" hint.
     const update = { messages, spoken: messages.some((x) => x.kind !== 'notice') };
     if (anchor) update.scrollInto = anchor;
     else if (toBottom && messages.length) update.scrollInto = messages[messages.length - 1].anchor;
@@ -527,19 +536,20 @@ Page({
     if (!m || m.revoked || isNotice(m)) return;
     const mine = m.from === this.me.userId;
     const text = !m.msgType;
-    const actions = [{ label: 'Reply', run: () => this.startReply(m) }];
-    if (text) actions.push({ label: 'Copy', run: () => wx.setClipboardData({ data: m.content }) });
-    if (mine && text) actions.push({ label: 'Edit', run: () => this.editMessage(m) });
+    const actions = [{ label: t('chat.reply'), run: () => this.startReply(m) }];
+    if (text) actions.push({ label: t('chat.copy'), run: () => wx.setClipboardData({ data: m.content }) });
+    if (mine && text) actions.push({ label: t('chat.edit'), run: () => this.editMessage(m) });
     if ((mine && Date.now() - m.timestamp < REVOKE_WINDOW) || (this.chatType === 1 && (this.role === 'owner' || this.role === 'admin'))) {
-      actions.push({ label: 'Revoke', run: () => this.revokeMessage(m) });
+      actions.push({ label: t('chat.revoke'), run: () => this.revokeMessage(m) });
     }
     wx.showActionSheet({ itemList: actions.map((a) => a.label), success: (res) => actions[res.tapIndex] && actions[res.tapIndex].run() });
   },
 
   startReply(m) {
     this.replyTo = m;
-    const text = m.msgType ? '[Media]' : m.content;
-    this.setData({ replying: { name: m.from === this.me.userId ? 'yourself' : m.fromName || m.from, text: text.length > 40 ? `${text.slice(0, 40)}…` : text } });
+    const text = m.msgType ? t('chat.media') : m.content;
+    const name = m.from === this.me.userId ? t('chat.yourself') : m.fromName || m.from;
+    this.setData({ replying: { name, text: t('chat.replyingTo', { name, text: text.length > 40 ? `${text.slice(0, 40)}…` : text }) } });
   },
 
   onCancelReply() {
@@ -548,12 +558,12 @@ Page({
   },
 
   revokeMessage(m) {
-    this.store.revoke(m.messageId).catch((err) => wx.showToast({ title: err && err.code === 'E_FORBIDDEN' ? 'Too late to revoke' : describeError(err), icon: 'none' }));
+    this.store.revoke(m.messageId).catch((err) => wx.showToast({ title: err && err.code === 'E_FORBIDDEN' ? t('chat.tooLateToRevoke') : describeError(err), icon: 'none' }));
   },
 
   editMessage(m) {
     wx.showModal({
-      title: 'Edit message',
+      title: t('chat.editTitle'),
       editable: true,
       content: m.content,
       success: (res) => {
@@ -572,7 +582,7 @@ Page({
         // My role from this same list: the group info may still be on its way.
         const mine = list.find((x) => x.userId === this.me.userId);
         if (mine) this.role = mine.role;
-        if (this.role === 'owner' || this.role === 'admin') members.unshift({ userId: 'all', name: 'Everyone' });
+        if (this.role === 'owner' || this.role === 'admin') members.unshift({ userId: 'all', name: t('chat.everyone') });
         this.setData({ mentionPanel: true, members, panel: false });
       })
       .catch(() => undefined);
@@ -589,7 +599,7 @@ Page({
   },
 
   showTyping() {
-    wx.setNavigationBarTitle({ title: 'typing…' });
+    wx.setNavigationBarTitle({ title: t('chat.typing') });
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => wx.setNavigationBarTitle({ title: this.title }), TYPING_SHOWN);
   },
@@ -679,17 +689,17 @@ Page({
   onOpenFile(e) {
     const url = e.currentTarget.dataset.url;
     if (!url) return;
-    wx.showLoading({ title: 'Opening…' });
+    wx.showLoading({ title: t('chat.opening') });
     wx.downloadFile({
       url,
       success: (res) => {
         wx.hideLoading();
         if (res.statusCode === 200) wx.openDocument({ filePath: res.tempFilePath, showMenu: true });
-        else wx.showToast({ title: 'Could not open the file', icon: 'none' });
+        else wx.showToast({ title: t('chat.openFailed'), icon: 'none' });
       },
       fail: () => {
         wx.hideLoading();
-        wx.showToast({ title: 'Could not download the file', icon: 'none' });
+        wx.showToast({ title: t('chat.downloadFailed'), icon: 'none' });
       },
     });
   },

@@ -1,5 +1,6 @@
 const config = require('../../config');
 const { avatar, checkUserId, describeError } = require('../../utils/format');
+const { pick, section, setPageTitle, t } = require('../../utils/i18n');
 
 function openChat(userId, name) {
   wx.redirectTo({ url: `/pages/chat/chat?type=private&id=${encodeURIComponent(userId)}&name=${encodeURIComponent(name)}` });
@@ -11,9 +12,11 @@ Page({
     peerId: '',
     error: '',
     busy: false,
+    i18n: section('contacts'),
   },
 
   onLoad() {
+    setPageTitle('title.contacts');
     this.store = getApp().globalData.store;
     const me = this.store.me || {};
     this.setData({
@@ -21,7 +24,7 @@ Page({
         .filter((u) => u.userId !== me.userId)
         .map((u) => {
           const a = avatar(u.userId, u.userName);
-          return Object.assign({}, u, { avatarText: a.text, avatarColor: a.color });
+          return Object.assign({}, u, { title: pick(u.title), avatarText: a.text, avatarColor: a.color });
         }),
     });
   },
@@ -44,7 +47,7 @@ Page({
       return;
     }
     if (this.store.me && peerId === this.store.me.userId) {
-      this.setData({ error: 'That is you. Pick someone else.' });
+      this.setData({ error: t('contacts.isMe') });
       return;
     }
     this.setData({ busy: true, error: '' });
@@ -55,7 +58,7 @@ Page({
     } catch (err) {
       this.setData({
         busy: false,
-        error: err && err.code === 'E_NOT_FOUND' ? `Nobody with the id "${peerId}" has signed in to this server yet.` : describeError(err),
+        error: err && err.code === 'E_NOT_FOUND' ? t('contacts.notFound', { id: peerId }) : describeError(err),
       });
     }
   },

@@ -1,12 +1,19 @@
-const { avatar, listTime, preview, describeError } = require('../../utils/format');
+const { avatar, listTime, previewParts, describeError } = require('../../utils/format');
+const { section, setPageTitle, setTabBarTexts, t } = require('../../utils/i18n');
 
 /** A left swipe longer than this (px) opens a row's Pin / Mute / Delete buttons. */
 const SWIPE_OPEN = 40;
+
+/** The row actions (swipe buttons and long-press sheet), by what they do. */
+function label(action) {
+  return t(`conversations.${action}`);
+}
 
 function toItem(c, me, store, swiped) {
   const isGroup = c.chatType === 1;
   const a = avatar(c.targetId, c.name);
   const unread = c.unreadCount || 0;
+  const line = previewParts(c, me.userId);
   return {
     pinned: !!c.pinned,
     muted: !!c.muted,
@@ -23,12 +30,14 @@ function toItem(c, me, store, swiped) {
     isGroup,
     avatarText: a.text,
     avatarColor: a.color,
-    preview: preview(c, me.userId),
-    // The "[Draft]" / "[@me]" flag is drawn in red, the rest as usual.
-    previewRest: preview(c, me.userId).replace(/^\[(Draft|@me)\] /, ''),
+    // The "[草稿]" / "[有人@我]" flag is drawn in red, the rest as usual.
+    flagText: line.flag,
+    previewRest: line.text,
     timeText: listTime(c.updatedAt || (c.lastMessage && c.lastMessage.timestamp)),
     unread: c.muted ? 0 : unread,
     unreadText: unread > 99 ? '99+' : String(unread),
+    pinText: label(c.pinned ? 'unpin' : 'pin'),
+    muteText: label(c.muted ? 'unmute' : 'mute'),
   };
 }
 
@@ -39,9 +48,11 @@ Page({
     loaded: false,
     error: '',
     status: { visible: false },
+    i18n: section('conversations'),
   },
 
   onLoad() {
+    setPageTitle('title.conversations');
     this.store = getApp().globalData.store;
     this.swiped = null;
     if (!this.store.me) {
@@ -64,6 +75,7 @@ Page({
   },
 
   onShow() {
+    setTabBarTexts();
     if (this.store && this.store.me) this.refresh();
   },
 
@@ -118,9 +130,9 @@ Page({
   onLongPress(e) {
     const item = this.data.items[e.currentTarget.dataset.index];
     if (!item) return;
-    const actions = [item.pinned ? 'Unpin' : 'Pin', item.muted ? 'Unmute' : 'Mute', 'Delete'];
+    const actions = [item.pinned ? 'unpin' : 'pin', item.muted ? 'unmute' : 'mute', 'delete'];
     wx.showActionSheet({
-      itemList: actions,
+      itemList: actions.map(label),
       success: (res) => this.act(item, actions[res.tapIndex]),
       fail() {},
     });
@@ -128,28 +140,28 @@ Page({
 
   onPin(e) {
     const item = this.data.items[e.currentTarget.dataset.index];
-    if (item) this.act(item, item.pinned ? 'Unpin' : 'Pin');
+    if (item) this.act(item, item.pinned ? 'unpin' : 'pin');
   },
 
   onMute(e) {
     const item = this.data.items[e.currentTarget.dataset.index];
-    if (item) this.act(item, item.muted ? 'Unmute' : 'Mute');
+    if (item) this.act(item, item.muted ? 'unmute' : 'mute');
   },
 
   onDelete(e) {
     const item = this.data.items[e.currentTarget.dataset.index];
-    if (item) this.act(item, 'Delete');
+    if (item) this.act(item, 'delete');
   },
 
   act(item, action) {
     this.swiped = null;
     const store = this.store;
     const done =
-      action === 'Pin' || action === 'Unpin'
-        ? store.pin(item, action === 'Pin')
-        : action === 'Mute' || action === 'Unmute'
-          ? store.mute(item, action === 'Mute')
-          : action === 'Delete'
+      action === 'pin' || action === 'unpin'
+        ? store.pin(item, action === 'pin')
+        : action === 'mute' || action === 'unmute'
+          ? store.mute(item, action === 'mute')
+          : action === 'delete'
             ? store.remove(item)
             : null;
     if (!done) return;
@@ -182,9 +194,9 @@ Page({
 
   onSignOut() {
     wx.showModal({
-      title: 'Sign out?',
-      content: `You are signed in as ${this.store.me.userName}.`,
-      confirmText: 'Sign out',
+      title: t('conversations.signOutTitle'),
+      content: t('conversations.signOutContent', { name: this.store.me.userName }),
+      confirmText: t('conversations.signOutConfirm'),
       success: (res) => {
         if (res.confirm) this.store.signOut();
       },

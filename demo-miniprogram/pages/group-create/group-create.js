@@ -1,5 +1,6 @@
 const config = require('../../config');
 const { avatar, charCount, describeError } = require('../../utils/format');
+const { section, setPageTitle, t } = require('../../utils/i18n');
 
 const MAX_NAME = 100;
 const MAX_DESCRIPTION = 1000;
@@ -10,11 +11,14 @@ Page({
     description: '',
     candidates: [],
     selectedCount: 0,
+    membersTitle: t('groupCreate.members', { count: 0 }),
     error: '',
     busy: false,
+    i18n: section('groupCreate'),
   },
 
   onLoad() {
+    setPageTitle('title.groupCreate');
     this.store = getApp().globalData.store;
     const me = this.store.me || {};
     const people = {};
@@ -47,15 +51,15 @@ Page({
     const c = this.data.candidates[i];
     if (!c) return;
     const selectedCount = this.data.selectedCount + (c.selected ? -1 : 1);
-    this.setData({ [`candidates[${i}].selected`]: !c.selected, selectedCount, error: '' });
+    this.setData({ [`candidates[${i}].selected`]: !c.selected, selectedCount, membersTitle: t('groupCreate.members', { count: selectedCount }), error: '' });
   },
 
   validate() {
     const name = this.data.name.trim();
-    if (!name) return 'Give the group a name.';
-    if (charCount(name) > MAX_NAME) return `The name is ${charCount(name)} characters long; the limit is ${MAX_NAME}.`;
-    if (charCount(this.data.description) > MAX_DESCRIPTION) return `The description is too long (at most ${MAX_DESCRIPTION} characters).`;
-    if (!this.data.selectedCount) return 'Pick at least one member.';
+    if (!name) return t('groupCreate.nameMissing');
+    if (charCount(name) > MAX_NAME) return t('groupCreate.nameTooLong', { count: charCount(name), max: MAX_NAME });
+    if (charCount(this.data.description) > MAX_DESCRIPTION) return t('groupCreate.descriptionTooLong', { max: MAX_DESCRIPTION });
+    if (!this.data.selectedCount) return t('groupCreate.noMembers');
     return '';
   },
 
@@ -78,7 +82,7 @@ Page({
     } catch (err) {
       this.setData({
         busy: false,
-        error: err && err.code === 'E_NOT_FOUND' ? 'Some of the people you picked have not signed in to this server yet.' : describeError(err),
+        error: err && err.code === 'E_NOT_FOUND' ? t('groupCreate.notSignedIn') : describeError(err),
       });
     }
   },

@@ -1,4 +1,5 @@
 const { avatar, describeError, firstName, fullDate, listTime } = require('../../utils/format');
+const { section, setPageTitle, t } = require('../../utils/i18n');
 
 function decode(value) {
   try {
@@ -17,9 +18,12 @@ Page({
     isOwner: false,
     isStaff: false,
     muteAll: false,
+    membersTitle: '',
+    i18n: section('groupInfo'),
   },
 
   onLoad(query) {
+    setPageTitle('title.groupInfo');
     this.store = getApp().globalData.store;
     this.groupId = decode(query.id);
     this.fromChat = query.from === 'chat';
@@ -62,6 +66,7 @@ Page({
         isOwner: group.ownerId === me.userId,
         isStaff: myRole === 'owner' || myRole === 'admin',
         muteAll: !!group.muteAll,
+        membersTitle: t('groupInfo.members', { count: members.length }),
         group: {
           announcement: group.announcement || '',
           id: group.id,
@@ -69,28 +74,29 @@ Page({
           description: group.description,
           avatarText: a.text,
           avatarColor: a.color,
-          meta: `Created ${fullDate(group.createdAt)} by ${group.ownerId === me.userId ? 'you' : firstName(owner ? owner.userName : group.ownerId)}`,
+          meta: t('groupInfo.meta', { date: fullDate(group.createdAt), owner: group.ownerId === me.userId ? t('common.you') : firstName(owner ? owner.userName : group.ownerId) }),
         },
         members: members.map((m) => {
           const ma = avatar(m.userId, m.userName);
+          const muted = !!m.mutedUntil && m.mutedUntil > now;
           return {
             userId: m.userId,
             userName: m.userName || m.userId,
             avatarText: ma.text,
             avatarColor: ma.color,
-            joined: listTime(m.joinedAt),
+            // "@bob · 昨天 加入" / "@bob · 禁言至 14:05"
+            sub: `@${m.userId} · ${muted ? t('groupInfo.mutedUntil', { time: listTime(m.mutedUntil) }) : t('groupInfo.joined', { time: listTime(m.joinedAt) })}`,
             isOwner: m.role === 'owner' || m.userId === group.ownerId,
             isAdmin: m.role === 'admin',
             isMe: m.userId === me.userId,
             online: m.userId === me.userId || this.store.isOnline(m.userId),
-            muted: !!m.mutedUntil && m.mutedUntil > now,
-            mutedText: m.mutedUntil && m.mutedUntil > now ? `Muted until ${listTime(m.mutedUntil)}` : '',
+            muted,
           };
         }),
       });
     } catch (err) {
       const gone = err && (err.code === 'E_NOT_FOUND' || err.code === 'E_FORBIDDEN');
-      this.setData({ loaded: false, error: gone ? 'This group was dismissed, or you are no longer a member.' : describeError(err) });
+      this.setData({ loaded: false, error: gone ? t('groupInfo.gone') : describeError(err) });
     }
   },
 
@@ -115,10 +121,20 @@ Page({
     const im = this.store.im;
     const groupId = this.groupId;
     const actions = [];
-    if (owner) actions.push(m.role === 'admin' ? { label: 'Remove admin', run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'member' }) } : { label: 'Make admin', run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'admin' }) });
-    actions.push(muted ? { label: 'Unmute', run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 0 }) } : { label: 'Mute for 10 minutes', run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 600 }) });
-    if (owner) actions.push({ label: 'Make owner', run: () => this.confirmTransfer(m) });
-    actions.push({ label: 'Remove from group', run: () => im.removeGroupMember({ groupId, userId: m.userId }) });
+    if (owner) {
+      actions.push(
+        m.role === 'admin'
+          ? { label: t('groupInfo.removeAdmin'), run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'member' }) }
+          : { label: t('groupInfo.makeAdmin'), run: () => im.setGroupMemberRole({ groupId, userId: m.userId, role: 'admin' }) },
+      );
+    }
+    actions.push(
+      muted
+        ? { label: t('groupInfo.unmute'), run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 0 }) }
+        : { label: t('groupInfo.mute10'), run: () => im.muteGroupMember({ groupId, userId: m.userId, seconds: 600 }) },
+    );
+    if (owner) actions.push({ label: t('groupInfo.makeOwner'), run: () => this.confirmTransfer(m) });
+    actions.push({ label: t('groupInfo.remove'), run: () => im.removeGroupMember({ groupId, userId: m.userId }) });
     wx.showActionSheet({
       itemList: actions.map((a) => a.label),
       success: (res) => {
@@ -132,9 +148,9 @@ Page({
   confirmTransfer(m) {
     return new Promise((resolve, reject) => {
       wx.showModal({
-        title: `Make ${m.userName || m.userId} the owner?`,
-        content: 'You become a member of the group.',
-        confirmText: 'Transfer',
+        title: t('groupInfo.transferTitle', { name: m.userName || m.userId }),
+        content: t('groupInfo.transferContent'),
+        confirmText: t('groupInfo.transferConfirm'),
         success: (res) => (res.confirm ? this.store.im.transferGroupOwner({ groupId: this.groupId, userId: m.userId }).then(resolve, reject) : resolve()),
         fail: () => resolve(),
       });
@@ -144,9 +160,9 @@ Page({
   onEditAnnouncement() {
     if (!this.data.isStaff) return;
     wx.showModal({
-      title: 'Group announcement',
+      title: t('groupInfo.announcementTitle'),
       editable: true,
-      placeholderText: 'Everyone sees this at the top of the chat',
+      placeholderText: t('groupInfo.announcementPlaceholder'),
       content: this.data.group.announcement,
       success: (res) => {
         if (res.confirm) this.run(this.store.im.updateGroupInfo({ groupId: this.groupId, announcement: res.content || '' }));
@@ -167,11 +183,11 @@ Page({
   },
 
   onLeave() {
-    this.confirmThen('Leave this group?', 'You will stop getting its messages.', 'Leave', () => this.store.im.leaveGroup({ groupId: this.groupId }));
+    this.confirmThen(t('groupInfo.leaveTitle'), t('groupInfo.leaveContent'), t('groupInfo.leaveConfirm'), () => this.store.im.leaveGroup({ groupId: this.groupId }));
   },
 
   onDismiss() {
-    this.confirmThen('Dismiss this group?', 'It is removed for every member. This cannot be undone.', 'Dismiss', () =>
+    this.confirmThen(t('groupInfo.dismissTitle'), t('groupInfo.dismissContent'), t('groupInfo.dismissConfirm'), () =>
       this.store.im.dismissGroup({ groupId: this.groupId }),
     );
   },

@@ -1,4 +1,5 @@
 const { avatar, describeError, firstName } = require('../../utils/format');
+const { section, setPageTitle, setTabBarTexts, t } = require('../../utils/i18n');
 
 Page({
   data: {
@@ -6,9 +7,12 @@ Page({
     loaded: false,
     error: '',
     status: { visible: false },
+    countText: '',
+    i18n: section('groups'),
   },
 
   onLoad() {
+    setPageTitle('title.groups');
     this.store = getApp().globalData.store;
     if (!this.store.me) {
       wx.reLaunch({ url: '/pages/login/login' });
@@ -23,6 +27,7 @@ Page({
   },
 
   onShow() {
+    setTabBarTexts();
     if (this.store && this.store.me) this.refresh();
   },
 
@@ -45,15 +50,17 @@ Page({
     const me = this.store.me;
     this.setData({
       loaded: true,
+      countText: list.length ? t(list.length === 1 ? 'groups.countOne' : 'groups.count', { count: list.length }) : t('groups.tagline'),
       groups: list.map((g) => {
         const a = avatar(g.id, g.name);
-        const owner = g.ownerId === me.userId ? 'you' : firstName(this.store.nameOf(0, g.ownerId));
+        const owner = g.ownerId === me.userId ? t('common.you') : firstName(this.store.nameOf(0, g.ownerId));
+        const vars = { count: g.memberCount, owner, description: g.description };
         return {
           id: g.id,
           name: g.name,
           avatarText: a.text,
           avatarColor: a.color,
-          sub: `${g.memberCount} members · created by ${owner}${g.description ? ' · ' + g.description : ''}`,
+          sub: t(g.description ? 'groups.subWithDescription' : 'groups.sub', vars),
         };
       }),
     });

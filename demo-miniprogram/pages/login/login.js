@@ -1,5 +1,6 @@
 const config = require('../../config');
 const { avatar, checkUserId, describeError } = require('../../utils/format');
+const { pick, section, setPageTitle, t } = require('../../utils/i18n');
 
 Page({
   data: {
@@ -8,11 +9,12 @@ Page({
     userName: '',
     error: '',
     busyUserId: '',
-    apiServer: config.apiServer,
-    appId: config.appId,
+    i18n: section('login'),
+    noticeServer: t('login.noticeServer', { apiServer: config.apiServer, appId: config.appId }),
   },
 
   onLoad() {
+    setPageTitle('title.login');
     this.store = getApp().globalData.store;
     if (this.store.me) {
       // Signed in on an earlier launch: straight to the chats (they render from cache at once).
@@ -22,7 +24,7 @@ Page({
     this.setData({
       demoUsers: config.demoUsers.map((u) => {
         const a = avatar(u.userId, u.userName);
-        return Object.assign({}, u, { avatarText: a.text, avatarColor: a.color });
+        return Object.assign({}, u, { title: pick(u.title), avatarText: a.text, avatarColor: a.color });
       }),
     });
   },
@@ -64,12 +66,9 @@ Page({
   },
 
   explain(err) {
-    if (err && err.code === 'E_NETWORK') {
-      return `Cannot reach the IM server at ${config.apiServer}. Start it with IM_DEV_APP_ID=${config.appId} IM_DEV_APP_SECRET=… npm start, and in WeChat DevTools tick "Do not verify valid domain names".`;
-    }
-    if (err && err.code === 'E_AUTH') {
-      return `The server does not know app "${config.appId}" with this secret. Start it with IM_DEV_APP_ID=${config.appId} IM_DEV_APP_SECRET=… (as in config.js).`;
-    }
+    const where = { apiServer: config.apiServer, appId: config.appId };
+    if (err && err.code === 'E_NETWORK') return t('login.network', where);
+    if (err && err.code === 'E_AUTH') return t('login.auth', where);
     return describeError(err);
   },
 
