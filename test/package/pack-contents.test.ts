@@ -77,7 +77,7 @@ describe('SDK package (comind-im-client-sdk)', () => {
   });
 
   it('ships the builds, the mini-program entry, the type declarations and package.json', () => {
-    const wanted = ['package.json', 'dist/index.cjs', 'dist/index.mjs', 'miniprogram_dist/index.js', 'miniprogram/index.js', 'miniprogram/index.d.ts'];
+    const wanted = ['package.json', 'LICENSE', 'dist/index.cjs', 'dist/index.mjs', 'miniprogram_dist/index.js', 'miniprogram/index.js', 'miniprogram/index.d.ts'];
     expect(missingFrom(packed, wanted)).toEqual([]);
     expect(packed.filter((f) => f.startsWith('dist/types/') && f.endsWith('.d.ts')).length).toBeGreaterThan(10);
   });
@@ -114,7 +114,7 @@ describe('server package (comind-im-server)', () => {
   }, 90_000);
 
   it('ships its entry points, its CLI and package.json', () => {
-    const named = ['package.json', ...namedPaths([pkg.main, pkg.types, pkg.bin])];
+    const named = ['package.json', 'LICENSE', ...namedPaths([pkg.main, pkg.types, pkg.bin])];
     expect(named).toContain('dist/main.js');
     expect(missingFrom(packed, named)).toEqual([]);
   });
