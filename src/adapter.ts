@@ -10,8 +10,9 @@ export interface SocketOptions {
   /**
    * Called on every (re)connection attempt, so a renewed token is always the one sent. The token
    * travels in the handshake body, never in the URL, where proxies and access logs would keep it.
+   * `platform` (the adapter's name) is what the server's session lists show.
    */
-  auth: (cb: (data: { token: string }) => void) => void;
+  auth: (cb: (data: { token: string; platform?: string }) => void) => void;
   reconnection: boolean;
   reconnectionAttempts: number;
   reconnectionDelay: number;

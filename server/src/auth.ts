@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError, Code } from './errors';
 import { ID_PATTERN } from './protocol';
+import { isSystemAccount } from './domain/system-accounts';
 import type { AppRecord, Storage } from './storage/types';
 
 /** The lifetime cap when the caller names none (IM_TOKEN_MAX_TTL's default). */
@@ -81,6 +82,8 @@ export async function verifyToken(
     if (typeof claims.sub !== 'string' || !ID_PATTERN.test(claims.sub) || typeof claims.exp !== 'number') {
       throw new ApiError(Code.TOKEN_INVALID, 'token invalid: missing or malformed sub/exp claims');
     }
+    // Even one a backend minted itself: a system account never connects as a user.
+    if (isSystemAccount(claims.sub)) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: user ids starting with "@" are reserved for system accounts');
     const now = Math.floor(Date.now() / 1000);
     const issued = typeof claims.iat === 'number' ? Math.min(claims.iat, now) : now;
     if (claims.exp - issued > maxTtlSeconds || claims.exp - now > maxTtlSeconds) {

@@ -71,6 +71,17 @@ export interface ServerConfig {
   s3SecretAccessKey?: string;
   /** Key prefix inside the bucket. */
   s3Prefix: string;
+  /** This node's name in metrics, logs and GET /api/server/stats (default: host name and process id). */
+  nodeId?: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, it is open on the API port. */
+  metricsToken?: string;
+  /** JSON log lines from this level up (unset: `createImServer` logs only errors, plainly; `npm start` uses info). */
+  logLevel?: LogLevel;
+  /** The development app's webhook (docs/webhooks.md), set at every start: its URL, secret and events. */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Comma-separated event names (default: every event but beforeSend). */
+  webhookEvents?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -111,6 +122,15 @@ export const DEFAULT_CONFIG: ServerConfig = {
 
 export { ID_PATTERN } from './protocol';
 import { ID_PATTERN } from './protocol';
+import { LOG_LEVELS, type LogLevel } from './observability/logger';
+import { webhookProblems } from './webhooks/rules';
+import { SECRET_MIN, WEBHOOK_EVENTS } from './webhooks/types';
+
+/** IM_WEBHOOK_EVENTS as a list; unset: every event delivered through the queue (beforeSend is opted into). */
+export function devWebhookEvents(c: Pick<ServerConfig, 'webhookEvents'>): string[] {
+  if (c.webhookEvents === undefined) return WEBHOOK_EVENTS.filter((e) => e !== 'beforeSend');
+  return String(c.webhookEvents).split(',').map((e) => e.trim()).filter((e) => e !== '');
+}
 const TEN_YEARS = 10 * 365 * 86400;
 
 /** A configuration value that cannot work; the message names the setting and the rule. */
@@ -168,6 +188,12 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   s3AccessKeyId: 'IM_S3_ACCESS_KEY_ID',
   s3SecretAccessKey: 'IM_S3_SECRET_ACCESS_KEY',
   s3Prefix: 'IM_S3_PREFIX',
+  nodeId: 'IM_NODE_ID',
+  metricsToken: 'IM_METRICS_TOKEN',
+  logLevel: 'IM_LOG_LEVEL',
+  webhookUrl: 'IM_WEBHOOK_URL',
+  webhookSecret: 'IM_WEBHOOK_SECRET',
+  webhookEvents: 'IM_WEBHOOK_EVENTS',
 };
 
 /**
@@ -235,6 +261,21 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
     if (c.s3Endpoint !== undefined && (typeof c.s3Endpoint !== 'string' || !/^https?:\/\/\S+$/.test(c.s3Endpoint))) {
       throw new ConfigError(`${n('s3Endpoint')} must be an http(s):// URL (e.g. https://cos.ap-shanghai.myqcloud.com)`);
     }
+  }
+  if (c.webhookUrl !== undefined || c.webhookSecret !== undefined || c.webhookEvents !== undefined) {
+    if (c.webhookUrl === undefined) throw new ConfigError(`${n('webhookUrl')} is needed with ${n('webhookSecret')} or ${n('webhookEvents')}`);
+    if (c.webhookSecret === undefined) throw new ConfigError(`${n('webhookSecret')} is needed with ${n('webhookUrl')}: ${SECRET_MIN}+ characters, the key your backend checks signatures with`);
+    const problem = webhookProblems({ url: c.webhookUrl, secret: c.webhookSecret, events: devWebhookEvents(c) })[0];
+    if (problem) throw new ConfigError(`${n(problem.startsWith('url') ? 'webhookUrl' : problem.startsWith('secret') ? 'webhookSecret' : 'webhookEvents')}: ${problem.slice(problem.indexOf(':') + 2)}`);
+  }
+  if (c.nodeId !== undefined && (typeof c.nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(c.nodeId))) {
+    throw new ConfigError(`${n('nodeId')} must be 1-64 characters from A-Z a-z 0-9 _ . : -, got ${JSON.stringify(c.nodeId)}`);
+  }
+  if (c.metricsToken !== undefined && (typeof c.metricsToken !== 'string' || !/^\S{16,200}$/.test(c.metricsToken))) {
+    throw new ConfigError(`${n('metricsToken')} must be 16-200 characters without spaces`);
+  }
+  if (c.logLevel !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(c.logLevel)) {
+    throw new ConfigError(`${n('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.logLevel)}`);
   }
   if (c.devAppId !== undefined && (typeof c.devAppId !== 'string' || !ID_PATTERN.test(c.devAppId))) {
     throw new ConfigError(`${n('devAppId')} must be 1-64 characters from A-Z a-z 0-9 _ - . @, got ${JSON.stringify(c.devAppId)}`);

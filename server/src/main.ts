@@ -16,14 +16,17 @@ async function main(): Promise<void> {
     // `npm start` runs in the workspace folder; keep the data where the user typed the command.
     config.dataDir = path.resolve(process.env.INIT_CWD || process.cwd(), 'data');
   }
-  const log = process.env.IM_LOG?.trim() ?? '';
-  if (!['', '0', '1'].includes(log)) {
-    console.error(`comind-im-server: IM_LOG must be 1 (log requests and errors) or unset, got "${log}"`);
+  // IM_LOG (0 or 1) is the older switch: 0 keeps errors only. IM_LOG_LEVEL says more and wins.
+  const legacy = process.env.IM_LOG?.trim() ?? '';
+  if (!['', '0', '1'].includes(legacy)) {
+    console.error(`comind-im-server: IM_LOG must be 0 or 1 (or use IM_LOG_LEVEL), got "${legacy}"`);
     process.exit(2);
   }
+  const level = config.logLevel ?? (legacy === '0' ? 'error' : 'info');
   let server;
   try {
-    server = createImServer({ ...config, logger: log === '1' });
+    // JSON lines on stdout (docs/operations.md); the start-up lines below stay plain text.
+    server = createImServer({ ...config, logger: { level } });
   } catch (err) {
     // Typically the data directory: not writable, or a database from a newer server.
     console.error(`comind-im-server: cannot start with data directory ${config.dataDir}: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { S3Store } from './files/s3-store';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from './net/connection-guard';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, ID_PATTERN, resolveConfig, type ServerConfig } from './config';
+import { ConfigError, ID_PATTERN, devWebhookEvents, resolveConfig, type ServerConfig } from './config';
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
 import { limitsRedisClient, RedisUserLimits } from './realtime/redis-user-limits';
@@ -18,10 +18,20 @@ import { ImService } from './service';
 import { PostgresStorage } from './storage/postgres';
 import { SqliteStorage } from './storage/sqlite';
 import type { Storage } from './storage/types';
+import type { DestinationStream } from 'pino';
+import { createLogger, defaultNodeId, serverLog, type LogLevel, type ServerLog } from './observability/logger';
+import { ServerMetrics } from './observability/metrics';
+import { ClusterStats } from './observability/cluster-stats';
+import { webhookStoreFor } from './webhooks/open-store';
+import { Webhooks, type WebhookSettings } from './webhooks/webhooks';
 
 export interface ImServerOptions extends Partial<ServerConfig> {
-  /** Log requests and errors (default false: the CLI prints its own lines). */
-  logger?: boolean;
+  /**
+   * JSON log lines (pino, docs/operations.md): true at `logLevel` (default info), or a level and a
+   * destination stream. Unset: on only when `logLevel` is given; off, errors alone reach the
+   * console as plain lines.
+   */
+  logger?: boolean | { level?: LogLevel; destination?: DestinationStream };
   /** Further apps to create or update at start (tests, multi-tenant setups). */
   extraApps?: Array<{ appId: string; appSecret: string }>;
   /** Serve Socket.IO on the API port (implied when both ports are the same non-zero number). */
@@ -30,6 +40,8 @@ export interface ImServerOptions extends Partial<ServerConfig> {
   storage?: Storage;
   /** ms an Engine.IO handshake has to complete the namespace connect (default 10 s; for tests). */
   socketConnectTimeoutMs?: number;
+  /** Webhook delivery settings: retry delays, polling, timeouts, caps (docs/webhooks.md; tests shorten them). */
+  webhooks?: WebhookSettings;
 }
 
 export interface StartedServer {
@@ -46,9 +58,37 @@ export interface ImServer {
   readonly service: ImService;
   /** Uploads, media fields and signed downloads (docs/media.md). */
   readonly files: FileService;
+  /** This node's name in metrics, logs and the cluster figures. */
+  readonly nodeId: string;
+  /** GET /metrics's figures; `webhookCall` is the webhooks' counter. */
+  readonly metrics: ServerMetrics;
   start(): Promise<StartedServer>;
   /** Graceful: refuse new work, close sockets and HTTP, then close the database. */
   stop(): Promise<void>;
+}
+
+/** The notifier the service calls, with group changes also queued for the apps' groupChanged webhooks. */
+function withGroupWebhooks(gateway: Gateway, webhooks: Webhooks): Gateway {
+  return new Proxy(gateway, {
+    get(target, key) {
+      if (key === 'groupChanged') {
+        return (appId: string, userIds: string[], change: Parameters<Gateway['groupChanged']>[2]) => {
+          target.groupChanged(appId, userIds, change);
+          webhooks.groupChanged(appId, change);
+        };
+      }
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** What `logger` and `logLevel` ask for: a level and a destination, or undefined for no JSON log. */
+function loggingOf(option: ImServerOptions['logger'], level: LogLevel | undefined): { level: LogLevel; destination?: DestinationStream } | undefined {
+  if (option === false) return undefined;
+  if (option === true) return { level: level ?? 'info' };
+  if (option && typeof option === 'object') return { level: option.level ?? level ?? 'info', destination: option.destination };
+  return level ? { level } : undefined;
 }
 
 /** Tokens are HS256 keyed by the app secret: a generated one has the hash's full 256 bits. */
@@ -135,7 +175,17 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   }
   // SQLite opens at once; PostgreSQL connects (and migrates) in start(). Until then the service
   // sees a storage that says it is not open.
-  let opened: Storage | undefined = options.storage ?? (config.databaseUrl ? undefined : new SqliteStorage(config.dataDir, { durability: config.durability }));
+  const nodeId = config.nodeId ?? defaultNodeId();
+  const metrics = new ServerMetrics(nodeId);
+  const logging = loggingOf(options.logger, config.logLevel);
+  const logger = logging && createLogger(logging.level, nodeId, logging.destination);
+  const log: ServerLog = logger
+    ? serverLog(logger)
+    : (level, msg, err) => {
+        if (level === 'error') console.error(`[comind-im-server] ${msg}`, err ?? '');
+      };
+  let opened: Storage | undefined =
+    options.storage ?? (config.databaseUrl ? undefined : new SqliteStorage(config.dataDir, { durability: config.durability, metrics, warn: (m) => log('warn', m) }));
   const deferred = new Proxy({} as Storage, {
     get(_target, key) {
       if (!opened) throw new Error('storage is not open: call start() first');
@@ -146,11 +196,13 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   const storage = opened ?? deferred;
   let devApp: { appId: string; appSecret: string } | undefined;
 
-  const log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => {
-    if (options.logger || level === 'error') console[level](`[comind-im-server] ${msg}`, err ?? '');
-  };
   const limitsRedis = config.redisUrl ? limitsRedisClient(config.redisUrl, log) : undefined;
+  const webhooks = new Webhooks(options.webhooks ?? {}, log);
+  webhooks.metrics = metrics;
   const gateway = new Gateway({
+    nodeId,
+    metrics,
+    onPresence: (appId, info) => webhooks.presence(appId, info),
     limitsRedis,
     sessionPolicy: config.sessionPolicy,
     rateLimit: config.rateLimit,
@@ -174,12 +226,15 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
     budget: uploadBudget(config, limitsRedis, log),
     publicUrl: config.publicUrl?.replace(/\/+$/, '') ?? '',
   });
-  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers, revokeWindow: config.revokeWindow, editWindow: config.editWindow }, gateway, files);
+  const service = new ImService(storage, { tokenTtl: config.tokenTtl, tokenMaxTtl: config.tokenMaxTtl, groupMaxMembers: config.groupMaxMembers, revokeWindow: config.revokeWindow, editWindow: config.editWindow, metrics }, withGroupWebhooks(gateway, webhooks), files);
+  service.webhooks = webhooks;
   let shuttingDown = false;
   const singlePort = options.singlePort ?? (config.socketPort === config.apiPort && config.apiPort !== 0);
   const requestTimeoutMs = config.httpRequestTimeout * 1000;
+  const cluster = new ClusterStats({ nodeId, startedAt: metrics.startedAt, connections: () => metrics.socketCount, messagesPerSec: () => metrics.messagesPerSec() }, limitsRedis, log);
   const api = buildApi(service, {
-    logger: !!options.logger,
+    logger: logger ?? false,
+    observability: { metrics, endpoint: { render: () => metrics.render(), contentType: metrics.contentType, token: config.metricsToken }, stats: () => cluster.read() },
     isShuttingDown: () => shuttingDown,
     requestTimeoutMs,
     // Past the request timeout, so a stalled request is answered 408 rather than cut silently.
@@ -207,11 +262,13 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       return opened;
     },
     service,
+    nodeId,
+    metrics,
     files,
     async start() {
       if (started) throw new Error('server already started');
       started = true;
-      if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+      if (!opened && config.databaseUrl) opened = await PostgresStorage.open({ url: config.databaseUrl, poolSize: config.dbPoolSize, metrics });
       if (limitsRedis) await whenReady(limitsRedis, REDIS_START_WAIT_MS, log);
       mkdirSync(media.tmp, { recursive: true });
       // Uploads no message took: swept a few times per orphan lifetime (at most hourly).
@@ -222,7 +279,12 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       sweeper.unref();
       devApp = await ensureDevApp(storage, config);
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
+      webhooks.open(webhookStoreFor(opened!), (appId, from, clientMsgId) => storage.findByClientId(appId, from, clientMsgId));
+      if (config.webhookUrl && webhooks.available) {
+        await webhooks.putConfig(devApp.appId, { url: config.webhookUrl, secret: config.webhookSecret, events: devWebhookEvents(config) });
+      }
       await api.listen({ port: config.apiPort, host: config.host });
+      cluster.start();
       const apiPort = (api.server.address() as AddressInfo).port;
       let socketPort = apiPort;
       if (singlePort) {
@@ -250,7 +312,11 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
         await gateway.close();
         await api.close().catch(() => undefined);
       }
+      // After the last sends were stored (their afterSend queued); before the database closes.
+      await webhooks.stop();
       if (sweeper) clearInterval(sweeper);
+      await cluster.close();
+      metrics.close();
       limitsRedis?.disconnect();
       await files.close().catch(() => undefined);
       if (media.owned) rmSync(media.owned, { recursive: true, force: true });

@@ -1,11 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
+import type { Metrics } from './observability/metrics';
 import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
+import type { Webhooks } from './webhooks/webhooks';
 import { KIND_OF_MSG_TYPE, isMedia } from './files/kinds';
 import { ConversationService, type ConversationChange } from './conversations';
 import { GroupAdmin, outranks, sendRefusal, underGuard, type GroupChangeEvent } from './domain/group-admin';
+import { requireClientUserId } from './domain/system-accounts';
+import { AppAdmin, type LiveSession } from './domain/admin';
 import { GROUP_NOTICE_MSG_TYPE, LIMITS, dataDepth, dataHasNul, groupConvId, hasNul, hasUnpairedSurrogate, hasVisibleText, privateConvId } from './protocol';
 
 export { LIMITS };
@@ -18,12 +22,19 @@ export interface Notifier {
   userDisabled(appId: string, userId: string): void;
   /** A conversation of the user changed (read, pinned, muted, deleted): to all of their devices. */
   conversationChanged(appId: string, userId: string, change: ConversationChange): void;
+  /** A message (or event row) the server API stored, with no sending socket: to every online recipient's devices. */
+  messageStored(appId: string, result: SendResult): void;
+  /** The connected sockets of these users on every node (the server API's session lists). */
+  liveSessions(appId: string, userIds: string[]): Promise<Map<string, LiveSession[]>>;
 }
 
 export interface Caller {
   appId: string;
   userId: string;
 }
+
+/** What a send looks like before it is checked (a chat:send payload, or the server API's). */
+export type SendInput = Parameters<ImService['prepareSend']>[1];
 
 export interface Group extends GroupRecord {
   id: string;
@@ -76,7 +87,7 @@ export function checkData(value: unknown): unknown {
 }
 
 /** A message's content, on a send and on an edit; refusals are ApiErrors. */
-function checkContent(msgType: number, content: string): void {
+export function checkContent(msgType: number, content: string): void {
   if (Buffer.byteLength(content, 'utf8') > LIMITS.CONTENT_BYTES) {
     throw new ApiError(Code.PAYLOAD_TOO_LARGE, `content is over ${LIMITS.CONTENT_BYTES} bytes of UTF-8`);
   }
@@ -89,7 +100,7 @@ function checkContent(msgType: number, content: string): void {
 }
 
 /** Names and other short texts are stored as given: refuse what has no UTF-8 form. */
-function checkText(field: string, value: string | undefined): void {
+export function checkText(field: string, value: string | undefined): void {
   if (value !== undefined && hasUnpairedSurrogate(value)) {
     throw new ApiError(Code.INVALID_ARGUMENT, `${field}: must be valid Unicode text (it contains an unpaired surrogate)`);
   }
@@ -106,6 +117,8 @@ export interface ServiceSettings {
   revokeWindow?: number;
   /** Seconds a sender may edit their message (default 86,400). */
   editWindow?: number;
+  /** Counts the messages sends store (im_messages_stored_total). */
+  metrics?: Pick<Metrics, 'messageStored'>;
 }
 
 /** Bytes a message adds to a reply, close to its JSON size without serialising its content. */
@@ -172,6 +185,7 @@ export class ImService {
     private readonly files?: FileService,
   ) {
     this.groupAdmin = new GroupAdmin(storage, notifier);
+    this.admin = new AppAdmin(this, storage, notifier, (appId, messages) => this.present(appId, messages));
     this.convs = new ConversationService(storage, notifier, (appId, messages) => this.present(appId, messages), async (caller, chatType, targetId) => {
       if (chatType === 1) return (await this.memberGroup(caller, targetId)).name;
       return (await this.getUser(caller, targetId)).userName;
@@ -183,6 +197,20 @@ export class ImService {
 
   /** Roles, settings, mutes and group notices (server/src/domain/group-admin.ts). */
   readonly groupAdmin: GroupAdmin;
+
+  /** What the app's backend does through the server REST API (server/src/domain/admin.ts). */
+  readonly admin: AppAdmin;
+
+  /** The app's backend in the message flow (server/src/webhooks); set by the server. */
+  webhooks?: Webhooks;
+
+  /**
+   * The app's beforeSend check of a send, before it joins a batch: the send as it is to be stored
+   * (maybe with the backend's replacement), or a REFUSED ApiError. Null: nothing to check.
+   */
+  screenSend(caller: Caller, input: SendInput): Promise<SendInput> | null {
+    return this.webhooks?.screen(caller, input) ?? null;
+  }
 
   /**
    * Messages as they leave the server: media fields get fresh signed URLs, a reply carries a
@@ -240,6 +268,7 @@ export class ImService {
 
   async issueToken(appId: string, appSecret: string, userId: string, userName?: string): Promise<{ token: string; userId: string; expiresAt: number }> {
     await this.checkApp(appId, appSecret);
+    requireClientUserId('userId', userId);
     checkText('userName', userName);
     const existing = await this.storage.getUser(appId, userId);
     if (existing && !existing.valid) throw new ApiError(Code.USER_DISABLED, `user ${userId} is disabled (valid: false)`);
@@ -251,6 +280,12 @@ export class ImService {
 
   async registerUser(appId: string, appSecret: string, userId: string, patch: UserPatch): Promise<UserRecord> {
     await this.checkApp(appId, appSecret);
+    requireClientUserId('userId', userId);
+    return this.updateUser(appId, userId, patch);
+  }
+
+  /** Creates or changes a user of the app (credentials checked by the caller); disabling kicks every session. */
+  async updateUser(appId: string, userId: string, patch: UserPatch): Promise<UserRecord> {
     checkText('userName', patch.userName);
     checkText('userImg', patch.userImg);
     checkText('companyName', patch.companyName);
@@ -376,9 +411,14 @@ export class ImService {
 
   async dismissGroup(caller: Caller, groupId: string): Promise<{ groupId: string }> {
     await this.ownedGroup(caller, groupId);
-    const members = (await this.storage.members(caller.appId, groupId)).map((m) => m.userId);
-    await this.storage.dismissGroup(caller.appId, groupId);
-    this.notifier.groupChanged(caller.appId, members, { groupId, action: 'dismissed', userIds: members, by: caller.userId, timestamp: Date.now() });
+    return this.endGroup(caller.appId, groupId, caller.userId);
+  }
+
+  /** Dismisses a group, by its owner or (the server API) a system account: every member hears of it. */
+  async endGroup(appId: string, groupId: string, by: string): Promise<{ groupId: string }> {
+    const members = await this.storage.memberIds(appId, groupId);
+    await this.storage.dismissGroup(appId, groupId);
+    this.notifier.groupChanged(appId, members, { groupId, action: 'dismissed', userIds: members, by, timestamp: Date.now() });
     return { groupId };
   }
 
@@ -392,6 +432,8 @@ export class ImService {
   async prepareSend(
     caller: Caller,
     input: { clientMsgId: string; chatType: 0 | 1; to: string; content: string; msgType?: number; data?: unknown; replyTo?: string; mentions?: string[] | 'all' },
+    /** 'system': a system account of the server API, which sends to any group of the app, whatever its mutes. */
+    as: 'user' | 'system' = 'user',
   ): Promise<PreparedSend> {
     const msgType = input.msgType ?? 0;
     checkContent(msgType, input.content);
@@ -414,6 +456,12 @@ export class ImService {
     const msg: NewMessage = { clientMsgId: input.clientMsgId, from: caller.userId, fromName: sender.userName, to: input.to, chatType: input.chatType, msgType, content: input.content, data: media };
     if (input.replyTo !== undefined) msg.replyTo = await this.replyTarget(caller, input.chatType, input.to, input.replyTo);
     if (input.mentions !== undefined && input.chatType !== 1) throw new ApiError(Code.INVALID_ARGUMENT, 'mentions: only group messages mention members');
+    if (input.chatType === 1 && as === 'system') {
+      if (!(await this.storage.getGroup(caller.appId, input.to))) throw new ApiError(Code.NOT_FOUND, `group ${input.to} not found`);
+      const members = await this.storage.memberIds(caller.appId, input.to);
+      if (input.mentions !== undefined) msg.mentions = checkMentions(input.mentions, true, members);
+      return { request: { appId: caller.appId, msg, recipients: [] }, members };
+    }
     if (input.chatType === 1) {
       const { group, me } = await this.groupAdmin.membership(caller, input.to);
       const refusal = sendRefusal(group, me);
@@ -435,7 +483,7 @@ export class ImService {
   async commitSends(prepared: PreparedSend[]): Promise<SendOutcome[]> {
     const outcomes = await this.commitStored(prepared);
     // What is acked and emitted carries fresh URLs and reply previews; each send's own app.
-    return Promise.all(
+    const presented = await Promise.all(
       outcomes.map(async (o, i): Promise<SendOutcome> => {
         if (!o.result) return o;
         const p = prepared[i]!;
@@ -446,6 +494,9 @@ export class ImService {
         return { result: { ...o.result, message: message! } };
       }),
     );
+    // afterSend is queued before the acks go out (its own transaction, right after this commit).
+    if (this.webhooks) await this.webhooks.committed(prepared, presented);
+    return presented;
   }
 
   private async commitStored(prepared: PreparedSend[]): Promise<SendOutcome[]> {
@@ -457,6 +508,7 @@ export class ImService {
       const outcome = stored[next++]!;
       const r = outcome.result;
       if (!r) return outcome;
+      if (!r.duplicate) this.settings.metrics?.messageStored(r.message.chatType);
       // The same clientMsgId twice in one batch: the second finds the first, and must match it.
       const m = p.request!.msg;
       if (r.duplicate && (r.message.content !== m.content || r.message.chatType !== m.chatType || r.message.to !== m.to || r.message.msgType !== m.msgType)) {
@@ -565,8 +617,9 @@ export class ImService {
   }
 
   /** One send on its own (the server's REST API and tests): prepared and committed. */
-  async send(caller: Caller, input: Parameters<ImService['prepareSend']>[1]): Promise<SendResult> {
-    const [outcome] = await this.commitSends([await this.prepareSend(caller, input)]);
+  async send(caller: Caller, input: SendInput, as: 'user' | 'system' = 'user'): Promise<SendResult> {
+    const screened = this.screenSend(caller, input);
+    const [outcome] = await this.commitSends([await this.prepareSend(caller, screened ? await screened : input, as)]);
     if (outcome!.error !== undefined) throw outcome!.error;
     return outcome!.result!;
   }

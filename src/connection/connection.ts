@@ -236,7 +236,7 @@ export class Connection {
   private createSocket(url: string): SocketLike {
     const { opts, log } = this.ctx;
     const socket = this.ctx.adapter.createSocket(url, {
-      auth: (cb) => cb({ token: this.auth.current ?? '' }),
+      auth: (cb) => cb({ token: this.auth.current ?? '', platform: this.ctx.adapter.name }),
       reconnection: opts.reconnection,
       reconnectionAttempts: opts.reconnectionAttempts,
       reconnectionDelay: opts.reconnectionDelay,

@@ -13,6 +13,7 @@ export type ImErrorCode =
   | 'E_TOKEN_EXPIRED'
   | 'E_AUTH'
   | 'E_FORBIDDEN'
+  | 'E_REFUSED'
   | 'E_NOT_FOUND'
   | 'E_CONFLICT'
   | 'E_PAYLOAD_TOO_LARGE'
@@ -65,6 +66,7 @@ const SERVER_CODES: Record<number, ImErrorCode> = {
   [Code.APP_CREDENTIALS_INVALID]: 'E_AUTH',
   [Code.FORBIDDEN]: 'E_FORBIDDEN',
   [Code.USER_DISABLED]: 'E_FORBIDDEN',
+  [Code.REFUSED]: 'E_REFUSED',
   [Code.NOT_FOUND]: 'E_NOT_FOUND',
   [Code.CONFLICT]: 'E_CONFLICT',
   [Code.PAYLOAD_TOO_LARGE]: 'E_PAYLOAD_TOO_LARGE',

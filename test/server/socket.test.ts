@@ -133,7 +133,7 @@ describe('chat:send and imchat', () => {
       code: 0,
       message: 'ok',
       data: {
-        messageId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+        messageId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
         clientMsgId: 'first-msg_1',
         from: a,
         fromName: 'Alice',

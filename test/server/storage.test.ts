@@ -258,6 +258,22 @@ describe('batch: several sends, one commit', () => {
     }
   });
 
+  // Time-ordered ids append to the right of the message-id index instead of dirtying a random
+  // leaf page per send (server/src/storage/message-ids.ts).
+  it('message ids are UUID v7, in the order the messages were stored', () => {
+    const s = new SqliteDatabase(':memory:');
+    try {
+      s.upsertApp(APP, 'secret');
+      for (const u of ['a', 'b']) s.upsertUser(APP, u, {});
+      const ids = s.batch(() => Array.from({ length: 300 }, (_, i) => send(s, `o${i}`, 'b').message.messageId));
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
+      expect(new Set(ids).size).toBe(ids.length);
+    } finally {
+      s.close();
+    }
+  });
+
   it('when the batch throws, none of its sends is stored', () => {
     const s = new SqliteDatabase(':memory:');
     try {

@@ -80,6 +80,14 @@ describe('ImClient connection state machine', () => {
     expect(sent).toBe(FAKE_TOKEN);
   });
 
+  it("names its platform in the handshake auth (the adapter's name: the server's session lists show it)", async () => {
+    const { client, adapter } = setup();
+    await client.connect({ token: FAKE_TOKEN });
+    let platform: string | undefined;
+    adapter.socket.options.auth((d) => (platform = d.platform));
+    expect(platform).toBe('memory');
+  });
+
   it('a second connect() reuses the socket', async () => {
     const { client, adapter } = setup();
     await client.connect({ token: FAKE_TOKEN });

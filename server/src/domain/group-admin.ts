@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newMessageId } from '../storage/message-ids';
 import { ApiError, Code } from '../errors';
 import { GROUP_NOTICE_MSG_TYPE, LIMITS, hasNul, hasUnpairedSurrogate, hasVisibleText } from '../protocol';
 import type { Caller, Group, Notifier } from '../service';
@@ -301,7 +301,7 @@ export class GroupAdmin {
     return {
       appId: caller.appId,
       // ':' is outside the pattern clients' ids follow, so no client id can collide with it.
-      msg: { clientMsgId: `notice:${randomUUID()}`, from: caller.userId, fromName: byName, to: groupId, chatType: 1, msgType: GROUP_NOTICE_MSG_TYPE, content, data },
+      msg: { clientMsgId: `notice:${newMessageId()}`, from: caller.userId, fromName: byName, to: groupId, chatType: 1, msgType: GROUP_NOTICE_MSG_TYPE, content, data },
       recipients: [],
     };
   }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Socket } from 'node:net';
 import type { FileService } from '../files/file-service';
 import { downloadRoutes, uploadRoutes } from './files';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from '../net/connection-guard';
 import { ApiError, Code, fail, ok } from '../errors';
@@ -12,10 +12,19 @@ import * as S from '../schemas';
 import type { Caller, HistoryQuery, ImService, ListPage, ListQuery } from '../service';
 import { GroupReceipts } from '../domain/group-receipts';
 import { registerServerApi } from './server-api';
+import { registerAdminConsole } from './admin-console';
 import { SERVER_ROUTES } from './server-routes';
+import type { Logger } from 'pino';
+import { metricsRoute, observeHttp, type MetricsEndpoint } from './observability';
+import { NO_METRICS, type Metrics } from '../observability/metrics';
+import { requestId } from '../observability/logger';
+import type { StatsReply } from '../observability/cluster-stats';
 
 export interface ApiOptions {
-  logger: boolean;
+  /** false: no request log; a pino logger: JSON lines with request ids (server/src/observability/logger.ts). */
+  logger: boolean | Logger;
+  /** Counters of refusals, GET /metrics and the cluster figures of GET /api/server/stats. */
+  observability?: { metrics: Metrics; endpoint?: MetricsEndpoint; stats?: () => Promise<StatsReply> };
   /** While true every request is answered 50300, so load balancers and clients move elsewhere. */
   isShuttingDown: () => boolean;
   /** ms a request (headers and body) may take. */
@@ -108,7 +117,8 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   // (skipOnError) rather than refused: the socket limits still apply per node meanwhile.
   const shared = opts.limitsRedis ? { redis: opts.limitsRedis, nameSpace: 'im:http:', skipOnError: true } : {};
   const app = Fastify({
-    logger: opts.logger,
+    ...(typeof opts.logger === 'object' ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: opts.logger }),
+    genReqId: requestId,
     serverFactory: (handler) => {
       const server = createServer(guardedServerOptions, handler);
       // Node's timeout is the longest a request may take (an upload); the others are held to
@@ -141,7 +151,7 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
       socket.destroy(err);
     },
   });
-  void app.register(cors, { origin: '*', methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization', 'accept'] });
+  void app.register(cors, { origin: '*', methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['content-type', 'authorization', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id'] });
 
   // Mini-program and some fetch wrappers send `content-type: application/json` with no body on
   // POST/DELETE; that is "no body", not malformed JSON.
@@ -153,13 +163,15 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
     else parseJson(req, text, done);
   });
 
-  app.setErrorHandler((err: Error, _req, reply) => {
-    const api = errorEnvelope(err, (e) => app.log.error(e));
+  app.setErrorHandler((err: Error, req, reply) => {
+    // The request's own logger: the line carries its reqId.
+    const api = errorEnvelope(err, (e) => req.log.error({ err: e }, 'request failed'));
     void reply.status(api.httpStatus).send(fail(api));
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send(fail(new ApiError(Code.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`)));
   });
+  observeHttp(app, opts.observability?.metrics ?? NO_METRICS);
   app.addHook('onRequest', async () => {
     if (opts.isShuttingDown()) throw new ApiError(Code.SHUTTING_DOWN, 'server shutting down: retry shortly');
   });
@@ -191,9 +203,11 @@ export function buildApi(service: ImService, opts: ApiOptions): FastifyInstance 
   const authed = { onRequest: authenticate };
 
   app.get('/health', async () => ok({ status: 'ready', version: '1' }));
+  if (opts.observability?.endpoint) metricsRoute(app, opts.observability.endpoint);
   downloadRoutes(app, opts.files);
+  void app.register(async (scope) => registerAdminConsole(scope));
   void app.register(async (scope) =>
-    registerServerApi(scope, service, { authRateLimit: opts.httpAuthRateLimit, rateLimit: opts.httpRateLimit, limitsRedis: opts.limitsRedis, replyMaxBytes: opts.replyMaxBytes, routes: SERVER_ROUTES }),
+    registerServerApi(scope, service, { authRateLimit: opts.httpAuthRateLimit, rateLimit: opts.httpRateLimit, limitsRedis: opts.limitsRedis, replyMaxBytes: opts.replyMaxBytes, routes: SERVER_ROUTES, stats: opts.observability?.stats }),
   );
 
   // The app-secret endpoints, limited per client address: guessing a secret is slow here.

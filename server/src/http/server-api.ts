@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { OPERATOR_TOKEN_TTL, mintOperatorToken, verifyOperatorToken } from '../auth';
 import { ApiError, Code, ok } from '../errors';
 import type { ImService } from '../service';
+import type { StatsReply } from '../observability/cluster-stats';
 
 /**
  * The server REST API for an app's own backend and the admin console (docs/protocol.md section 8):
@@ -30,6 +31,8 @@ export interface ServerApiContext {
   operator: (req: FastifyRequest) => Operator;
   /** Bytes of messages in one history reply. */
   replyMaxBytes: number;
+  /** The figures of every node (GET /api/server/stats). */
+  stats: () => Promise<StatsReply>;
 }
 
 export interface ServerApiOptions {
@@ -41,6 +44,8 @@ export interface ServerApiOptions {
   replyMaxBytes: number;
   /** Route modules registered inside the authenticated scope. */
   routes: ServerRoutes[];
+  /** The figures of every node; without it (a bare API in tests) GET /api/server/stats lists none. */
+  stats?: () => Promise<StatsReply>;
 }
 
 declare module 'fastify' {
@@ -111,6 +116,7 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
         return req.operator;
       },
       replyMaxBytes: opts.replyMaxBytes,
+      stats: opts.stats ?? (async () => ({ connections: 0, messagesPerSec: 0, nodes: [] })),
     };
     scope.get('/api/server/app', async (req) => ok({ appId: ctx.operator(req).appId, via: ctx.operator(req).via }));
     for (const routes of opts.routes) await routes(scope, ctx);

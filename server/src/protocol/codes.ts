@@ -11,6 +11,8 @@ export const Code = {
   APP_CREDENTIALS_INVALID: 40103,
   FORBIDDEN: 40300,
   USER_DISABLED: 40301,
+  /** The app's backend refused the message (its beforeSend webhook); nothing was stored. */
+  REFUSED: 40302,
   NOT_FOUND: 40400,
   CONFLICT: 40900,
   PAYLOAD_TOO_LARGE: 41300,

@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
@@ -10,11 +11,13 @@ import type { ConversationChange } from '../conversations';
 import { AddressCounter } from '../net/connection-guard';
 import { endsTransaction } from '../storage/errors';
 import type { GroupChangeEvent } from '../domain/group-admin';
+import type { LiveSession } from '../domain/admin';
 import type { SendResult, StoredMessage } from '../storage/types';
 import { LocalUserLimits, type RateBucket, type UserLimits } from './user-limits';
 import { RedisUserLimits } from './redis-user-limits';
+import { NO_METRICS, type Metrics } from '../observability/metrics';
 import { handleVolatile } from './volatile';
-import { handlePresence, presenceRoom, PresenceTracker } from './presence';
+import { handlePresence, presenceRoom, PresenceTracker, type PresenceInfo } from './presence';
 
 export interface GatewayOptions {
   sessionPolicy: 'multi' | 'kick';
@@ -33,11 +36,22 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   /** Redis for the Socket.IO adapter: emits, kicks and fan-out reach the sockets of every node. */
   redisUrl?: string;
-  log: (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+  /** Connections, deliveries, ack latency, sync sizes and refusals (server/src/observability/metrics.ts). */
+  metrics?: Metrics;
   /** Shares the per-user limits with the other nodes (see limitsRedisClient); per node without. */
   limitsRedis?: Redis;
+  /** This node's name in session lists (default: hostname-pid). */
+  nodeId?: string;
+  /** A presence transition, decided once for the cluster (the userOnline/userOffline webhooks). */
+  onPresence?: (appId: string, info: PresenceInfo) => void;
 }
 
+/**
+ * A socket's `data`. With Redis, fetchSockets() sends the data of remote sockets over the adapter
+ * as MessagePack, which encodes enumerable properties only: `bucket` and `timers` (live objects,
+ * circular) are kept non-enumerable, so what crosses is plain values.
+ */
 interface SocketState extends Caller {
   tokenExpiresAt?: number;
   tokenIssuedAt?: number;
@@ -45,6 +59,20 @@ interface SocketState extends Caller {
   bucket: RateBucket;
   timers: Array<ReturnType<typeof setTimeout>>;
   userName: string;
+  /** What the client says it runs on (handshake `auth.platform`), for the server API's session list. */
+  platform: string;
+  connectedAt: number;
+  /** The node holding the socket. */
+  node: string;
+}
+
+const PLATFORM_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** The handshake's platform name when it is a short plain token; else "unknown". */
+function platformOf(auth: Record<string, unknown> | undefined, query: Record<string, unknown>): string {
+  const named = auth?.platform ?? query.platform;
+  const value = Array.isArray(named) ? named[0] : named;
+  return typeof value === 'string' && PLATFORM_PATTERN.test(value) ? value : 'unknown';
 }
 
 /** A handshake must reach the namespace (and pass the token check) within this time. */
@@ -133,6 +161,8 @@ export class Gateway implements Notifier {
   private shuttingDown = false;
   private attached = false;
   private pendingSends: PendingSend[] = [];
+  /** Per socket, the last send still at the app's beforeSend: the next one joins the batch after it. */
+  private readonly screening = new Map<string, Promise<void>>();
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private readonly limits: UserLimits;
@@ -145,8 +175,12 @@ export class Gateway implements Notifier {
   private readonly sessions: AddressCounter;
   private readonly pending = new AddressCounter(0);
   private presence: PresenceTracker | undefined;
+  readonly nodeId: string;
+  private readonly metrics: Metrics;
 
   constructor(private readonly opts: GatewayOptions) {
+    this.nodeId = opts.nodeId ?? `${hostname()}-${process.pid}`;
+    this.metrics = opts.metrics ?? NO_METRICS;
     this.limits = opts.limitsRedis
       ? new RedisUserLimits(opts.limitsRedis, opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser, opts.log)
       : new LocalUserLimits(opts.rateLimit, opts.rateBurst, opts.maxSocketsPerUser);
@@ -198,6 +232,7 @@ export class Gateway implements Notifier {
       store: service.storage,
       userRoom: room,
       emit: (appId, info) => {
+        this.opts.onPresence?.(appId, info);
         const to = presenceRoom(appId, info.userId);
         // Alone, no subscriber means no packet; with Redis the subscribers may be on other nodes.
         if (this.redis || this.io.sockets.adapter.rooms.has(to)) this.io.to(to).emit('presence', info);
@@ -252,19 +287,26 @@ export class Gateway implements Notifier {
           release();
           throw new ApiError(Code.INVALID_ARGUMENT, 'connection closed during the handshake');
         }
-        const state: SocketState = {
+        const state = {
           appId: claims.app,
           userId: claims.sub,
           userName: user.userName,
-          bucket: this.limits.bucket(key),
-          timers: [],
-        };
+          platform: platformOf(auth, socket.handshake.query),
+          connectedAt: Date.now(),
+          node: this.nodeId,
+        } as SocketState;
+        Object.defineProperties(state, {
+          bucket: { value: this.limits.bucket(key), enumerable: false },
+          timers: { value: [], enumerable: false },
+        });
         state.tokenExpiresAt = claims.exp * 1000;
         state.tokenIssuedAt = claims.iat * 1000;
         socket.data = state;
         next();
       } catch (err) {
         const api = err instanceof ApiError ? err : new ApiError(Code.INTERNAL, 'internal error');
+        if (api.code === Code.RATE_LIMITED) this.metrics.rateLimited('socket');
+        this.opts.log('debug', 'socket refused', { socketId: socket.id, code: api.code, reason: api.message });
         const e = new Error(api.message) as Error & { data: unknown };
         e.data = { code: api.code, message: api.message };
         next(e);
@@ -281,7 +323,9 @@ export class Gateway implements Notifier {
   async close(): Promise<void> {
     if (!this.attached) return;
     this.attached = false;
-    // Sends accepted before shutdown began are stored and answered before their sockets close.
+    // Sends accepted before shutdown began are stored and answered before their sockets close,
+    // those at the app's beforeSend too (each waits at most its timeout).
+    while (this.screening.size) await Promise.all([...this.screening.values()]);
     for (let n = Math.ceil(this.pendingSends.length / SEND_BATCH_MAX); n > 0; n--) void this.chainFlush();
     await this.flushing;
     for (const socket of this.io.sockets.sockets.values()) this.clearTimers(socket);
@@ -305,7 +349,13 @@ export class Gateway implements Notifier {
     // The user's other sockets, wherever they are: through the adapter, so on every node.
     if (this.opts.sessionPolicy === 'kick') this.kickRoom(userRoom, 'another_session', socket.id);
     void socket.join(userRoom);
-    socket.on('disconnect', () => this.clearTimers(socket));
+    this.metrics.socketOpened();
+    this.opts.log('debug', 'socket connected', { socketId: socket.id, appId: s.appId, userId: s.userId, transport: socket.conn.transport.name });
+    socket.on('disconnect', (reason) => {
+      this.clearTimers(socket);
+      this.metrics.socketClosed();
+      this.opts.log('debug', 'socket disconnected', { socketId: socket.id, appId: s.appId, userId: s.userId, reason });
+    });
     // The handlers are in place before the session is announced; the client sends after it.
     void this.service.latestInboxSeq(s).then(
       (latestInboxSeq) => {
@@ -329,9 +379,10 @@ export class Gateway implements Notifier {
       },
     );
 
-    this.handle(socket, 'chat:send', validators.send, (p, answer) => this.queueSend(socket, p, answer));
+    this.handle(socket, 'chat:send', validators.send, (p, answer) => this.screenSend(socket, p, this.timedAck(answer)));
     this.handle(socket, 'chat:sync', validators.sync, async (p) => {
       const reply = await this.service.sync(s, p.afterInboxSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+      this.metrics.syncReply('chat:sync', reply.messages.length);
       // Charged by size: ten parallel syncs of large messages cost what their bytes cost.
       s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
       return { messages: reply.messages, hasMore: reply.hasMore, latestInboxSeq: reply.latestInboxSeq };
@@ -343,6 +394,7 @@ export class Gateway implements Notifier {
     });
     this.handle(socket, 'chat:group-sync', validators.groupSync, async (p) => {
       const reply = await this.service.groupSync(s, p.groupId, p.afterSeq, p.limit ?? 200, this.opts.replyMaxBytes);
+      this.metrics.syncReply('chat:group-sync', reply.messages.length);
       s.bucket.charge(Math.floor(reply.bytes / BYTES_PER_TOKEN));
       return { messages: reply.messages, hasMore: reply.hasMore, lastSeq: reply.lastSeq, joinedSeq: reply.joinedSeq };
     });
@@ -433,8 +485,10 @@ export class Gateway implements Notifier {
         const result = await work(payload as T, answer);
         if (result !== DEFERRED) answer(ok(result));
       } catch (err) {
-        if (err instanceof ApiError) answer(fail(err));
-        else {
+        if (err instanceof ApiError) {
+          if (err.code === Code.RATE_LIMITED) this.metrics.rateLimited('socket');
+          answer(fail(err));
+        } else {
           this.opts.log('error', `${event} failed`, err);
           answer(fail(new ApiError(Code.INTERNAL, 'internal error')));
         }
@@ -449,6 +503,45 @@ export class Gateway implements Notifier {
    * out only after the commit: an acknowledged or delivered message is always stored. The cost for
    * a lone message is one setImmediate.
    */
+  /**
+   * The app's beforeSend, when it has one, before the send joins a batch: each send waits for its
+   * own answer only, never for other sends' (a batch waiting on one slow answer would hold every
+   * send behind it). A socket's sends still join in the order they came: one answered early waits
+   * for the earlier ones of its socket.
+   */
+  private screenSend(socket: Socket, payload: S.SendPayload, answer: (res: Envelope) => void): typeof DEFERRED {
+    const check = this.service.screenSend(this.state(socket), payload);
+    const before = this.screening.get(socket.id);
+    if (!check && !before) return this.queueSend(socket, payload, answer);
+    const decided = (check ?? Promise.resolve(payload)).then(
+      (p) => ({ p: p as S.SendPayload }),
+      (error: unknown) => ({ error }),
+    );
+    const turn = (before ?? Promise.resolve()).then(async () => {
+      const d = await decided;
+      if ('p' in d) this.queueSend(socket, d.p, answer);
+      else if (d.error instanceof ApiError) answer(fail(d.error));
+      else {
+        this.opts.log('error', 'chat:send beforeSend failed', d.error);
+        answer(fail(new ApiError(Code.INTERNAL, 'internal error')));
+      }
+    });
+    this.screening.set(socket.id, turn);
+    void turn.finally(() => {
+      if (this.screening.get(socket.id) === turn) this.screening.delete(socket.id);
+    });
+    return DEFERRED;
+  }
+
+  /** A send's answer that records, when it is an ack, the time from the send's arrival (im_send_ack_seconds). */
+  private timedAck(answer: (res: Envelope) => void): (res: Envelope) => void {
+    const at = performance.now();
+    return (res) => {
+      if (res.code === 0) this.metrics.sendAcked((performance.now() - at) / 1000);
+      answer(res);
+    };
+  }
+
   private queueSend(socket: Socket, payload: S.SendPayload, answer: (res: Envelope) => void): typeof DEFERRED {
     this.pendingSends.push({ socket, payload, answer });
     this.scheduleFlush();
@@ -524,6 +617,7 @@ export class Gateway implements Notifier {
       // Each recipient gets its own inboxSeq; the sending socket gets the ack instead. Offline
       // recipients are skipped before building and encoding a packet nobody would receive.
       const rooms = this.io.sockets.adapter.rooms;
+      let emits = 0;
       for (const d of result.deliveries) {
         const to = room(s.appId, d.userId);
         const own = d.userId === s.userId;
@@ -537,7 +631,9 @@ export class Gateway implements Notifier {
         const payload = { ...result.message, inboxSeq: d.inboxSeq };
         if (own) socket.to(to).emit('imchat', payload);
         else this.io.to(to).emit('imchat', payload);
+        emits++;
       }
+      if (emits) this.metrics.delivered(emits);
     }
     // A group message has no inbox position (read diffusion), unless it predates that.
     return result.senderInboxSeq > 0 ? { ...result.message, inboxSeq: result.senderInboxSeq } : { ...result.message };
@@ -576,6 +672,7 @@ export class Gateway implements Notifier {
       if (n > 0) {
         const to = this.io.to(job.rooms.slice(job.next, job.next + n));
         (job.except ? to.except(job.except) : to).emit('imchat', job.message);
+        this.metrics.delivered(n);
       }
       job.next += n;
       budget -= n;
@@ -648,5 +745,41 @@ export class Gateway implements Notifier {
   /** To every device of the user, on every node (through the adapter). */
   conversationChanged(appId: string, userId: string, change: ConversationChange): void {
     this.io.to(room(appId, userId)).emit('conversation:changed', change);
+  }
+
+  /** As `deliver`, with no sending socket to leave out: the sender's devices get it too. */
+  messageStored(appId: string, result: SendResult): void {
+    if (result.duplicate) return;
+    if (result.members) {
+      this.fanOutGroup(appId, result.members, result.message, undefined);
+      return;
+    }
+    for (const d of result.deliveries) this.io.to(room(appId, d.userId)).emit('imchat', { ...result.message, inboxSeq: d.inboxSeq });
+    if (result.deliveries.length) this.metrics.delivered(result.deliveries.length);
+  }
+
+  /**
+   * The sockets of these users on every node: one fetchSockets() over their rooms, answered by
+   * each node through the adapter (within its request timeout, 5 s) when there is Redis.
+   */
+  async liveSessions(appId: string, userIds: string[]): Promise<Map<string, LiveSession[]>> {
+    const found = new Map<string, LiveSession[]>();
+    if (!userIds.length || !this.attached) return found;
+    let sockets: Array<{ id: string; data: unknown }>;
+    try {
+      sockets = await this.io.in(userIds.map((id) => room(appId, id))).fetchSockets();
+    } catch (err) {
+      this.opts.log('warn', 'listing sessions across nodes failed', err);
+      throw new ApiError(Code.INTERNAL, 'internal error: the sessions of the other nodes could not be read (Redis); retry shortly');
+    }
+    for (const socket of sockets) {
+      const d = socket.data as Partial<SocketState> | undefined;
+      if (!d?.userId || d.appId !== appId) continue;
+      const list = found.get(d.userId) ?? [];
+      list.push({ id: socket.id, platform: d.platform ?? 'unknown', connectedAt: d.connectedAt ?? 0, node: d.node ?? 'unknown' });
+      found.set(d.userId, list);
+    }
+    for (const list of found.values()) list.sort((a, b) => a.connectedAt - b.connectedAt || (a.id < b.id ? -1 : 1));
+    return found;
   }
 }

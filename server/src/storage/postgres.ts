@@ -1,4 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { countPgErrors, type StorageMetrics } from '../observability/storage-errors';
+import { newMessageId } from './message-ids';
 import { Pool, types, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { GuardFailed, endsTransaction } from './errors';
 import { GROUP_NOTICE_MSG_TYPE } from '../protocol/limits';
@@ -27,7 +29,8 @@ import type {
 import { groupConvId, privateConvId } from './types';
 import { PG_CONVERSATIONS, toConversation, unreadAfter, type ConversationHead } from './conversation-lists';
 import { PG_READ_STATS, PG_READ_TARGETS, countReads, pgReadMembersSql, toReadTarget, type ReadStatRow } from './group-reads';
-import type { ReadCount, ReadTarget } from './types';
+import type { AppListPage, ReadCount, ReadTarget } from './types';
+import { PG_ADMIN } from './admin-queries';
 
 /**
  * Ordered migrations, recorded in schema_migrations; never edit one that shipped. The model is the
@@ -339,6 +342,42 @@ PG_MIGRATIONS.push(`
   ${sendBatchWithoutNoticeReads(PG_MIGRATIONS[3]!)}
 `);
 
+// 7: webhooks (docs/webhooks.md), as the SQLite migration 8: configurations, the delivery queue
+// (nodes claim due rows with FOR UPDATE SKIP LOCKED; next_at is also the claim's lease) and the
+// digests of what clients sent when a beforeSend replaced it.
+PG_MIGRATIONS.push(`
+  CREATE TABLE webhooks (
+    app_id text PRIMARY KEY,
+    url text NOT NULL,
+    secret text NOT NULL,
+    events text NOT NULL,
+    before_timeout_ms integer NOT NULL,
+    before_on_timeout text NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE webhook_events (
+    id text PRIMARY KEY,
+    app_id text NOT NULL,
+    event text NOT NULL,
+    body text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    next_at bigint NOT NULL,
+    created_at bigint NOT NULL,
+    last_error text
+  );
+  CREATE INDEX webhook_events_due ON webhook_events (next_at);
+  CREATE INDEX webhook_events_app ON webhook_events (app_id);
+  CREATE TABLE webhook_replacements (
+    app_id text NOT NULL,
+    user_id text NOT NULL,
+    client_msg_id text NOT NULL,
+    digest text NOT NULL,
+    created_at bigint NOT NULL,
+    PRIMARY KEY (app_id, user_id, client_msg_id)
+  );
+  CREATE INDEX webhook_replacements_age ON webhook_replacements (created_at);
+`);
+
 /** bigint columns as numbers: seqs and times stay far below 2^53. */
 const parseTypes = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as never))) as typeof types.getTypeParser,
@@ -403,6 +442,8 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** ms a statement may run. */
   statementTimeoutMs?: number;
+  /** Counts failed statements and connection attempts (im_storage_errors_total). */
+  metrics?: StorageMetrics;
 }
 
 /** Storage on PostgreSQL (`IM_DATABASE_URL`), shared by every node of a cluster. */
@@ -425,6 +466,7 @@ export class PostgresStorage implements Storage {
     const pool = new Pool(config);
     // An idle client that loses its connection must not take the process down.
     pool.on('error', () => undefined);
+    if (opts.metrics) countPgErrors(pool, opts.metrics);
     const storage = new PostgresStorage(pool);
     await storage.migrate();
     return storage;
@@ -751,7 +793,7 @@ export class PostgresStorage implements Storage {
     const now = Date.now();
     const batch = items.map(({ appId, msg, recipients }) => ({
       app: appId,
-      id: randomUUID(),
+      id: newMessageId(),
       conv: msg.chatType === 1 ? groupConvId(msg.to) : privateConvId(msg.from, msg.to),
       client: msg.clientMsgId,
       from: msg.from,
@@ -981,6 +1023,37 @@ export class PostgresStorage implements Storage {
 
   async groupReadMembers(appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }> {
     const rows = await this.all<MemberRow>(pgReadMembersSql(filter, MEMBER_COLUMNS), [appId, groupId, groupConvId(groupId), target.seq, target.from, page.after ?? '', page.limit + 1]);
+    const now = Date.now();
+    return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
+  }
+
+  // ------------------------------------------------------------- the server REST API's lists (storage/admin-queries.ts)
+
+  async searchUsers(appId: string, page: AppListPage): Promise<{ items: UserRecord[]; hasMore: boolean }> {
+    const rows = await this.all(PG_ADMIN.users, [appId, page.after ?? '', page.query ?? null, page.limit + 1]);
+    return { items: rows.slice(0, page.limit).map(toUser), hasMore: rows.length > page.limit };
+  }
+
+  async upsertUsers(appId: string, users: Array<{ userId: string; patch: UserPatch }>): Promise<void> {
+    if (!users.length) return;
+    const column = <T>(pick: (p: UserPatch) => T | undefined) => users.map((u) => pick(u.patch) ?? null);
+    const params = [appId, users.map((u) => u.userId), column((p) => p.userName), column((p) => p.userImg), column((p) => p.companyName), column((p) => p.imRole), column((p) => p.valid), Date.now()];
+    // Two imports sharing users lock their rows in their own orders: a deadlock is retried.
+    await retryConflicts(() =>
+      this.tx(async (db) => {
+        await db.query(prepared(PG_ADMIN.usersInsert, params));
+        await db.query(prepared(PG_ADMIN.usersPatch, params));
+      }),
+    );
+  }
+
+  async listGroupsOfApp(appId: string, page: AppListPage): Promise<{ items: GroupRecord[]; hasMore: boolean }> {
+    const rows = await this.all<GroupRow>(PG_ADMIN.groups, [appId, page.after ?? '', page.query ?? null, page.limit + 1]);
+    return { items: rows.slice(0, page.limit).map(toGroup), hasMore: rows.length > page.limit };
+  }
+
+  async membersPage(appId: string, groupId: string, page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }> {
+    const rows = await this.all<MemberRow>(PG_ADMIN.members, [appId, groupId, page.after ?? '', page.limit + 1]);
     const now = Date.now();
     return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newMessageId } from './message-ids';
 import type { ChangeGuard, FileRecord, GroupRecord, GroupRole, MemberRecord, MessageEventRequest, NewMessage, StoredMessage } from './types';
 
 /** The columns of a message row, as both storages select them (table alias `m`). */
@@ -159,5 +159,5 @@ export const EDIT_SQL = `UPDATE messages SET content = $1, data = $2, edited_at 
 export function eventRow(req: MessageEventRequest): NewMessage {
   const t = req.target;
   const to = t.chatType === 1 ? t.to : req.by === t.from ? t.to : t.from;
-  return { clientMsgId: `${req.kind}:${randomUUID()}`, from: req.by, fromName: req.byName, to, chatType: t.chatType, msgType: t.msgType, content: '', data: null, event: req.kind, eventOf: t.messageId };
+  return { clientMsgId: `${req.kind}:${newMessageId()}`, from: req.by, fromName: req.byName, to, chatType: t.chatType, msgType: t.msgType, content: '', data: null, event: req.kind, eventOf: t.messageId };
 }

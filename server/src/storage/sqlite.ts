@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { newMessageId } from './message-ids';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { GuardFailed, endsTransaction } from './errors';
@@ -29,9 +29,11 @@ import type {
 import { EDIT_SQL, MENTIONED_SQL, REVOKE_SQL, eventRow, mentionPattern, toFile } from './rows';
 import { groupConvId, privateConvId } from './types';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
+import { storageFailureKind, type StorageMetrics } from '../observability/storage-errors';
 import { SQLITE_CONVERSATIONS, TOTAL_UNREAD_CONVERSATIONS, afterCursor, headOrder, toConversation, unreadAfter, type ConversationHead } from './conversation-lists';
 import { SQLITE_READ_STATS, SQLITE_READ_TARGETS, countReads, sqliteReadMembersSql, toReadTarget, type ReadStatRow } from './group-reads';
-import type { ReadCount, ReadTarget } from './types';
+import type { AppListPage, ReadCount, ReadTarget } from './types';
+import { SQLITE_ADMIN } from './admin-queries';
 
 /** A schema step: SQL, or a function for steps that move data. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -249,6 +251,41 @@ export const MIGRATIONS: Migration[] = [
     PRIMARY KEY (app_id, group_id, user_id)
   ) WITHOUT ROWID;
   `,
+  // 8: webhooks (docs/webhooks.md): each app's configuration, the durable queue of events for its
+  // backend (next_at is also the claim's lease), and the digests of what clients sent when a
+  // beforeSend replaced it, so a retried send is still recognised as the same message.
+  `
+  CREATE TABLE webhooks (
+    app_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events TEXT NOT NULL,
+    before_timeout_ms INTEGER NOT NULL,
+    before_on_timeout TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE webhook_events (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_error TEXT
+  );
+  CREATE INDEX webhook_events_due ON webhook_events (next_at);
+  CREATE INDEX webhook_events_app ON webhook_events (app_id);
+  CREATE TABLE webhook_replacements (
+    app_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, user_id, client_msg_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX webhook_replacements_age ON webhook_replacements (created_at);
+  `,
 ];
 
 /** Brings a database to `target` (default: the newest schema), one transaction per step. */
@@ -300,6 +337,14 @@ function toUser(r: UserRow): UserRecord {
 /** IM_DURABILITY: what an acknowledged commit survives (docs/reliability.md). */
 export type Durability = 'normal' | 'full';
 
+export interface SqliteOptions {
+  durability?: Durability;
+  /** Counts the database failures that reach callers (im_storage_errors_total). */
+  metrics?: StorageMetrics;
+  /** Where the WAL checkpointer's warnings go (default: the console). */
+  warn?: (message: string) => void;
+}
+
 /**
  * The journal and sync settings of the server's database file, exported so the benchmarks' durable
  * relay floor writes its file exactly as the server does (with the same checkpointer beside it).
@@ -334,7 +379,7 @@ export class SqliteDatabase {
   private readonly sendTransaction: (appId: string, convId: string, msg: NewMessage, recipients: string[]) => SendResult;
   private readonly inTransaction: (work: () => unknown) => unknown;
 
-  constructor(dataDir: string, options: { durability?: Durability } = {}) {
+  constructor(dataDir: string, options: SqliteOptions = {}) {
     let file = ':memory:';
     if (dataDir !== ':memory:') {
       mkdirSync(dataDir, { recursive: true });
@@ -345,7 +390,8 @@ export class SqliteDatabase {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     if (file !== ':memory:') {
-      this.checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (message) => console.warn(`[comind-im-server] WAL checkpoint: ${message}`));
+      const warn = options.warn ?? ((message: string) => console.warn(`[comind-im-server] ${message}`));
+      this.checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (message) => warn(`WAL checkpoint: ${message}`));
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
@@ -717,7 +763,7 @@ export class SqliteDatabase {
 
   private readonly sendTx = (appId: string, convId: string, msg: NewMessage, recipients: string[]): SendResult => {
     const now = Date.now();
-    const messageId = randomUUID();
+    const messageId = newMessageId();
     const seq = (this.stmt.bumpConv!.get(appId, convId, msg.event ? null : messageId, now) as { last_seq: number }).last_seq;
     // Group messages have no inbox rows (read diffusion): members read the group's sequence.
     const deliveries: Array<{ userId: string; inboxSeq: number }> = [];
@@ -1004,6 +1050,43 @@ export class SqliteDatabase {
     return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
   }
 
+  // ------------------------------------------------------------- the server REST API's lists (storage/admin-queries.ts)
+
+  private adminStmts?: { [K in keyof typeof SQLITE_ADMIN]: Database.Statement };
+
+  private admin() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return (this.adminStmts ??= { users: p(SQLITE_ADMIN.users), groups: p(SQLITE_ADMIN.groups), members: p(SQLITE_ADMIN.members) });
+  }
+
+  searchUsers(appId: string, page: AppListPage): { items: UserRecord[]; hasMore: boolean } {
+    const rows = this.admin().users.all({ app: appId, after: page.after ?? '', q: page.query ?? null, limit: page.limit + 1 }) as UserRow[];
+    return { items: rows.slice(0, page.limit).map(toUser), hasMore: rows.length > page.limit };
+  }
+
+  upsertUsers(appId: string, users: Array<{ userId: string; patch: UserPatch }>): void {
+    try {
+      this.inTransaction(() => {
+        for (const u of users) this.upsertUser(appId, u.userId, u.patch);
+      });
+    } catch (err) {
+      // upsertUser caches each row it wrote; rolled back, those are not the database's any more.
+      for (const u of users) this.users.delete(`${appId}\u0000${u.userId}`);
+      throw err;
+    }
+  }
+
+  listGroupsOfApp(appId: string, page: AppListPage): { items: GroupRecord[]; hasMore: boolean } {
+    const rows = this.admin().groups.all({ app: appId, after: page.after ?? '', q: page.query ?? null, limit: page.limit + 1 }) as GroupRow[];
+    return { items: rows.slice(0, page.limit).map(toGroup), hasMore: rows.length > page.limit };
+  }
+
+  membersPage(appId: string, groupId: string, page: { after?: string; limit: number }): { items: MemberRecord[]; hasMore: boolean } {
+    const rows = this.admin().members.all({ app: appId, group: groupId, after: page.after ?? '', limit: page.limit + 1 }) as MemberRow[];
+    const now = Date.now();
+    return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
+  }
+
   close(): void {
     if (this.db.open) {
       this.checkpointer?.stop();
@@ -1026,8 +1109,11 @@ function isClientIdConflict(err: unknown): boolean {
 export class SqliteStorage implements Storage {
   readonly sqlite: SqliteDatabase;
 
-  constructor(dataDir: string, options: { durability?: Durability } = {}) {
+  private readonly metrics?: StorageMetrics;
+
+  constructor(dataDir: string, options: SqliteOptions = {}) {
     this.sqlite = new SqliteDatabase(dataDir, options);
+    this.metrics = options.metrics;
   }
 
   /** The better-sqlite3 handle, for checks in tests and benchmarks. */
@@ -1085,6 +1171,11 @@ export class SqliteStorage implements Storage {
   groupReadCounts = this.wrap((d, appId: string, groupId: string, targets: ReadTarget[]) => d.groupReadCounts(appId, groupId, targets));
   groupReadMembers = this.wrap((d, appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }) => d.groupReadMembers(appId, groupId, target, filter, page));
 
+  searchUsers = this.wrap((d, appId: string, page: AppListPage) => d.searchUsers(appId, page));
+  upsertUsers = this.wrap((d, appId: string, users: Array<{ userId: string; patch: UserPatch }>) => d.upsertUsers(appId, users));
+  listGroupsOfApp = this.wrap((d, appId: string, page: AppListPage) => d.listGroupsOfApp(appId, page));
+  membersPage = this.wrap((d, appId: string, groupId: string, page: { after?: string; limit: number }) => d.membersPage(appId, groupId, page));
+
   async close(): Promise<void> {
     this.sqlite.close();
   }
@@ -1095,6 +1186,9 @@ export class SqliteStorage implements Storage {
       try {
         return Promise.resolve(call(this.sqlite, ...args));
       } catch (err) {
+        // The one place every failure of this storage passes: counted here, at no cost to success.
+        const kind = this.metrics && storageFailureKind(err);
+        if (kind) this.metrics!.storageError(kind);
         return Promise.reject(err);
       }
     };

@@ -52,6 +52,13 @@ export interface ChangeGuard {
   target?: { userId: string; roles: readonly GroupRole[] };
 }
 
+/** A page of one of an app's lists (server REST API): by id after `after`, optionally filtered. */
+export interface AppListPage {
+  query?: string;
+  after?: string;
+  limit: number;
+}
+
 /** Where a list page ends: the last item's time (updatedAt or createdAt) and id. */
 export interface ListCursor {
   at: number;
@@ -327,6 +334,19 @@ export interface Storage {
   groupReadCounts(appId: string, groupId: string, targets: ReadTarget[]): Promise<ReadCount[]>;
   /** A page of the members who have read (or not) `target`, by userId (byte order) after `after`. */
   groupReadMembers(appId: string, groupId: string, target: ReadTarget, filter: 'read' | 'unread', page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }>;
+
+  // the server REST API (the app's backend, the admin console): storage/admin-queries.ts
+  /**
+   * A page of the app's users by userId after `after`. `query`: a case-insensitive substring of
+   * the id or the name (a scan of the app's users: no index serves a substring).
+   */
+  searchUsers(appId: string, page: AppListPage): Promise<{ items: UserRecord[]; hasMore: boolean }>;
+  /** Creates or updates users (each as upsertUser does) in one transaction; the ids are distinct. */
+  upsertUsers(appId: string, users: Array<{ userId: string; patch: UserPatch }>): Promise<void>;
+  /** A page of the app's groups (dismissed ones left out) by groupId after `after`; `query` as searchUsers', on the id or the name. */
+  listGroupsOfApp(appId: string, page: AppListPage): Promise<{ items: GroupRecord[]; hasMore: boolean }>;
+  /** A page of a group's members by userId after `after`. */
+  membersPage(appId: string, groupId: string, page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }>;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,141 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ApiError, Code } from '../errors';
+import { hasPoisonedKey } from '../realtime/gateway';
+import { checkContent, checkData, type Caller, type SendInput } from '../service';
+import { postSigned } from './http-call';
+import type { WebhookStore } from './store';
+import type { WebhookConfig } from './types';
+
+/** Characters of the backend's reason a refusal passes on to the sender. */
+const REASON_MAX = 200;
+/** A beforeSend answer is at most a replacement message: content and data, 32 KB each, and some. */
+const ANSWER_MAX_BYTES = 100_000;
+
+export type BeforeSendOutcome = 'allow' | 'refuse' | 'replace' | 'timeout' | 'error' | 'busy';
+
+export interface BeforeSendDeps {
+  store: WebhookStore;
+  /** The sender's message stored under this clientMsgId already, if any. */
+  findSent(appId: string, from: string, clientMsgId: string): Promise<{ content: string; chatType: number; to: string; msgType: number } | undefined>;
+  /** Calls in flight per app on this node; past it the app's onTimeout policy applies at once. */
+  maxConcurrentPerApp: number;
+  record(outcome: BeforeSendOutcome): void;
+  log: (level: 'warn' | 'error', msg: string, err?: unknown) => void;
+}
+
+/** What prepareSend compares to tell a retry from a reuse of the id (content, chatType, to, msgType). */
+function digestOf(input: SendInput): string {
+  return createHash('sha256').update(JSON.stringify([input.chatType, input.to, input.msgType ?? 0, input.content])).digest('base64url');
+}
+
+function cap(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
+}
+
+type Answer = { action: 'allow' } | { action: 'refuse'; reason: string } | { action: 'replace'; content: string; data?: unknown };
+
+/** The backend's answer, checked; undefined when it is not one of the three forms (or an invalid replacement). */
+function parseAnswer(body: string, msgType: number): Answer | undefined {
+  let a: unknown;
+  try {
+    a = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (a === null || typeof a !== 'object' || Array.isArray(a) || hasPoisonedKey(a)) return undefined;
+  const o = a as Record<string, unknown>;
+  if (o.action === 'allow') return { action: 'allow' };
+  if (o.action === 'refuse') return { action: 'refuse', reason: typeof o.reason === 'string' ? o.reason : '' };
+  if (o.action !== 'replace' || typeof o.content !== 'string') return undefined;
+  try {
+    // A replacement is held to a client's rules: it is stored and delivered as if they sent it.
+    checkContent(msgType, o.content);
+    if (o.data !== undefined) checkData(o.data);
+  } catch {
+    return undefined;
+  }
+  return o.data === undefined ? { action: 'replace', content: o.content } : { action: 'replace', content: o.content, data: o.data };
+}
+
+/**
+ * The beforeSend call: the app's backend sees a send before it is stored and allows, refuses or
+ * replaces it. Calls run concurrently, each send waiting only for its own answer.
+ */
+export class BeforeSend {
+  private readonly inflight = new Map<string, number>();
+
+  constructor(private readonly deps: BeforeSendDeps) {}
+
+  async screen(config: WebhookConfig, caller: Caller, input: SendInput): Promise<SendInput> {
+    const msgType = input.msgType ?? 0;
+    try {
+      checkContent(msgType, input.content);
+      checkData(input.data);
+    } catch {
+      // Refused anyway (prepareSend answers why): not worth the backend's time.
+      return input;
+    }
+    const known = await this.retried(caller, input);
+    if (known) return known;
+
+    const running = this.inflight.get(caller.appId) ?? 0;
+    if (running >= this.deps.maxConcurrentPerApp) return this.fallback(config, input, `is busy (${running} checks in flight on this node)`, 'busy');
+    this.inflight.set(caller.appId, running + 1);
+    let result: Awaited<ReturnType<typeof postSigned>>;
+    const id = randomUUID();
+    try {
+      const message = {
+        messageId: null,
+        clientMsgId: input.clientMsgId,
+        from: caller.userId,
+        chatType: input.chatType,
+        to: input.to,
+        msgType,
+        content: input.content,
+        data: input.data ?? null,
+        ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+        ...(input.mentions !== undefined ? { mentions: input.mentions } : {}),
+      };
+      const body = JSON.stringify({ id, event: 'beforeSend', appId: caller.appId, createdAt: Date.now(), data: { message } });
+      result = await postSigned({ url: config.url, secret: config.secret, event: 'beforeSend', id, body, timeoutMs: config.beforeSend.timeoutMs, readBody: ANSWER_MAX_BYTES });
+    } finally {
+      const left = (this.inflight.get(caller.appId) ?? 1) - 1;
+      if (left > 0) this.inflight.set(caller.appId, left);
+      else this.inflight.delete(caller.appId);
+    }
+    if (!result.ok) {
+      const why = result.error === 'timeout' ? `did not answer within ${config.beforeSend.timeoutMs} ms` : `failed (${result.error ?? 'no answer'})`;
+      return this.fallback(config, input, why, result.error === 'timeout' ? 'timeout' : 'error');
+    }
+    const answer = parseAnswer(result.body ?? '', msgType);
+    if (!answer) return this.fallback(config, input, 'gave an answer that is not {action: allow | refuse | replace} with valid content', 'error');
+    this.deps.record(answer.action);
+    if (answer.action === 'allow') return input;
+    if (answer.action === 'refuse') {
+      throw new ApiError(Code.REFUSED, `refused by the app's backend: ${cap(answer.reason, REASON_MAX) || 'no reason given'}`);
+    }
+    await this.deps.store.recordReplacement(caller.appId, caller.userId, input.clientMsgId, digestOf(input), Date.now()).catch((err: unknown) => this.deps.log('warn', 'recording a beforeSend replacement failed', err));
+    return answer.data === undefined ? { ...input, content: answer.content } : { ...input, content: answer.content, data: answer.data };
+  }
+
+  /**
+   * A resend of a stored message (a lost ack) is answered by prepareSend with the stored one and
+   * is not checked again. If the backend had replaced it, the resend (carrying what the client
+   * first sent) is matched by the digest kept then and given the stored content, so it is that
+   * message again rather than a conflicting reuse of its clientMsgId.
+   */
+  private async retried(caller: Caller, input: SendInput): Promise<SendInput | undefined> {
+    const stored = await this.deps.findSent(caller.appId, caller.userId, input.clientMsgId);
+    if (!stored) return undefined;
+    if (stored.content === input.content) return input;
+    const digest = await this.deps.store.replacementDigest(caller.appId, caller.userId, input.clientMsgId);
+    return digest === digestOf(input) ? { ...input, content: stored.content } : input;
+  }
+
+  private fallback(config: WebhookConfig, input: SendInput, why: string, outcome: BeforeSendOutcome): SendInput {
+    this.deps.record(outcome);
+    if (config.beforeSend.onTimeout === 'allow') return input;
+    throw new ApiError(Code.REFUSED, `refused: the app's backend (beforeSend) ${why}, and its onTimeout policy is "refuse"`);
+  }
+}

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import type { GroupChangeEvent } from '../domain/group-admin';
+import type { PresenceInfo } from '../realtime/presence';
+import type { Caller, PreparedSend, SendInput } from '../service';
+import type { SendOutcome } from '../storage/types';
+import { BeforeSend, type BeforeSendOutcome } from './before-send';
+import { ConfigCache } from './config-cache';
+import { DEFAULT_RETRY_DELAYS_MS, Dispatcher, type DeliveryOutcome } from './dispatcher';
+import { checkWebhook, type WebhookInput } from './rules';
+import type { NewQueuedEvent, WebhookStore } from './store';
+import type { QueuedEventName, WebhookConfig } from './types';
+
+export interface WebhookSettings {
+  /** ms between failed attempts of a queued event (default 10 s, 30 s, 1, 2, 5, 10, 12 min: 8 attempts). */
+  retryDelaysMs?: number[];
+  /** ms between looks at the queue (default 1000; events queued on this node go at once). */
+  pollMs?: number;
+  /** ms one delivery of a queued event may take (default 5000). */
+  deliveryTimeoutMs?: number;
+  /** Queued deliveries in flight per node (default 32) and per app (default 8). */
+  maxConcurrent?: number;
+  maxConcurrentPerApp?: number;
+  /** beforeSend calls in flight per app and node (default 64); past it onTimeout applies at once. */
+  beforeSendConcurrency?: number;
+  /** ms a configuration is cached (default 5000). */
+  cacheMs?: number;
+  /** Events an app may have waiting (default 100,000); past it new ones are dropped and logged. */
+  maxPendingPerApp?: number;
+}
+
+/** Where the dispatcher reports each call (the server's metrics, when it has them). */
+export interface WebhookMetrics {
+  webhookCall(event: string, outcome: string): void;
+}
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, err?: unknown) => void;
+
+/** How long the digests of replaced sends are kept: past the longest a client keeps a send to retry. */
+const REPLACEMENT_TTL_MS = 30 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+/** How often the count of an app's waiting events is read again (between reads it is estimated). */
+const PENDING_RECOUNT_MS = 10_000;
+
+/**
+ * The app's backend in the message flow (docs/webhooks.md): its configuration (cached), the
+ * beforeSend check of every send, and the durable queue of afterSend, userOnline, userOffline and
+ * groupChanged events with the dispatcher that sends them.
+ */
+export class Webhooks {
+  private store: WebhookStore | undefined;
+  private dispatcher: Dispatcher | undefined;
+  private beforeSend: BeforeSend | undefined;
+  private pruner: ReturnType<typeof setInterval> | undefined;
+  private readonly cache: ConfigCache;
+  private readonly pending = new Map<string, { n: number; at: number; warnedAt: number }>();
+  /** Presence and group events on their way into the queue: stop() lets them land first. */
+  private readonly queueing = new Set<Promise<void>>();
+  /** Set by the server when it has metrics (server/src/observability). */
+  metrics: WebhookMetrics | undefined;
+
+  constructor(
+    private readonly settings: WebhookSettings,
+    private readonly log: Log,
+  ) {
+    this.cache = new ConfigCache(
+      async (appId) => this.store?.getConfig(appId),
+      settings.cacheMs ?? 5000,
+      (err) => log('warn', 'loading a webhook configuration failed', err),
+    );
+  }
+
+  /** Once the database is open; without a store (a custom storage) webhooks are unavailable. */
+  open(store: WebhookStore | undefined, findSent: ConstructorParameters<typeof BeforeSend>[0]['findSent']): void {
+    this.store = store;
+    if (!store) return;
+    this.beforeSend = new BeforeSend({
+      store,
+      findSent,
+      maxConcurrentPerApp: this.settings.beforeSendConcurrency ?? 64,
+      record: (outcome: BeforeSendOutcome) => this.record('beforeSend', outcome),
+      log: this.log,
+    });
+    this.dispatcher = new Dispatcher({
+      store,
+      config: (appId) => this.cache.get(appId),
+      retryDelaysMs: this.settings.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      pollMs: this.settings.pollMs ?? 1000,
+      timeoutMs: this.settings.deliveryTimeoutMs ?? 5000,
+      maxConcurrent: this.settings.maxConcurrent ?? 32,
+      maxConcurrentPerApp: this.settings.maxConcurrentPerApp ?? 8,
+      record: (event, outcome: DeliveryOutcome) => this.record(event, outcome),
+      log: this.log,
+    });
+    this.dispatcher.start();
+    this.pruner = setInterval(() => {
+      store.pruneReplacements(Date.now() - REPLACEMENT_TTL_MS).catch((err: unknown) => this.log('warn', 'pruning beforeSend replacements failed', err));
+    }, PRUNE_EVERY_MS);
+    this.pruner.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruner) clearInterval(this.pruner);
+    await Promise.all([...this.queueing]);
+    await this.dispatcher?.stop();
+  }
+
+  get available(): boolean {
+    return this.store !== undefined;
+  }
+
+  // ------------------------------------------------------------- configuration
+
+  async getConfig(appId: string): Promise<WebhookConfig | undefined> {
+    return this.required().getConfig(appId);
+  }
+
+  /** Stores the app's configuration; `secret` is set in the answer when it was generated. */
+  async putConfig(appId: string, input: WebhookInput): Promise<{ config: WebhookConfig; generatedSecret?: string }> {
+    const store = this.required();
+    const c = checkWebhook(input);
+    const config: WebhookConfig = { appId, url: c.url, secret: c.secret, events: c.events, beforeSend: c.beforeSend, updatedAt: Date.now() };
+    await store.putConfig(config);
+    this.cache.invalidate(appId);
+    return c.generated ? { config, generatedSecret: c.secret } : { config };
+  }
+
+  /** Removes the configuration and every event still waiting for the app's backend. */
+  async deleteConfig(appId: string): Promise<boolean> {
+    const gone = await this.required().deleteConfig(appId);
+    this.cache.invalidate(appId);
+    this.pending.delete(appId);
+    return gone;
+  }
+
+  private required(): WebhookStore {
+    if (!this.store) throw new Error('webhooks need the SQLite or PostgreSQL storage of this server');
+    return this.store;
+  }
+
+  // ------------------------------------------------------------- the send path
+
+  screen(caller: Caller, input: SendInput): Promise<SendInput> | null {
+    if (!this.beforeSend) return null;
+    const known = this.cache.peek(caller.appId);
+    if (known === null || (known && !known.events.includes('beforeSend'))) return null;
+    const check = this.beforeSend;
+    if (known) return check.screen(known, caller, input);
+    return this.cache.get(caller.appId).then(
+      (c) => (c && c.events.includes('beforeSend') ? check.screen(c, caller, input) : input),
+      (err: unknown) => {
+        // The configuration cannot be read: as if the backend did not answer, which fails open
+        // unless we know better; a stored 'refuse' policy is unknown here, so let it through.
+        this.log('warn', 'reading the webhook configuration failed; the send goes through unchecked', err);
+        return input;
+      },
+    );
+  }
+
+  /** afterSend for each newly stored message of a committed batch. Never throws: the messages are stored. */
+  async committed(prepared: readonly PreparedSend[], outcomes: readonly SendOutcome[]): Promise<void> {
+    if (!this.store) return;
+    try {
+      const events: NewQueuedEvent[] = [];
+      for (let i = 0; i < outcomes.length; i++) {
+        const r = outcomes[i]!.result;
+        const p = prepared[i]!;
+        if (!r || r.duplicate || !p.request) continue;
+        const appId = p.request.appId;
+        const known = this.cache.peek(appId);
+        if (known === null) continue;
+        const config = known ?? (await this.cache.get(appId));
+        if (!config?.events.includes('afterSend')) continue;
+        events.push(this.event(appId, 'afterSend', { message: r.message }));
+      }
+      await this.enqueue(events);
+    } catch (err) {
+      this.log('error', 'queueing afterSend webhooks failed', err);
+    }
+  }
+
+  // ------------------------------------------------------------- other events
+
+  /** A presence transition (decided once for the cluster by the presence tracker). */
+  presence(appId: string, info: PresenceInfo): void {
+    this.track(this.queueIfWanted(appId, info.online ? 'userOnline' : 'userOffline', { userId: info.userId, online: info.online, lastSeenAt: info.lastSeenAt }));
+  }
+
+  groupChanged(appId: string, change: GroupChangeEvent): void {
+    this.track(this.queueIfWanted(appId, 'groupChanged', { change }));
+  }
+
+  private track(p: Promise<void>): void {
+    this.queueing.add(p);
+    void p.finally(() => this.queueing.delete(p));
+  }
+
+  private async queueIfWanted(appId: string, event: QueuedEventName, data: unknown): Promise<void> {
+    if (!this.store) return;
+    try {
+      const known = this.cache.peek(appId);
+      if (known === null) return;
+      const config = known ?? (await this.cache.get(appId));
+      if (config?.events.includes(event)) await this.enqueue([this.event(appId, event, data)]);
+    } catch (err) {
+      this.log('error', `queueing a ${event} webhook failed`, err);
+    }
+  }
+
+  private event(appId: string, event: QueuedEventName, data: unknown): NewQueuedEvent {
+    const id = randomUUID();
+    const createdAt = Date.now();
+    return { id, appId, event, createdAt, body: JSON.stringify({ id, event, appId, createdAt, data }) };
+  }
+
+  /** Into the queue, within each app's cap of waiting events; the dispatcher is woken. */
+  private async enqueue(events: NewQueuedEvent[]): Promise<void> {
+    if (!events.length || !this.store) return;
+    const max = this.settings.maxPendingPerApp ?? 100_000;
+    const now = Date.now();
+    const kept = events.filter((e) => {
+      let p = this.pending.get(e.appId);
+      if (!p) {
+        p = { n: 0, at: 0, warnedAt: 0 };
+        this.pending.set(e.appId, p);
+      }
+      if (now - p.at > PENDING_RECOUNT_MS) {
+        p.at = now;
+        const entry = p;
+        this.store!.pendingCount(e.appId).then(
+          (n) => void (entry.n = n),
+          () => undefined,
+        );
+      }
+      if (p.n >= max) {
+        if (now - p.warnedAt > 60_000) {
+          p.warnedAt = now;
+          this.log('warn', `app ${e.appId} has ${p.n} webhook events waiting (its backend is not taking them); new ones are dropped until it catches up`);
+        }
+        this.record(e.event, 'dropped');
+        return false;
+      }
+      p.n++;
+      return true;
+    });
+    if (!kept.length) return;
+    await this.store.enqueue(kept);
+    this.dispatcher?.wake();
+  }
+
+  private record(event: string, outcome: string): void {
+    try {
+      this.metrics?.webhookCall(event, outcome);
+    } catch {
+      // Metrics never break delivery.
+    }
+  }
+}
