@@ -234,6 +234,11 @@ function describeError(err, context) {
       return t('error.notFound');
     case 'E_RATE_LIMITED':
       return t('error.rateLimited');
+    case 'E_REFUSED': {
+      // The app's backend (beforeSend webhook) refused it; its reason is in the server's message.
+      const reason = /refused by the app's backend: (.*?)(?: \(server code \d+\))?$/.exec(String(err.message || ''));
+      return reason && reason[1] ? t('error.refusedReason', { reason: reason[1] }) : t('error.refused');
+    }
     case 'E_AUTH':
       return t('error.auth');
     case 'E_TOKEN_EXPIRED':

@@ -53,6 +53,8 @@ async function main(): Promise<void> {
       'comind-im-server is ready',
       `  HTTP API   ${show(urls.apiUrl)}   (GET /health)`,
       `  Socket.IO  ${show(urls.socketUrl)}`,
+      `  Console    ${show(urls.apiUrl)}/admin/   (sign in with the app id and secret below)`,
+      `  Metrics    ${show(urls.apiUrl)}/metrics${config.metricsToken ? '   (Bearer IM_METRICS_TOKEN)' : ''}`,
       `  data       ${config.dataDir}`,
       '',
       '  Development app (fix it with IM_DEV_APP_ID / IM_DEV_APP_SECRET):',

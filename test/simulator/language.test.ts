@@ -74,12 +74,15 @@ describe('the string tables', () => {
       format.preview({ chatType: 0, draft: 'see you' }, 'me'),
       format.noticeText(notice, 'me'),
       format.presenceText({ online: false, lastSeenAt: at(0) }, now),
+      // A send the app's backend refused (beforeSend webhook): its reason, without the SDK's wrapping.
+      format.describeError({ code: 'E_REFUSED', message: "sendPrivateMessage: refused by the app's backend: 含有违规内容 (server code 40302)" }, 'send'),
+      format.describeError({ code: 'E_REFUSED', message: 'sendPrivateMessage: refused (server code 40302)' }, 'send'),
     ];
     const before = config.lang;
     try {
-      expect(sample()).toEqual(['昨天', '星期一', '2月19日', '2023年3月18日', '昨天 09:05', '[语音]', '[草稿] see you', '你邀请Bob、Carol加入了群聊', '最后在线 09:05']);
+      expect(sample()).toEqual(['昨天', '星期一', '2月19日', '2023年3月18日', '昨天 09:05', '[语音]', '[草稿] see you', '你邀请Bob、Carol加入了群聊', '最后在线 09:05', '消息未通过审核：含有违规内容', '消息未通过审核，未发送。']);
       config.lang = 'en';
-      expect(sample()).toEqual(['Yesterday', 'Mon', '2/19', '2023/3/18', 'Yesterday 09:05', '[Voice]', '[Draft] see you', 'You added Bob, Carol', 'Last seen 09:05']);
+      expect(sample()).toEqual(['Yesterday', 'Mon', '2/19', '2023/3/18', 'Yesterday 09:05', '[Voice]', '[Draft] see you', 'You added Bob, Carol', 'Last seen 09:05', 'Not sent: 含有违规内容', 'Not sent: the app refused this message.']);
     } finally {
       config.lang = before;
     }
