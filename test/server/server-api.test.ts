@@ -157,6 +157,12 @@ describe('users', () => {
     expect(detail.sessionList.map((s: any) => s.platform).sort()).toEqual(['unknown', 'weapp']);
     for (const s of detail.sessionList) expect(s).toEqual({ id: expect.any(String), platform: expect.any(String), connectedAt: expect.any(Number), node: expect.any(String) });
     expect((await okData('GET', `/api/server/users?query=${u}`)).items[0]).toMatchObject({ userId: u, online: true, sessions: 2 });
+    // The session list reads the sockets through fetchSockets(), which with Redis sends each
+    // socket's handshake to the asking node: once checked, the token is no longer in it.
+    const io = (server.im.service as unknown as { notifier: { io: { fetchSockets(): Promise<Array<{ handshake: { auth: Record<string, unknown>; query: Record<string, unknown> } }>> } } }).notifier.io;
+    const held = await io.fetchSockets();
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    for (const s of held) expect(JSON.stringify([s.handshake.auth, s.handshake.query])).not.toContain(token);
     closeClients();
     let after: any;
     for (let i = 0; i < 50; i++) {

@@ -302,6 +302,10 @@ export class Gateway implements Notifier {
         state.tokenExpiresAt = claims.exp * 1000;
         state.tokenIssuedAt = claims.iat * 1000;
         socket.data = state;
+        // The token has done its work: not kept for the connection's life in the handshake, which
+        // fetchSockets() (the server API's session list) also sends over Redis to other nodes.
+        if (auth && 'token' in auth) delete auth.token;
+        delete (socket.handshake.query as Record<string, unknown>).token;
         next();
       } catch (err) {
         const api = err instanceof ApiError ? err : new ApiError(Code.INTERNAL, 'internal error');
