@@ -198,6 +198,34 @@ describe('users', () => {
     expect(again.connected).toBe(true);
   });
 
+  it('a disable that lands while a socket is between its token check and joining is not missed', async () => {
+    const u = id('race');
+    const token = await tokenFor(server, u);
+    const service = server.im.service as unknown as { activeUser(appId: string, userId: string): Promise<unknown> };
+    const original = service.activeUser;
+    let raced = false;
+    // The handshake's user check passes, then the disable (and its kick of the user's room) runs
+    // before the socket has joined that room.
+    service.activeUser = async function (this: unknown, appId: string, userId: string) {
+      const user = await original.call(this, appId, userId);
+      if (userId === u && !raced) {
+        raced = true;
+        expect(await okData('POST', `/api/server/users/${u}/disable`)).toEqual({ userId: u, valid: false, kicked: 0 });
+      }
+      return user;
+    };
+    try {
+      const socket = await connect(server, token).catch((err: unknown) => err);
+      expect(raced).toBe(true);
+      if (socket instanceof Error) throw socket;
+      const s = socket as Awaited<ReturnType<typeof connect>>;
+      if (s.connected) await nextEvent(s, 'disconnect');
+      expect(s.connected).toBe(false);
+    } finally {
+      service.activeUser = original;
+    }
+  });
+
   it("a user's conversations, exactly as the user's own list shows them", async () => {
     const [a, b] = [id('ca'), id('cb')];
     const ta = await tokenFor(server, a);

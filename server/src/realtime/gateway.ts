@@ -353,6 +353,13 @@ export class Gateway implements Notifier {
     // The user's other sockets, wherever they are: through the adapter, so on every node.
     if (this.opts.sessionPolicy === 'kick') this.kickRoom(userRoom, 'another_session', socket.id);
     void socket.join(userRoom);
+    // A disable that landed between the token check and this join kicked the room before the
+    // socket was in it; the disable's write precedes its kick, so reading the user again now finds it.
+    void this.service.activeUser(s.appId, s.userId).catch((err: unknown) => {
+      if (!(err instanceof ApiError) || err.code !== Code.USER_DISABLED || !socket.connected) return;
+      socket.emit('kicked', { reason: 'user_disabled' });
+      setImmediate(() => socket.disconnect(true));
+    });
     this.metrics.socketOpened();
     this.opts.log('debug', 'socket connected', { socketId: socket.id, appId: s.appId, userId: s.userId, transport: socket.conn.transport.name });
     socket.on('disconnect', (reason) => {
