@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CLIENT_MSG_ID_SOURCE, ID_SOURCE, LIMITS } from './protocol';
 
+/** No U+0000: PostgreSQL text cannot hold it (the query would fail as a 500, not a 40000). */
+const NO_NUL = '^[^\\u0000]*$';
+
 /** Request schemas, shared by the HTTP routes (fastify) and the socket gateway (ajv). */
 
 const Id = Type.String({ pattern: ID_SOURCE });
@@ -68,7 +71,7 @@ export const HistoryQuery = Type.Object({
 /** Paged lists: `limit` (1-500) and the `cursor` of the previous page, as text. */
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: NO_NUL })),
 });
 
 export const SendPayload = Type.Object({
@@ -109,7 +112,7 @@ export const ReceiptsPayload = Type.Object({
   status: Type.Union([Type.Literal(1), Type.Literal(2)]),
 });
 export const TypingPayload = Type.Object({ to: Id });
-const MessageId = Type.String({ minLength: 1, maxLength: 64 });
+const MessageId = Type.String({ minLength: 1, maxLength: 64, pattern: NO_NUL });
 export const RevokePayload = Type.Object({ messageId: MessageId });
 export const EditPayload = Type.Object({
   messageId: MessageId,
@@ -133,7 +136,7 @@ export const GroupMessageParams = Type.Object({ groupId: Id, messageId: MessageI
 export const ReadMembersQuery = Type.Object({
   filter: Type.Union([Type.Literal('read'), Type.Literal('unread')]),
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: NO_NUL })),
 });
 
 export type TokenBody = Static<typeof TokenBody>;

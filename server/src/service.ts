@@ -597,7 +597,15 @@ export class ImService {
     const media = KIND_OF_MSG_TYPE[message.msgType] !== undefined;
     if (media && data !== undefined) throw new ApiError(Code.INVALID_ARGUMENT, 'data: a media message keeps its file; edit its content only, or revoke it and send another');
     const actor = await this.activeUser(caller.appId, caller.userId);
-    const next = media || data === undefined ? message.data : checkData(data);
+    let next = media || data === undefined ? message.data : checkData(data);
+    // The app's beforeSend sees an edit as a send: otherwise editing would get round moderation.
+    // A media message's data is its file, which an edit does not change.
+    const screened = this.webhooks?.screenEdit(caller, message, content, media ? null : next);
+    if (screened) {
+      const decided = await screened;
+      content = decided.content;
+      if (!media) next = decided.data;
+    }
     const stored = await this.storage.applyMessageEvent(caller.appId, { kind: 'edit', target: message, by: caller.userId, byName: actor.userName, content, data: next, recipients });
     if (!stored) throw new ApiError(Code.FORBIDDEN, 'forbidden: the message was revoked');
     return (await this.presentEvent(caller, stored, message, members)) as { message: StoredMessage; stored: SendResult };

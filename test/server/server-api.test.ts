@@ -52,6 +52,23 @@ describe('authentication', () => {
     expect(await refusal(server, operator)).toMatchObject({ data: { code: 40101 } });
   });
 
+  it('wrong secrets over Basic are held to the sign-in rate per address, not the server API rate', async () => {
+    const strict = await startServer({ httpAuthRateLimit: 5 });
+    try {
+      const as = (secret: string) => http(strict, 'GET', '/api/server/app', undefined, undefined, basic(strict.appId, secret));
+      for (let i = 0; i < 5; i++) expect((await as(`guess-${i}`)).body.code).toBe(40103);
+      // The sixth guess is not even checked, and neither is the right secret from that address
+      // until the minute is over: the answer is the same whatever is tried.
+      expect((await as('guess-5')).body.code).toBe(42900);
+      expect((await as(strict.appSecret)).body.code).toBe(42900);
+      // Operator tokens (already proof of the secret) still work.
+      const session = await http(strict, 'POST', '/api/server/session', { appId: strict.appId, appSecret: strict.appSecret });
+      expect((await http(strict, 'GET', '/api/server/app', undefined, session.body.data.token)).body.code).toBe(0);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it("another app's credentials reach none of this app's users, groups or messages", async () => {
     const [a, b] = [id('a'), id('b')];
     const ta = await tokenFor(server, a);
@@ -144,6 +161,10 @@ describe('users', () => {
     expect((await api('GET', `/api/server/users/${id('nobody')}/conversations`)).body.code).toBe(40400);
     expect((await api('POST', `/api/server/users/${id('nobody')}/disable`)).body.code).toBe(40400);
     expect((await api('GET', '/api/server/users/bad%20id')).body.code).toBe(40000);
+    // U+0000 fits no PostgreSQL text column: refused up front on either storage.
+    expect((await api('GET', '/api/server/users?query=a%00b')).body.code).toBe(40000);
+    expect((await api('GET', '/api/server/users?cursor=a%00b')).body.code).toBe(40000);
+    expect((await api('POST', '/api/server/messages/a%00b/revoke')).body.code).toBe(40000);
   });
 
   it("a user's sessions: each socket with its platform, node and time; counted in the list", async () => {
@@ -359,6 +380,7 @@ describe('messages', () => {
     expect(await refuse({ chatType: 0, to: b, content: 'x'.repeat(40_000) })).toBe(41300);
     expect(await refuse({ chatType: 0, to: b, content: 'x', clientMsgId: 'has space' })).toBe(40000);
     expect(await refuse({ chatType: 0, to: b, content: 'x', data: 12 })).toBe(40000);
+    expect(await refuse({ from: '@', chatType: 0, to: b, content: 'x' })).toBe(40000);
   });
 
   it('admin revoke: any message at any age; clients get the usual revoke event; again answers the same', async () => {

@@ -14,6 +14,8 @@ import { createWebAdapter } from '../../adapters/web';
 import { ImClient } from '../../src/client';
 import type { ImError } from '../../src/core/errors';
 import { createImServer, verifyWebhookSignature } from '../../server/src';
+import { SqliteStorage } from '../../server/src/storage/sqlite';
+import { SqliteWebhookStore } from '../../server/src/webhooks/sqlite-store';
 import { call, cid, closeAll, closeClients, collect, connect, http, sleep, startServer, tokenFor, type TestServer, until } from './helpers';
 
 jest.setTimeout(60_000);
@@ -242,6 +244,32 @@ describe('beforeSend', () => {
     expect(await history(a, b)).toHaveLength(1);
   });
 
+  it('an edit is checked like a send: a refused edit leaves the message as it was, a replaced one stores the replacement', async () => {
+    await configure(server, { url: hook.url, events: ['beforeSend'], secret: SECRET });
+    hook.reply = (r) => {
+      const content: string = r.body.data.message.content;
+      if (content.includes('banned')) return { json: { action: 'refuse', reason: 'no banned words' } };
+      if (content.includes('mask')) return { json: { action: 'replace', content: 'm***k' } };
+      return { json: { action: 'allow' } };
+    };
+    const { a, b, sa, bGot } = await pair('edit');
+    const sent = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'hello' });
+    expect(sent.code).toBe(0);
+
+    const refused = await call(sa, 'chat:edit', { messageId: sent.data.messageId, content: 'now with banned words' });
+    expect(refused).toEqual({ code: 40302, message: expect.stringContaining('no banned words') });
+    const edit = hook.of('beforeSend')[1]!;
+    expect(edit.body.data.message).toMatchObject({ messageId: sent.data.messageId, from: a, chatType: 0, to: b, content: 'now with banned words' });
+    expect((await history(a, b)).map((m) => m.content)).toEqual(['hello']);
+
+    const replaced = await call(sa, 'chat:edit', { messageId: sent.data.messageId, content: 'please mask this' });
+    expect(replaced.code).toBe(0);
+    expect(replaced.data.message).toMatchObject({ messageId: sent.data.messageId, content: 'm***k' });
+    await until(() => bGot.some((m) => m.event === 'edit'), 5000, 'the edit event');
+    expect(JSON.stringify(bGot)).not.toMatch(/banned|please mask/);
+    expect((await history(a, b)).find((m) => m.messageId === sent.data.messageId)).toMatchObject({ content: 'm***k', editedAt: expect.any(Number) });
+  });
+
   it('an invalid replacement (empty text), a non-2xx or garbage counts as no answer: onTimeout allow lets the original through', async () => {
     await configure(server, { url: hook.url, events: ['beforeSend'], secret: SECRET });
     const { a, b, sa } = await pair('malformed');
@@ -260,6 +288,13 @@ describe('beforeSend', () => {
     const refused = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'closed' });
     expect(refused.code).toBe(40302);
     expect(refused.message).toMatch(/did not answer within 200 ms/);
+    // A backend that cannot be reached: the sender is not told why (refused connection, reset,
+    // status), which would describe the backend's network to any client.
+    await configure(server, { url: 'http://127.0.0.1:1/down', events: ['beforeSend'], secret: SECRET, beforeSend: { timeoutMs: 200, onTimeout: 'refuse' } });
+    const down = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'unreachable' });
+    expect(down.code).toBe(40302);
+    expect(down.message).toMatch(/did not give a usable answer/);
+    expect(down.message).not.toMatch(/ECONN|fetch|refused connection|127\.0\.0\.1/i);
     expect((await history(a, b)).map((m) => m.content)).toEqual(['open']);
   });
 
@@ -428,6 +463,29 @@ describe('the queue: afterSend, presence, group changes', () => {
     await until(() => hook.of('groupChanged').some((c) => c.body.data.change.action === 'members_added'), 5000, 'groupChanged members_added');
     const added = hook.of('groupChanged').find((c) => c.body.data.change.action === 'members_added')!;
     expect(added.body.data.change).toMatchObject({ groupId: group.groupId, action: 'members_added', userIds: [joiner], by: owner });
+  });
+
+  it("an event queued under a configuration this node has not cached yet (another node's change) is delivered, not dropped", async () => {
+    const hook = await receiver();
+    hook.reply = () => ({ status: 200 });
+    expect((await configure(server, { url: hook.url, events: ['afterSend'], secret: SECRET })).body.code).toBe(0);
+    // This node reads (and caches) the configuration without groupChanged.
+    const owner = `stale-${cid()}`;
+    const token = await tokenFor(server, owner);
+    const sa = await connect(server, token);
+    expect((await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: owner, content: 'warm the cache' })).code).toBe(0);
+    await until(() => hook.of('afterSend').length === 1, 5000, 'the afterSend');
+
+    // Another node (same database) adds groupChanged and queues one: this node's cache is stale.
+    const store = new SqliteWebhookStore((server.im.storage as SqliteStorage).db);
+    const config = (await store.getConfig(server.appId))!;
+    await store.putConfig({ ...config, events: ['afterSend', 'groupChanged'], updatedAt: Date.now() });
+    const id = `ev-${cid()}`;
+    const createdAt = Date.now();
+    await store.enqueue([{ id, appId: server.appId, event: 'groupChanged', createdAt, body: JSON.stringify({ id, event: 'groupChanged', appId: server.appId, createdAt, data: { change: { groupId: 'g', action: 'created' } } }) }]);
+
+    await until(() => hook.of('groupChanged').some((c) => c.body.id === id), 5000, 'the other node\'s groupChanged');
+    expect(await store.pendingCount(server.appId)).toBe(0);
   });
 
   it("an app's webhook never receives another app's events", async () => {

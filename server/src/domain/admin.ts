@@ -226,6 +226,7 @@ export class AppAdmin {
   async send(appId: string, input: AdminSend): Promise<StoredMessage> {
     const from = input.from ?? SYSTEM_ACCOUNT.userId;
     const system = isSystemAccount(from);
+    if (system && from.length < 2) throw new ApiError(Code.INVALID_ARGUMENT, 'from: a system account is "@" and a name, e.g. "@system" or "@notice"');
     if (system) await this.system(appId, from);
     else {
       const sender = await this.storage.getUser(appId, from);

@@ -74,6 +74,32 @@ function basicCredentials(header: string): { appId: string; appSecret: string } 
   return { appId: text.slice(0, colon), appSecret: text.slice(colon + 1) };
 }
 
+/**
+ * Wrong app secrets per client address per minute, on this node. Basic requests are counted
+ * against the whole server API's limit (a backend makes many), so without this a wrong secret
+ * could be tried at that rate rather than at the sign-in rate. Bounded: the oldest address goes.
+ */
+class FailedSecrets {
+  private readonly byAddress = new Map<string, { count: number; until: number }>();
+  constructor(private readonly max: number) {}
+
+  blocked(address: string, now = Date.now()): boolean {
+    const entry = this.byAddress.get(address);
+    return !!entry && entry.until > now && entry.count >= this.max;
+  }
+
+  failed(address: string, now = Date.now()): void {
+    const entry = this.byAddress.get(address);
+    if (entry && entry.until > now) {
+      entry.count++;
+      return;
+    }
+    this.byAddress.delete(address);
+    if (this.byAddress.size >= 50_000) this.byAddress.delete(this.byAddress.keys().next().value!);
+    this.byAddress.set(address, { count: 1, until: now + MINUTE_MS });
+  }
+}
+
 /** Registers /api/server/session and the authenticated /api/server/* scope. */
 export async function registerServerApi(app: FastifyInstance, service: ImService, opts: ServerApiOptions): Promise<void> {
   const shared = opts.limitsRedis ? { redis: opts.limitsRedis, nameSpace: 'im:srv:', skipOnError: true } : {};
@@ -88,6 +114,7 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
     });
   });
 
+  const failures = new FailedSecrets(opts.authRateLimit);
   const authenticate = async (req: FastifyRequest) => {
     const header = req.headers.authorization;
     if (typeof header !== 'string' || header.trim() === '') {
@@ -95,7 +122,11 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
     }
     const basic = basicCredentials(header);
     if (basic) {
-      await service.checkApp(basic.appId, basic.appSecret);
+      if (failures.blocked(req.ip)) throw new ApiError(Code.RATE_LIMITED, `rate limited: at most ${opts.authRateLimit} wrong app secrets per minute from one address; retry in a minute`);
+      await service.checkApp(basic.appId, basic.appSecret).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === Code.APP_CREDENTIALS_INVALID) failures.failed(req.ip);
+        throw err;
+      });
       req.operator = { appId: basic.appId, via: 'secret' };
       return;
     }

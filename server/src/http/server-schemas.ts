@@ -3,22 +3,25 @@ import { ApiError, Code } from '../errors';
 import { CLIENT_MSG_ID_SOURCE, ID_SOURCE, LIMITS } from '../protocol';
 import { ADMIN_LIST, IMPORT_MAX, type AdminListQuery } from '../domain/admin';
 
+/** No U+0000: PostgreSQL text cannot hold it (the query would fail as a 500, not a 40000). */
+const NO_NUL = '^[^\\u0000]*$';
+
 /** Request schemas of the server REST API (docs/protocol.md section 8); the domain checks the rest. */
 
 const Id = Type.String({ pattern: ID_SOURCE });
-const MessageId = Type.String({ minLength: 1, maxLength: 64 });
+const MessageId = Type.String({ minLength: 1, maxLength: 64, pattern: NO_NUL });
 const Role = Type.Union([Type.Literal('user'), Type.Literal('admin'), Type.Literal('guest')]);
 /** Query strings arrive as text: numbers as digit strings, parsed by the route. */
 const Digits = (max: number) => Type.Optional(Type.String({ pattern: `^[0-9]{1,${max}}$` }));
 
 export const ServerListQuery = Type.Object({
   limit: Digits(4),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: NO_NUL })),
 });
 export const ServerSearchQuery = Type.Object({
   ...ServerListQuery.properties,
   /** A case-insensitive substring of the id or the name; empty: everyone. */
-  query: Type.Optional(Type.String({ maxLength: 100 })),
+  query: Type.Optional(Type.String({ maxLength: 100, pattern: NO_NUL })),
 });
 export const ServerHistoryQuery = Type.Object({ beforeSeq: Digits(15), limit: Digits(6) });
 

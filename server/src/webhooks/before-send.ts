@@ -3,6 +3,7 @@ import { ApiError, Code } from '../errors';
 import { hasPoisonedKey } from '../realtime/gateway';
 import { checkContent, checkData, type Caller, type SendInput } from '../service';
 import { postSigned } from './http-call';
+import type { StoredMessage } from '../storage/types';
 import type { WebhookStore } from './store';
 import type { WebhookConfig } from './types';
 
@@ -78,25 +79,44 @@ export class BeforeSend {
     }
     const known = await this.retried(caller, input);
     if (known) return known;
+    const message = {
+      messageId: null,
+      clientMsgId: input.clientMsgId,
+      from: caller.userId,
+      chatType: input.chatType,
+      to: input.to,
+      msgType,
+      content: input.content,
+      data: input.data ?? null,
+      ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+      ...(input.mentions !== undefined ? { mentions: input.mentions } : {}),
+    };
+    const answer = await this.ask(config, caller, message, msgType);
+    if (!answer) return input;
+    await this.deps.store.recordReplacement(caller.appId, caller.userId, input.clientMsgId, digestOf(input), Date.now()).catch((err: unknown) => this.deps.log('warn', 'recording a beforeSend replacement failed', err));
+    return answer.data === undefined ? { ...input, content: answer.content } : { ...input, content: answer.content, data: answer.data };
+  }
 
+  /**
+   * An edit says something new, so the backend sees it as it sees a send: `messageId` is the
+   * edited message's (null for a send), `content` and `data` what the edit would store. The
+   * content and data as they are to be stored (maybe the backend's replacement), or REFUSED.
+   */
+  async screenEdit(config: WebhookConfig, caller: Caller, target: StoredMessage, content: string, data: unknown): Promise<{ content: string; data: unknown }> {
+    const message = { messageId: target.messageId, clientMsgId: target.clientMsgId, from: caller.userId, chatType: target.chatType, to: target.to, msgType: target.msgType, content, data: data ?? null };
+    const answer = await this.ask(config, caller, message, target.msgType);
+    if (!answer) return { content, data };
+    return { content: answer.content, data: answer.data === undefined ? data : answer.data };
+  }
+
+  /** One call: the replacement, undefined to go ahead as is (allowed, or let through by the policy), or REFUSED. */
+  private async ask(config: WebhookConfig, caller: Caller, message: Record<string, unknown>, msgType: number): Promise<Extract<Answer, { action: 'replace' }> | undefined> {
     const running = this.inflight.get(caller.appId) ?? 0;
-    if (running >= this.deps.maxConcurrentPerApp) return this.fallback(config, input, `is busy (${running} checks in flight on this node)`, 'busy');
+    if (running >= this.deps.maxConcurrentPerApp) return this.fallback(config, `is busy (${running} checks in flight on this node)`, 'busy');
     this.inflight.set(caller.appId, running + 1);
     let result: Awaited<ReturnType<typeof postSigned>>;
     const id = randomUUID();
     try {
-      const message = {
-        messageId: null,
-        clientMsgId: input.clientMsgId,
-        from: caller.userId,
-        chatType: input.chatType,
-        to: input.to,
-        msgType,
-        content: input.content,
-        data: input.data ?? null,
-        ...(input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
-        ...(input.mentions !== undefined ? { mentions: input.mentions } : {}),
-      };
       const body = JSON.stringify({ id, event: 'beforeSend', appId: caller.appId, createdAt: Date.now(), data: { message } });
       result = await postSigned({ url: config.url, secret: config.secret, event: 'beforeSend', id, body, timeoutMs: config.beforeSend.timeoutMs, readBody: ANSWER_MAX_BYTES });
     } finally {
@@ -105,18 +125,19 @@ export class BeforeSend {
       else this.inflight.delete(caller.appId);
     }
     if (!result.ok) {
-      const why = result.error === 'timeout' ? `did not answer within ${config.beforeSend.timeoutMs} ms` : `failed (${result.error ?? 'no answer'})`;
-      return this.fallback(config, input, why, result.error === 'timeout' ? 'timeout' : 'error');
+      // The sender learns only that the check failed: the network detail (refused, reset, which
+      // status) would tell a client about the backend's network; the operator gets it in the log.
+      if (result.error !== 'timeout') this.deps.log('warn', `beforeSend webhook of app ${caller.appId} failed: ${result.error ?? 'no answer'}`);
+      const why = result.error === 'timeout' ? `did not answer within ${config.beforeSend.timeoutMs} ms` : 'did not give a usable answer';
+      return this.fallback(config, why, result.error === 'timeout' ? 'timeout' : 'error');
     }
     const answer = parseAnswer(result.body ?? '', msgType);
-    if (!answer) return this.fallback(config, input, 'gave an answer that is not {action: allow | refuse | replace} with valid content', 'error');
+    if (!answer) return this.fallback(config, 'gave an answer that is not {action: allow | refuse | replace} with valid content', 'error');
     this.deps.record(answer.action);
-    if (answer.action === 'allow') return input;
     if (answer.action === 'refuse') {
       throw new ApiError(Code.REFUSED, `refused by the app's backend: ${cap(answer.reason, REASON_MAX) || 'no reason given'}`);
     }
-    await this.deps.store.recordReplacement(caller.appId, caller.userId, input.clientMsgId, digestOf(input), Date.now()).catch((err: unknown) => this.deps.log('warn', 'recording a beforeSend replacement failed', err));
-    return answer.data === undefined ? { ...input, content: answer.content } : { ...input, content: answer.content, data: answer.data };
+    return answer.action === 'allow' ? undefined : answer;
   }
 
   /**
@@ -133,9 +154,9 @@ export class BeforeSend {
     return digest === digestOf(input) ? { ...input, content: stored.content } : input;
   }
 
-  private fallback(config: WebhookConfig, input: SendInput, why: string, outcome: BeforeSendOutcome): SendInput {
+  private fallback(config: WebhookConfig, why: string, outcome: BeforeSendOutcome): undefined {
     this.deps.record(outcome);
-    if (config.beforeSend.onTimeout === 'allow') return input;
+    if (config.beforeSend.onTimeout === 'allow') return undefined;
     throw new ApiError(Code.REFUSED, `refused: the app's backend (beforeSend) ${why}, and its onTimeout policy is "refuse"`);
   }
 }

@@ -9,7 +9,8 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'gave_up' | 'dropped';
 
 export interface DispatcherOptions {
   store: WebhookStore;
-  config(appId: string): Promise<WebhookConfig | null>;
+  /** The app's configuration (cached); `fresh`: read from the database, past the cache. */
+  config(appId: string, fresh?: boolean): Promise<WebhookConfig | null>;
   /** ms between failed attempts; the event is given up after `retryDelaysMs.length + 1` attempts. */
   retryDelaysMs: number[];
   /** ms between looks at the queue (events queued on this node are sent at once). */
@@ -149,7 +150,10 @@ export class Dispatcher {
   }
 
   private async deliver(e: QueuedEvent): Promise<void> {
-    const config = await this.opts.config(e.appId);
+    let config = await this.opts.config(e.appId);
+    // Another node may have queued it under a configuration this node's cache has not seen yet
+    // (a webhook just set up, an event just added): ask the database before dropping it.
+    if (!config || !config.events.includes(e.event)) config = await this.opts.config(e.appId, true);
     if (!config || !config.events.includes(e.event)) {
       // The app removed its webhook or this event from it since: nobody wants it now.
       await this.opts.store.remove(e.id);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GroupChangeEvent } from '../domain/group-admin';
 import type { PresenceInfo } from '../realtime/presence';
 import type { Caller, PreparedSend, SendInput } from '../service';
-import type { SendOutcome } from '../storage/types';
+import type { SendOutcome, StoredMessage } from '../storage/types';
 import { BeforeSend, type BeforeSendOutcome } from './before-send';
 import { ConfigCache } from './config-cache';
 import { DEFAULT_RETRY_DELAYS_MS, Dispatcher, type DeliveryOutcome } from './dispatcher';
@@ -82,7 +82,10 @@ export class Webhooks {
     });
     this.dispatcher = new Dispatcher({
       store,
-      config: (appId) => this.cache.get(appId),
+      config: (appId, fresh) => {
+        if (fresh) this.cache.invalidate(appId);
+        return this.cache.get(appId);
+      },
       retryDelaysMs: this.settings.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
       pollMs: this.settings.pollMs ?? 1000,
       timeoutMs: this.settings.deliveryTimeoutMs ?? 5000,
@@ -152,6 +155,22 @@ export class Webhooks {
         // unless we know better; a stored 'refuse' policy is unknown here, so let it through.
         this.log('warn', 'reading the webhook configuration failed; the send goes through unchecked', err);
         return input;
+      },
+    );
+  }
+
+  /** The beforeSend check of an edit (content and data as the edit would store them); null: none. */
+  screenEdit(caller: Caller, target: StoredMessage, content: string, data: unknown): Promise<{ content: string; data: unknown }> | null {
+    if (!this.beforeSend) return null;
+    const known = this.cache.peek(caller.appId);
+    if (known === null || (known && !known.events.includes('beforeSend'))) return null;
+    const check = this.beforeSend;
+    if (known) return check.screenEdit(known, caller, target, content, data);
+    return this.cache.get(caller.appId).then(
+      (c) => (c && c.events.includes('beforeSend') ? check.screenEdit(c, caller, target, content, data) : { content, data }),
+      (err: unknown) => {
+        this.log('warn', 'reading the webhook configuration failed; the edit goes through unchecked', err);
+        return { content, data };
       },
     );
   }
