@@ -8,7 +8,7 @@
 //   bench/results.<mode>.json     the latest quick / full run
 //   docs/benchmarks.md            generated from both, plus bench/findings.md
 import { spawnSync, fork } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './lib/common.mjs';
@@ -57,6 +57,9 @@ function snapshot() {
     mkdirSync(path.dirname(path.join(dir, d)), { recursive: true });
     cpSync(path.join(root, d), path.join(dir, d), { recursive: true, filter: (src) => !src.endsWith('.map') && !src.includes(`${path.sep}types${path.sep}`) });
   }
+  // The server's own dependencies that npm nested in server/node_modules (a version that differs
+  // from the root's) must resolve from the copy too.
+  if (existsSync(path.join(root, 'server/node_modules'))) symlinkSync(path.join(root, 'server/node_modules'), path.join(dir, 'server/node_modules'), 'dir');
   process.env.BENCH_ARTEFACTS = dir;
 }
 

@@ -32,13 +32,20 @@ sql = { driver = "SQLite3", database = "@DB@" }
 archive_expires_after = "never"
 default_archive_policy = true
 max_archive_query_results = 50
+-- No ack requests from the server during the load (the client acks when asked, and asks itself);
+-- the queue of unacknowledged stanzas then has to hold a whole burst. mod_smacks preallocates that
+-- queue per session (16 bytes a slot: 1.6 MB at 100,000), so the memory step, on a server of its
+-- own, runs with mod_smacks' default of 500 slots (@SMACKS_QUEUE@ is filled in per start).
 smacks_max_unacked_stanzas = 100000
-smacks_max_queue_size = 100000
+smacks_max_queue_size = @SMACKS_QUEUE@
 -- No rate limits on c2s (mod_limits is not loaded).
 modules_enabled = {
   "roster"; "saslauth"; "disco"; "ping"; "presence"; "message"; "iq";
   "smacks"; "mam"; "offline"; "websocket"; "http";
+  -- The memory step forces a Lua GC and reads collectgarbage("count") through prosodyctl shell.
+  "admin_shell";
 }
+admin_socket = "@DIR@/prosody.sock"
 modules_disabled = { "s2s"; "tls"; "register"; "posix"; }
 VirtualHost "@HOST@"
 Component "conference.@HOST@" "muc"

@@ -1,6 +1,9 @@
 // A minimal XMPP client over WebSocket (RFC 7395 framing: one stanza per frame), enough to drive
 // the peer servers: SCRAM-SHA-1 login, resource binding, stream management (XEP-0198) acks,
-// initial presence, MUC join, and raw <message/> stanzas.
+// initial presence, MUC join, and raw <message/> stanzas. The same client speaks plain TCP c2s
+// (RFC 6120, port 5222 style, no TLS on loopback) for the memory step's second row: there the
+// stream is cut into top-level elements by @xmpp/xml's stream parser and each element, serialised
+// again, goes through the same frame handling as a WebSocket frame.
 //
 // Why not @xmpp/client: the benchmarks open up to 10,000 connections from one Node process on a
 // 2-core machine that also runs the server under test; a full streaming XML parser and middleware
@@ -10,11 +13,13 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../package.json'));
 const WebSocket = require('ws');
+const { Parser: StreamParser } = await import('@xmpp/xml');
 
 const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
@@ -43,14 +48,15 @@ const saltedCache = new Map();
 const hmac = (key, data) => createHmac('sha1', key).update(data).digest();
 
 /**
- * One XMPP connection. Events: 'message' ({ from, type, body, frame }), 'presence' (frame),
- * 'close'. `send(stanzaXml)` counts the stanza for stream management; `ackedUpTo(n)` resolves once
- * the server's <a h/> reached n (requesting it with <r/>).
+ * One XMPP connection, over WebSocket (`url`) or, with `tcp: { host, port }`, over plain TCP c2s.
+ * Events: 'message' ({ from, type, body, frame }), 'presence' (frame), 'close'.
+ * `send(stanzaXml)` counts the stanza for stream management; `ackedUpTo(n)` resolves once the
+ * server's <a h/> reached n (requesting it with <r/>).
  */
 export class XmppConnection extends EventEmitter {
-  constructor({ url, domain, user, password, resource = 'bench' }) {
+  constructor({ url, tcp, domain, user, password, resource = 'bench' }) {
     super();
-    Object.assign(this, { url, domain, user, password, resource });
+    Object.assign(this, { url, tcp, domain, user, password, resource });
     this.jid = `${user}@${domain}`;
     this.sent = 0; // stanzas sent since <enable/>
     this.acked = 0; // server's last h
@@ -60,28 +66,10 @@ export class XmppConnection extends EventEmitter {
     this.pending = null; // { match(frame) -> bool, resolve, reject }
   }
 
-  /** Opens the WebSocket, logs in (SCRAM-SHA-1), binds, enables SM; presence unless { presence: false }. */
+  /** Opens the WebSocket (or TCP connection), logs in (SCRAM-SHA-1), binds, enables SM; presence unless { presence: false }. */
   async connect({ presence = true, sm = true, timeoutMs = 30000 } = {}) {
-    const ws = new WebSocket(this.url, 'xmpp', { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-    this.ws = ws;
-    ws.on('upgrade', (res) => res.socket?.setNoDelay(true));
-    ws.on('message', (data) => this.onFrame(data.toString()));
-    ws.on('close', () => {
-      this.closed = true;
-      this.pending?.reject(new Error(`${this.jid}: connection closed`));
-      this.pending = null;
-      for (const w of this.ackWaiters.splice(0)) w.reject(new Error(`${this.jid}: closed before ack ${w.n}`));
-      this.emit('close');
-    });
-    ws.on('error', (e) => {
-      this.pending?.reject(e);
-      this.pending = null;
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const guard = setTimeout(() => ws.terminate(), timeoutMs);
+    await (this.tcp ? this.openTcp(timeoutMs) : this.openWebSocket(timeoutMs));
+    const guard = setTimeout(() => this.terminate(), timeoutMs);
     try {
       let features = await this.openStream();
       if (!/SCRAM-SHA-1</.test(features)) throw new Error(`${this.jid}: SCRAM-SHA-1 not offered: ${features.slice(0, 300)}`);
@@ -104,8 +92,61 @@ export class XmppConnection extends EventEmitter {
     return this;
   }
 
+  openWebSocket(timeoutMs) {
+    const ws = new WebSocket(this.url, 'xmpp', { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    this.ws = ws;
+    this.write = (xml) => ws.send(xml);
+    ws.on('upgrade', (res) => res.socket?.setNoDelay(true));
+    ws.on('message', (data) => this.onFrame(data.toString()));
+    ws.on('close', () => this.onClosed());
+    ws.on('error', (e) => this.onError(e));
+    return new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+  }
+
+  openTcp(timeoutMs) {
+    const socket = tcpConnect({ host: this.tcp.host, port: this.tcp.port, noDelay: true, timeout: timeoutMs });
+    this.socket = socket;
+    this.write = (xml) => socket.write(xml);
+    // Decodes UTF-8 across chunk boundaries before the parser sees the text.
+    socket.setEncoding('utf8');
+    socket.on('data', (text) => this.parser?.write(text));
+    socket.on('close', () => this.onClosed());
+    socket.on('error', (e) => this.onError(e));
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        resolve();
+      });
+      socket.once('timeout', () => socket.destroy(new Error(`${this.jid}: TCP connect timed out`)));
+      socket.once('error', reject);
+    });
+  }
+
+  onClosed() {
+    this.closed = true;
+    this.pending?.reject(new Error(`${this.jid}: connection closed`));
+    this.pending = null;
+    for (const w of this.ackWaiters.splice(0)) w.reject(new Error(`${this.jid}: closed before ack ${w.n}`));
+    this.emit('close');
+  }
+
+  onError(e) {
+    this.pending?.reject(e);
+    this.pending = null;
+  }
+
   openStream() {
-    return this.request(`<open xmlns='${NS_FRAMING}' to='${this.domain}' version='1.0'/>`, (f) => nameOf(f) === 'features');
+    const features = (f) => nameOf(f) === 'features';
+    if (!this.tcp) return this.request(`<open xmlns='${NS_FRAMING}' to='${this.domain}' version='1.0'/>`, features);
+    // Every stream (the first, and the restart after SASL) starts a new XML document: a new parser.
+    const parser = new StreamParser();
+    parser.on('element', (el) => this.onFrame(el.toString()));
+    parser.on('error', (e) => this.socket.destroy(e));
+    this.parser = parser;
+    return this.request(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${this.domain}' version='1.0'>`, features);
   }
 
   async scram() {
@@ -143,20 +184,20 @@ export class XmppConnection extends EventEmitter {
   request(xml, match) {
     return new Promise((resolve, reject) => {
       this.pending = { match, resolve, reject };
-      this.ws.send(xml);
+      this.write(xml);
     });
   }
 
   /** A stanza (message, presence, iq): counted for stream management. */
   send(xml) {
     if (this.smEnabled) this.sent++;
-    this.ws.send(xml);
+    this.write(xml);
   }
 
   /** A stanza followed by an ack request: the ack says the server handled it. */
   sendWithAck(xml) {
     this.send(xml);
-    if (this.smEnabled) this.ws.send(`<r xmlns='${NS_SM}'/>`);
+    if (this.smEnabled) this.write(`<r xmlns='${NS_SM}'/>`);
     return this.sent;
   }
 
@@ -199,7 +240,7 @@ export class XmppConnection extends EventEmitter {
       return;
     }
     if (name === 'r') {
-      this.ws.send(`<a xmlns='${NS_SM}' h='${this.received}'/>`);
+      this.write(`<a xmlns='${NS_SM}' h='${this.received}'/>`);
       return;
     }
     if (name === 'message' || name === 'presence' || name === 'iq') {
@@ -219,15 +260,17 @@ export class XmppConnection extends EventEmitter {
   close() {
     if (this.closed) return;
     try {
-      this.ws.send(`<close xmlns='${NS_FRAMING}'/>`);
+      this.write(this.tcp ? '</stream:stream>' : `<close xmlns='${NS_FRAMING}'/>`);
     } catch {
       /* closing anyway */
     }
-    this.ws.close();
+    if (this.tcp) this.socket?.end();
+    else this.ws?.close();
   }
 
   /** Drops the connection without ending the stream (a lost network). */
   terminate() {
-    this.ws?.terminate();
+    if (this.tcp) this.socket?.destroy();
+    else this.ws?.terminate();
   }
 }

@@ -13,8 +13,10 @@
 //           SQLite file on tmpfs (fsync is a no-op; neither peer has a setting for it), ours on
 //           the same tmpfs.
 // Workloads: A->B latency one at a time (both online); throughput, window 100; fan-out to a
-// 1,000-member room/group; memory per idle authenticated connection (server RSS delta) at two
-// counts; reconnect: from opening a new connection to the first message missed while offline.
+// 1,000-member room/group; reconnect: from opening a new connection to the first message missed
+// while offline; memory per idle authenticated connection (server RSS delta) at two counts, each
+// side on a fresh server of its own (see memory() and bench/peers/README.md), over WebSocket and,
+// for the peers, over plain TCP c2s as a second row.
 // Client CPU (process.cpuUsage) is reported next to each result: the load generator must not be
 // what limits a figure.
 import { body, emitAck, load, log, now, pool, rawImClient, ratio, rssOf, sleep, startServer, stats, token, waitFor, webImClient } from '../lib/common.mjs';
@@ -58,11 +60,11 @@ function oursDriver(server) {
       const c = await server.cpu();
       return c.user + c.system;
     },
-    // After a full GC in the server: the peers' runtimes collect on their own while idle.
-    rss: async () => {
-      await server.mem();
-      return rssOf(server.pid);
-    },
+    gc: 'global.gc() twice in the server process (node --expose-gc)',
+    collect: () => server.mem(),
+    rss: async () => rssOf(server.pid),
+    vmMemory: 'V8 heapUsed',
+    vmBytes: async () => (await server.call('mem', { gc: false })).heapUsed,
     createUsers: (ids) => server.createUsers(ids),
     async connect(user) {
       const s = await rawImClient(server, user);
@@ -112,19 +114,23 @@ function oursDriver(server) {
 function xmppDriver(peer) {
   let seq = 0;
   const jid = (u) => `${u}@${peer.domain}`;
-  const connect = async (user, opts = {}) => {
-    const c = new XmppConnection({ url: peer.url, domain: peer.domain, user, password: PASSWORD });
+  const connect = async (user, { transport = 'websocket', ...opts } = {}) => {
+    const c = new XmppConnection({ url: peer.url, tcp: transport === 'tcp' ? peer.c2s : undefined, domain: peer.domain, user, password: PASSWORD });
     await c.connect(opts);
     return c;
   };
   return {
     name: peer.name,
     serverCpuUs: async () => peer.cpuUs(),
-    rss: () => peer.rss(),
+    gc: peer.gc,
+    collect: () => peer.collect(),
+    rss: async () => peer.rss(),
+    vmMemory: peer.vmMemory,
+    vmBytes: () => peer.vmBytes(),
     // Registered before the start (usersOf in run()).
     createUsers: async () => {},
-    async connect(user) {
-      const c = await connect(user);
+    async connect(user, opts) {
+      const c = await connect(user, opts);
       return {
         conn: c,
         onMessage: (fn) => c.on('message', (m) => fn(m.body)),
@@ -285,32 +291,64 @@ async function fanout(d, { members, rounds, prefix }) {
   }
 }
 
-async function memory(d, { counts, prefix }) {
+// The same rule for every side: a server started for this step alone (nothing else has run in it,
+// so no freed-but-kept heap of earlier workloads hides or inflates the delta), one warm-up login
+// and logout (lazily loaded modules, SQL statements, pools), then at the base and after each count:
+// a settle, a full GC where the server offers one (ours: global.gc; ejabberd: ejabberdctl gc;
+// Prosody: collectgarbage through mod_admin_shell), a second settle, and the readings: the RSS of
+// the server process and its children (not the runuser/sh wrappers), and the runtime's own count
+// of its heap (V8 heapUsed, erlang:memory(total), Lua collectgarbage("count")) beside it.
+const SETTLE_MS = 3000;
+const AFTER_GC_MS = 1000;
+
+async function memory(d, { counts, prefix, transport = 'websocket' }) {
   const max = Math.max(...counts);
   const ids = Array.from({ length: max }, (_, i) => `${prefix}-m${i}`);
-  await d.createUsers(ids);
+  await d.createUsers([`${prefix}-mwarm`, ...ids]);
   const conns = [];
-  const out = {};
-  const settle = async () => {
-    await sleep(1500);
-    return await d.rss();
+  const reading = async () => {
+    await sleep(SETTLE_MS);
+    await d.collect();
+    await sleep(AFTER_GC_MS);
+    return { rss: await d.rss(), vm: await d.vmBytes() };
   };
   try {
-    const base = await settle();
-    const c0 = process.cpuUsage();
-    const t0 = now();
+    const warm = await d.connect(`${prefix}-mwarm`, { transport });
+    warm.close();
+    const base = await reading();
+    const out = { transport, freshServer: true, gc: d.gc, vmMemory: d.vmMemory, settleMs: SETTLE_MS, afterGcMs: AFTER_GC_MS, baseRssBytes: base.rss, baseVmBytes: base.vm };
+    let loginMs = 0;
+    let clientUs = 0;
+    let serverUs = 0;
+    let previous = { count: 0, ...base };
     for (const count of [...counts].sort((x, y) => x - y)) {
+      // CPU over the logins only, not over the settles and GCs.
+      const s0 = await d.serverCpuUs();
+      const c0 = process.cpuUsage();
+      const t0 = now();
       await pool(count - conns.length, 50, async () => {
         const i = conns.length;
         conns.push(null);
-        conns[i] = await d.connect(ids[i]);
+        conns[i] = await d.connect(ids[i], { transport });
       });
-      const rss = await settle();
-      out[count] = { rssDeltaBytes: rss - base, bytesPerConnection: Math.round((rss - base) / count), kibPerConnection: round1((rss - base) / count / 1024) };
+      loginMs += now() - t0;
+      const c1 = process.cpuUsage(c0);
+      clientUs += c1.user + c1.system;
+      serverUs += (await d.serverCpuUs()) - s0;
+      const r = await reading();
+      out[count] = {
+        rssDeltaBytes: r.rss - base.rss,
+        bytesPerConnection: Math.round((r.rss - base.rss) / count),
+        kibPerConnection: round1((r.rss - base.rss) / count / 1024),
+        vmDeltaBytes: r.vm - base.vm,
+        vmBytesPerConnection: Math.round((r.vm - base.vm) / count),
+        ...(previous.count ? { marginalBytesPerConnection: Math.round((r.rss - previous.rss) / (count - previous.count)) } : {}),
+      };
+      previous = { count, ...r };
     }
-    const c1 = process.cpuUsage(c0);
-    out.loginsPerSec = Math.round((conns.length / (now() - t0)) * 1000);
-    out.clientCpuPct = Math.round(((c1.user + c1.system) / 1000 / (now() - t0)) * 100);
+    out.loginsPerSec = Math.round((conns.length / loginMs) * 1000);
+    out.clientCpuPct = Math.round((clientUs / 1000 / loginMs) * 100);
+    out.serverCpuPct = Math.round((serverUs / 1000 / loginMs) * 100);
     return out;
   } finally {
     for (const c of conns) c?.close();
@@ -354,43 +392,63 @@ export async function run({ quick, offline }) {
       full: 'fsync per commit: ours IM_DURABILITY=full (WAL, synchronous=FULL); peers SQLite defaults (rollback journal, synchronous=FULL); all on the same disk',
       nosync: 'no fsync per commit: ours IM_DURABILITY=normal (WAL, synchronous=NORMAL); peers SQLite on tmpfs (fsync is a no-op; no setting for it in either peer); ours on the same tmpfs',
     },
+    memoryMethod: 'level "full" only; per side and transport a server started for the step alone; one warm-up login; base and each count read after a 3 s settle, the server\'s full GC (gc) and 1 s: RSS of the server process and its children, and the runtime heap (vmMemory); memory = WebSocket, memoryTcp = plain TCP c2s (the peers only); bench/peers/README.md "Memory per connection"',
     ours: { levels: {} },
+  };
+  const step = async (at, label, name, fn) => {
+    try {
+      at[name] = await bounded(`${label} ${name}`, P.stepMs, fn);
+    } catch (e) {
+      at[name] = { error: String(e?.message ?? e).slice(0, 500) };
+    }
+    log(`peers: ${label} ${name}: ${JSON.stringify(summary(name, at[name]))}`);
   };
   const steps = async (d, level, prefix, target) => {
     const at = (target.levels[level] = {});
-    const step = async (name, fn) => {
+    const label = `${d.name} ${level}`;
+    await step(at, label, 'latency', () => latency(d, { n: P.latency, warm: P.latWarm, prefix }));
+    await step(at, label, 'throughput', () => throughput(d, { n: P.tp, warm: P.tpWarm, prefix }));
+    await step(at, label, 'fanout', () => fanout(d, { members: P.fanMembers, rounds: P.fanRounds, prefix }));
+    if (level === 'full') await step(at, label, 'reconnect', () => reconnect(d, { rounds: P.rcRounds, prefix }));
+  };
+  // The memory rows ("full" level): per transport, a server started for the row alone.
+  // startFresh() -> { driver, stop }.
+  const memoryRows = async (at, label, transports, prefix, startFresh, note) => {
+    for (const transport of transports) {
+      const name = transport === 'websocket' ? 'memory' : 'memoryTcp';
+      let fresh;
       try {
-        at[name] = await bounded(`${d.name} ${level} ${name}`, P.stepMs, fn);
+        fresh = await bounded(`${label} ${name}: fresh server`, 180000, startFresh);
       } catch (e) {
-        at[name] = { error: String(e?.message ?? e).slice(0, 500) };
+        at[name] = { transport, error: `could not start a fresh server: ${String(e?.message ?? e).slice(0, 400)}` };
+        log(`peers: ${label} ${name}: ${at[name].error}`);
+        continue;
       }
-      log(`peers: ${d.name} ${level} ${name}: ${JSON.stringify(summary(name, at[name]))}`);
-    };
-    await step('latency', () => latency(d, { n: P.latency, warm: P.latWarm, prefix }));
-    await step('throughput', () => throughput(d, { n: P.tp, warm: P.tpWarm, prefix }));
-    await step('fanout', () => fanout(d, { members: P.fanMembers, rounds: P.fanRounds, prefix }));
-    if (level === 'full') {
-      await step('reconnect', () => reconnect(d, { rounds: P.rcRounds, prefix }));
-      await step('memory', () => memory(d, { counts: P.memCounts, prefix }));
+      try {
+        await step(at, label, name, async () => ({ ...(await memory(fresh.driver, { counts: P.memCounts, prefix, transport })), ...(note ? { serverSettings: note } : {}) }));
+      } finally {
+        await fresh.stop();
+      }
     }
   };
 
   // Every account a level uses, known up front: the peers get them before they start (Prosody's
   // SQLite file must not be written by a second process while Prosody has it open).
-  const usersOf = (prefix, level) => [
-    ...['la', 'lb', 'ta', 'tb', 'fo', 'ra', 'rb'].map((k) => `${prefix}-${k}`),
-    ...Array.from({ length: P.fanMembers }, (_, i) => `${prefix}-f${i}`),
-    ...(level === 'full' ? Array.from({ length: Math.max(...P.memCounts) }, (_, i) => `${prefix}-m${i}`) : []),
-  ];
+  const usersOf = (prefix) => [...['la', 'lb', 'ta', 'tb', 'fo', 'ra', 'rb'].map((k) => `${prefix}-${k}`), ...Array.from({ length: P.fanMembers }, (_, i) => `${prefix}-f${i}`)];
+  const memoryUsersOf = (prefix) => [`${prefix}-mwarm`, ...Array.from({ length: Math.max(...P.memCounts) }, (_, i) => `${prefix}-m${i}`)];
+  const envOf = (level) => ({ BENCH_DURABILITY: level === 'full' ? 'full' : 'normal', ...(level === 'nosync' ? { TMPDIR: '/dev/shm' } : {}) });
   for (const level of LEVELS) {
-    const env = { BENCH_DURABILITY: level === 'full' ? 'full' : 'normal', ...(level === 'nosync' ? { TMPDIR: '/dev/shm' } : {}) };
-    const server = await startServer({ env });
+    const server = await startServer({ env: envOf(level) });
     try {
       await steps(oursDriver(server), level, `o${level}`, out.ours);
     } finally {
       await server.stop();
     }
   }
+  await memoryRows(out.ours.levels.full, 'ours full', ['websocket'], 'ofull', async () => {
+    const server = await startServer({ env: envOf('full') });
+    return { driver: oursDriver(server), stop: () => server.stop() };
+  });
 
   for (const [name, start] of [
     ['ejabberd', startEjabberd],
@@ -406,7 +464,7 @@ export async function run({ quick, offline }) {
     for (const level of LEVELS) {
       let peer;
       try {
-        peer = await bounded(`${name} start`, 180000, () => start({ nosync: level === 'nosync', users: usersOf(`${name[0]}${level}`, level) }));
+        peer = await bounded(`${name} start`, 180000, () => start({ nosync: level === 'nosync', users: usersOf(`${name[0]}${level}`) }));
       } catch (e) {
         entry.levels[level] = { skipped: `could not start: ${String(e?.message ?? e).slice(0, 400)}` };
         log(`peers: ${name} ${level} skipped: ${entry.levels[level].skipped}`);
@@ -421,6 +479,17 @@ export async function run({ quick, offline }) {
       } finally {
         await peer.stop();
       }
+    }
+    const full = entry.levels.full;
+    if (full && !full.skipped) {
+      // Prosody's mod_smacks preallocates its queue per session: the load steps' 100,000 slots
+      // would be 1.6 MB of every idle connection; the memory rows run with its default.
+      const note = name === 'prosody' ? 'smacks_max_queue_size = 500 (mod_smacks default; the load steps use 100,000, preallocated per session)' : undefined;
+      const prefix = `${name[0]}full`;
+      await memoryRows(full, `${name} full`, ['websocket', 'tcp'], prefix, async () => {
+        const peer = await start({ nosync: false, users: memoryUsersOf(prefix), smacksQueue: 500 });
+        return { driver: xmppDriver(peer), stop: () => peer.stop() };
+      }, note);
     }
     if (Object.values(entry.levels).every((l) => l.skipped)) out[name] = { skipped: entry.levels.full?.skipped ?? 'could not start', version: entry.version ?? null };
   }
@@ -437,9 +506,11 @@ export async function run({ quick, offline }) {
     latencyP50: (l) => l.latency.delivery.p50,
     throughput: (l) => l.throughput.perSec,
     fanout1000: (l) => l.fanout.msLast,
+    // The WebSocket row at the largest count; a delta at or below zero is noise, not a figure.
     memoryPerConnection: (l) => {
       const counts = Object.keys(l.memory).filter((k) => /^\d+$/.test(k));
-      return l.memory[counts.sort((x, y) => y - x)[0]].bytesPerConnection;
+      const b = l.memory[counts.sort((x, y) => y - x)[0]].bytesPerConnection;
+      return b > 0 ? b : null;
     },
     reconnect: (l) => l.reconnect.msToFirstMissed.p50,
   };
@@ -460,7 +531,10 @@ function summary(name, r) {
   if (name === 'latency') return { p50: r.delivery.p50, p99: r.delivery.p99, clientCpuPct: r.clientCpuPct, serverCpuPct: r.serverCpuPct };
   if (name === 'throughput') return { perSec: r.perSec, clientCpuPct: r.clientCpuPct, serverCpuPct: r.serverCpuPct };
   if (name === 'fanout') return { msLast: r.msLast, setupMs: r.setupMs, clientCpuPct: r.clientCpuPct };
-  if (name === 'memory') return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v?.kibPerConnection ?? v]));
+  if (name === 'memory' || name === 'memoryTcp') {
+    const counts = Object.keys(r).filter((k) => /^\d+$/.test(k));
+    return { transport: r.transport, ...Object.fromEntries(counts.map((k) => [k, `${r[k].kibPerConnection} KiB RSS, ${round1(r[k].vmBytesPerConnection / 1024)} KiB ${r.vmMemory}`])), loginsPerSec: r.loginsPerSec, clientCpuPct: r.clientCpuPct, serverCpuPct: r.serverCpuPct };
+  }
   if (name === 'reconnect') return { p50: r.msToFirstMissed.p50 };
   return r;
 }
