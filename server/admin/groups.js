@@ -1,8 +1,8 @@
 // Groups: the searchable list, one group with its members, dismiss.
 import { api, seg, withQuery } from './api.js';
-import { Pager, badge, confirmAction, fields, fmtTime, h, link, route, table, text } from './dom.js';
+import { badge, confirmAction, fields, fmtTime, h, link, route, text } from './dom.js';
 import { t } from './i18n.js';
-import { failure, searchForm, section, title } from './view.js';
+import { failure, pagedTable, searchForm, section, title } from './view.js';
 
 const PAGE = 50;
 
@@ -10,32 +10,21 @@ const groupName = (g) => text(g.groupName ?? g.name);
 
 export async function groupsView(view, { query }) {
   const q = query.get('q') ?? '';
-  const pager = new Pager((cursor) => api('GET', withQuery('/api/server/groups', { query: q, limit: PAGE, cursor })));
   const list = h('div', { class: 'list' });
   view.show(title(t('groups.title')), searchForm('#/groups', q, t('groups.search')), list);
-  const show = async (page) => {
-    try {
-      const items = await page;
-      if (view.gone()) return;
-      list.replaceChildren(
-        table(
-          [
-            { label: t('groups.groupId'), cell: (g) => link(route('groups', g.groupId), g.groupId) },
-            { label: t('groups.name'), cell: groupName },
-            { label: t('groups.owner'), cell: (g) => (g.ownerId ? link(route('users', g.ownerId), g.ownerId) : '—') },
-            { label: t('groups.members'), cell: (g) => String(g.memberCount ?? 0), class: 'num' },
-            { label: t('groups.createdAt'), cell: (g) => fmtTime(g.createdAt) },
-          ],
-          items,
-          { empty: q ? t('groups.noMatch', { q }) : t('groups.none') },
-        ),
-        pager.controls(show),
-      );
-    } catch (err) {
-      if (!view.gone()) list.replaceChildren(failure(err));
-    }
-  };
-  await show(pager.first());
+  await pagedTable(
+    view,
+    list,
+    (cursor) => api('GET', withQuery('/api/server/groups', { query: q, limit: PAGE, cursor })),
+    [
+      { label: t('groups.groupId'), cell: (g) => link(route('groups', g.groupId), g.groupId) },
+      { label: t('groups.name'), cell: groupName },
+      { label: t('groups.owner'), cell: (g) => (g.ownerId ? link(route('users', g.ownerId), g.ownerId) : '—') },
+      { label: t('groups.members'), cell: (g) => String(g.memberCount ?? 0), class: 'num' },
+      { label: t('groups.createdAt'), cell: (g) => fmtTime(g.createdAt) },
+    ],
+    q ? t('groups.noMatch', { q }) : t('groups.none'),
+  );
 }
 
 const ROLE_KIND = { owner: 'info', admin: 'good', member: 'muted' };
@@ -55,7 +44,6 @@ export async function groupView(view, { params: [groupId] }) {
   const status = h('p', { class: 'status', role: 'status' });
   const dismiss = h('button', { type: 'button', class: 'danger', 'data-role': 'dismiss' }, t('groups.dismiss'));
   const members = h('div', { class: 'list' });
-  const pager = new Pager((cursor) => api('GET', withQuery(`/api/server/groups/${seg(groupId)}/members`, { limit: PAGE, cursor })));
   body.replaceChildren(
     title(groupName(group), group.groupId),
     fields([
@@ -82,25 +70,15 @@ export async function groupView(view, { params: [groupId] }) {
     }
   });
 
-  const show = async (page) => {
-    try {
-      const items = await page;
-      if (view.gone()) return;
-      members.replaceChildren(
-        table(
-          [
-            { label: t('users.userId'), cell: (m) => link(route('users', m.userId), m.userId) },
-            { label: t('groups.role'), cell: (m) => badge(t(`groups.role.${m.role}`, {}, m.role), ROLE_KIND[m.role] ?? 'muted') },
-            { label: t('groups.joinedAt'), cell: (m) => fmtTime(m.joinedAt) },
-          ],
-          items,
-          { empty: t('groups.noMembers') },
-        ),
-        pager.controls(show),
-      );
-    } catch (err) {
-      if (!view.gone()) members.replaceChildren(failure(err));
-    }
-  };
-  await show(pager.first());
+  await pagedTable(
+    view,
+    members,
+    (cursor) => api('GET', withQuery(`/api/server/groups/${seg(groupId)}/members`, { limit: PAGE, cursor })),
+    [
+      { label: t('users.userId'), cell: (m) => link(route('users', m.userId), m.userId) },
+      { label: t('groups.role'), cell: (m) => badge(t(`groups.role.${m.role}`, {}, m.role), ROLE_KIND[m.role] ?? 'muted') },
+      { label: t('groups.joinedAt'), cell: (m) => fmtTime(m.joinedAt) },
+    ],
+    t('groups.noMembers'),
+  );
 }

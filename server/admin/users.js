@@ -1,41 +1,30 @@
 // Users: the searchable list, one user with its sessions, disable / enable, its conversations.
 import { api, seg, withQuery } from './api.js';
-import { Pager, badge, confirmAction, fields, fmtTime, h, link, route, table, text } from './dom.js';
+import { badge, confirmAction, fields, fmtTime, h, link, route, table, text } from './dom.js';
 import { t } from './i18n.js';
-import { failure, searchForm, section, title } from './view.js';
+import { failure, pagedTable, searchForm, section, title } from './view.js';
 
 const PAGE = 50;
 
 export async function usersView(view, { query }) {
   const q = query.get('q') ?? '';
-  const pager = new Pager((cursor) => api('GET', withQuery('/api/server/users', { query: q, limit: PAGE, cursor })));
   const list = h('div', { class: 'list' });
   view.show(title(t('users.title')), searchForm('#/users', q, t('users.search')), list);
 
-  const show = async (page) => {
-    try {
-      const items = await page;
-      if (view.gone()) return;
-      list.replaceChildren(
-        table(
-          [
-            { label: t('users.userId'), cell: (u) => link(route('users', u.userId), u.userId) },
-            { label: t('users.userName'), cell: (u) => text(u.userName) },
-            { label: t('users.role'), cell: (u) => roleName(u.imRole) },
-            { label: t('users.valid'), cell: (u) => validBadge(u.valid) },
-            { label: t('users.online'), cell: (u) => onlineBadge(u.online) },
-            { label: t('users.sessions'), cell: (u) => String(u.sessions ?? 0), class: 'num' },
-          ],
-          items,
-          { empty: q ? t('users.noMatch', { q }) : t('users.none') },
-        ),
-        pager.controls(show),
-      );
-    } catch (err) {
-      if (!view.gone()) list.replaceChildren(failure(err));
-    }
-  };
-  await show(pager.first());
+  await pagedTable(
+    view,
+    list,
+    (cursor) => api('GET', withQuery('/api/server/users', { query: q, limit: PAGE, cursor })),
+    [
+      { label: t('users.userId'), cell: (u) => link(route('users', u.userId), u.userId) },
+      { label: t('users.userName'), cell: (u) => text(u.userName) },
+      { label: t('users.role'), cell: (u) => roleName(u.imRole) },
+      { label: t('users.valid'), cell: (u) => validBadge(u.valid) },
+      { label: t('users.online'), cell: (u) => onlineBadge(u.online) },
+      { label: t('users.sessions'), cell: (u) => String(u.sessions ?? 0), class: 'num' },
+    ],
+    q ? t('users.noMatch', { q }) : t('users.none'),
+  );
 }
 
 export function validBadge(valid) {
@@ -113,37 +102,26 @@ export async function userView(view, { params: [userId] }) {
 }
 
 export async function conversationsView(view, { params: [userId] }) {
-  const pager = new Pager((cursor) => api('GET', withQuery(`/api/server/users/${seg(userId)}/conversations`, { limit: PAGE, cursor })));
   const list = h('div', { class: 'list' });
   view.show(
     h('p', { class: 'crumbs' }, link('#/users', t('users.title')), ' / ', link(route('users', userId), userId), ' / ', t('users.conversations')),
     title(t('conv.title', { id: userId })),
     list,
   );
-  const show = async (page) => {
-    try {
-      const items = await page;
-      if (view.gone()) return;
-      list.replaceChildren(
-        table(
-          [
-            { label: t('conv.type'), cell: (c) => (c.chatType === 1 ? badge(t('conv.group'), 'info') : badge(t('conv.private'), 'muted')) },
-            { label: t('conv.name'), cell: (c) => link(messagesRoute(userId, c), text(c.name ?? c.targetId)) },
-            { label: t('conv.target'), cell: (c) => text(c.targetId) },
-            { label: t('conv.last'), cell: (c) => preview(c.lastMessage), class: 'wide' },
-            { label: t('conv.unread'), cell: (c) => String(c.unreadCount ?? 0), class: 'num' },
-            { label: t('conv.updatedAt'), cell: (c) => fmtTime(c.updatedAt) },
-          ],
-          items,
-          { empty: t('conv.none') },
-        ),
-        pager.controls(show),
-      );
-    } catch (err) {
-      if (!view.gone()) list.replaceChildren(failure(err));
-    }
-  };
-  await show(pager.first());
+  await pagedTable(
+    view,
+    list,
+    (cursor) => api('GET', withQuery(`/api/server/users/${seg(userId)}/conversations`, { limit: PAGE, cursor })),
+    [
+      { label: t('conv.type'), cell: (c) => (c.chatType === 1 ? badge(t('conv.group'), 'info') : badge(t('conv.private'), 'muted')) },
+      { label: t('conv.name'), cell: (c) => link(messagesRoute(userId, c), text(c.name ?? c.targetId)) },
+      { label: t('conv.target'), cell: (c) => text(c.targetId) },
+      { label: t('conv.last'), cell: (c) => preview(c.lastMessage), class: 'wide' },
+      { label: t('conv.unread'), cell: (c) => String(c.unreadCount ?? 0), class: 'num' },
+      { label: t('conv.updatedAt'), cell: (c) => fmtTime(c.updatedAt) },
+    ],
+    t('conv.none'),
+  );
 }
 
 function messagesRoute(userId, c) {

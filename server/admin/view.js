@@ -1,6 +1,6 @@
 // Pieces every view uses: titles, sections, the search box, and errors in the operator's language.
 import { ApiFailure } from './api.js';
-import { errorBox, h } from './dom.js';
+import { Pager, errorBox, h, table } from './dom.js';
 import { t } from './i18n.js';
 
 export function title(main, sub) {
@@ -35,4 +35,22 @@ export function describe(err) {
 
 export function failure(err) {
   return errorBox(describe(err));
+}
+
+/**
+ * A paged table in `into`: the first page now, then each page the pager's buttons ask for; a
+ * failure shows in its place. Nothing is drawn once the operator has left the view.
+ */
+export async function pagedTable(view, into, load, columns, empty) {
+  const pager = new Pager(load);
+  const show = async (page) => {
+    try {
+      const items = await page;
+      if (view.gone()) return;
+      into.replaceChildren(table(columns, items, { empty }), pager.controls(show));
+    } catch (err) {
+      if (!view.gone()) into.replaceChildren(failure(err));
+    }
+  };
+  await show(pager.first());
 }
