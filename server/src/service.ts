@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mintToken, verifyToken, type TokenClaims } from './auth';
 import { ApiError, Code } from './errors';
 import type { Metrics } from './observability/metrics';
-import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
+import type { ConversationRecord, GroupRecord, GroupState, ListCursor, MemberRecord, NewMessage, Outbox, SendOutcome, SendRequest, SendResult, Storage, StoredMessage, UserPatch, UserRecord } from './storage/types';
 import type { FileService } from './files/file-service';
 import type { Webhooks } from './webhooks/webhooks';
 import { KIND_OF_MSG_TYPE, isMedia } from './files/kinds';
@@ -481,7 +481,9 @@ export class ImService {
    * order of their seqs). Rejects, storing nothing, when the transaction as a whole failed.
    */
   async commitSends(prepared: PreparedSend[]): Promise<SendOutcome[]> {
-    const outcomes = await this.commitStored(prepared);
+    const requests = prepared.flatMap((p) => (p.request ? [p.request] : []));
+    const afterSend = this.webhooks ? await this.webhooks.afterSendOutbox(requests, (m) => this.needsPresenting(m), asStored) : undefined;
+    const outcomes = await this.commitStored(prepared, requests, afterSend?.outbox);
     // What is acked and emitted carries fresh URLs and reply previews; each send's own app.
     const presented = await Promise.all(
       outcomes.map(async (o, i): Promise<SendOutcome> => {
@@ -494,14 +496,14 @@ export class ImService {
         return { result: { ...o.result, message: message! } };
       }),
     );
-    // afterSend is queued before the acks go out (its own transaction, right after this commit).
-    if (this.webhooks) await this.webhooks.committed(prepared, presented);
+    // The afterSend events were stored with the messages; the ones that waited for the presented
+    // message get it before the acks go out.
+    if (afterSend) await this.webhooks!.committed(afterSend, presented);
     return presented;
   }
 
-  private async commitStored(prepared: PreparedSend[]): Promise<SendOutcome[]> {
-    const requests = prepared.flatMap((p) => (p.request ? [p.request] : []));
-    const stored = requests.length ? await this.storage.sendMessages(requests) : [];
+  private async commitStored(prepared: PreparedSend[], requests: SendRequest[], outbox: Outbox | undefined): Promise<SendOutcome[]> {
+    const stored = requests.length ? await this.storage.sendMessages(requests, outbox) : [];
     let next = 0;
     return prepared.map((p): SendOutcome => {
       if (p.stored) return { result: p.stored };
@@ -718,6 +720,17 @@ export class ImService {
       payload: { messageId, status, from: caller.userId, to: message.chatType === 1 ? message.to : caller.userId, chatType: message.chatType, seq: message.seq, timestamp: Date.now() },
     };
   }
+}
+
+/**
+ * A message as stored, in the protocol's shape (a reply as a bare reference, media without signed
+ * URLs, `data.fileId` kept): what an afterSend carries when the server stopped between the commit
+ * and presenting the message.
+ */
+function asStored(m: StoredMessage): StoredMessage {
+  if (!m.replyToId) return m;
+  const { replyToId, ...rest } = m;
+  return { ...rest, replyTo: { messageId: replyToId } } as unknown as StoredMessage;
 }
 
 /** A checked send: either found stored already, or a request for the group commit. */

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { GuardFailed } from '../../server/src/storage/errors';
 import { PostgresStorage } from '../../server/src/storage/postgres';
 import { SqliteStorage } from '../../server/src/storage/sqlite';
-import type { ChangeGuard, NewMessage, SendRequest, Storage } from '../../server/src/storage/types';
+import type { ChangeGuard, NewMessage, Outbox, SendRequest, Storage } from '../../server/src/storage/types';
+import { PostgresWebhookStore } from '../../server/src/webhooks/postgres-store';
+import { SqliteWebhookStore } from '../../server/src/webhooks/sqlite-store';
+import type { WebhookStore } from '../../server/src/webhooks/store';
 import { groupConvId, privateConvId } from '../../server/src/storage/types';
 import { startPostgres, type Engine } from './engines';
 
@@ -26,6 +29,8 @@ interface Subject {
   name: string;
   open(): Promise<Storage>;
   close(): Promise<void>;
+  /** The webhook queue on the same database. */
+  queue(s: Storage): WebhookStore;
 }
 
 let pg: Engine | undefined;
@@ -37,6 +42,7 @@ const subjects: Subject[] = [
       sqliteDir = mkdtempSync(path.join(tmpdir(), 'comind-im-contract-'));
       return new SqliteStorage(sqliteDir);
     },
+    queue: (s) => new SqliteWebhookStore((s as SqliteStorage).db),
     async close() {
       if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
     },
@@ -47,6 +53,7 @@ const subjects: Subject[] = [
       pg = await startPostgres();
       return PostgresStorage.open({ url: pg.url, poolSize: 8 });
     },
+    queue: (s) => new PostgresWebhookStore((s as PostgresStorage).pool),
     async close() {
       await pg?.stop();
     },
@@ -87,6 +94,45 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.lastSeen('seen-other', ['alice'])).toEqual(new Map([['alice', 5000]]));
     await s.recordLastSeen([]);
     expect(await s.lastSeen(APP, [])).toEqual(new Map());
+  });
+
+  it('the outbox: a queue row is stored with its message, in its transaction; none for a duplicate; no message when its row fails', async () => {
+    const q = subject.queue(s);
+    for (const u of ['ob-alice', 'ob-bob']) await s.upsertUser(APP, u, {});
+    const rowFor: Outbox = (item, r) => ({ id: `ev-${r.message.messageId}`, appId: item.appId, event: 'afterSend', body: JSON.stringify({ m: r.message.messageId }), createdAt: 1000, nextAt: 1000 });
+    const [one] = await s.sendMessages([privateSend('ob-alice', 'ob-bob', 'outbox one', 'ob-1')], rowFor);
+    expect(one?.result?.duplicate).toBe(false);
+    const [again] = await s.sendMessages([privateSend('ob-alice', 'ob-bob', 'outbox one', 'ob-1')], rowFor);
+    expect(again?.result?.duplicate).toBe(true);
+    // The row cannot be written: the message it reports is not stored either (SQLite refuses that
+    // send alone; PostgreSQL the batch).
+    const failed = await s.sendMessages([privateSend('ob-bob', 'ob-alice', 'never stored', 'ob-2')], () => {
+      throw new Error('the queue is unavailable');
+    }).then((outcomes) => outcomes[0]?.error, (err: unknown) => err);
+    expect(failed).toEqual(new Error('the queue is unavailable'));
+    expect(await s.findByClientId(APP, 'ob-bob', 'ob-2')).toBeUndefined();
+    const queued = (await q.claim(2000, 100, 10_000)).filter((e) => e.appId === APP);
+    expect(queued.map((e) => e.body)).toEqual([JSON.stringify({ m: one!.result!.message.messageId })]);
+    await q.remove(queued[0]!.id);
+  });
+
+  it('a held queue row: not due until released with its final body; a release after a claim changes nothing', async () => {
+    const q = subject.queue(s);
+    for (const u of ['ob-carol', 'ob-dave']) await s.upsertUser(APP, u, {});
+    const held: Outbox = (item, r) => ({ id: `held-${r.message.messageId}`, appId: item.appId, event: 'afterSend', body: '"as stored"', createdAt: 1000, nextAt: 50_000 });
+    const [a, b] = await s.sendMessages([privateSend('ob-carol', 'ob-dave', 'held a', 'hd-1'), privateSend('ob-carol', 'ob-dave', 'held b', 'hd-2')], held);
+    const idA = `held-${a!.result!.message.messageId}`;
+    const idB = `held-${b!.result!.message.messageId}`;
+    expect((await q.claim(2000, 100, 10_000)).filter((e) => e.appId === APP)).toEqual([]);
+    await q.release(idA, '"presented"', 50_000, 1500);
+    await q.release(idB, '"presented"', 49_999, 1500); // not the hold it was written with: unchanged
+    const due = (await q.claim(2000, 100, 10_000)).filter((e) => e.appId === APP);
+    expect(due.map((e) => [e.id, e.body])).toEqual([[idA, '"presented"']]);
+    await q.release(idA, '"changed under the delivery"', 50_000, 1500);
+    // B's hold runs out: it goes as stored; A, claimed, keeps its body.
+    const later = (await q.claim(60_000, 100, 70_000)).filter((e) => e.appId === APP).sort((x, y) => x.id.localeCompare(y.id));
+    expect(later.map((e) => [e.id, e.body]).sort()).toEqual([[idA, '"presented"'], [idB, '"as stored"']].sort());
+    for (const e of later) await q.remove(e.id);
   });
 
   it('private sends: seqs per conversation, inbox positions per user, idempotent by clientMsgId', async () => {

@@ -394,9 +394,59 @@ it('past the per-app cap of beforeSend calls in flight, the policy applies at on
 describe('the queue: afterSend, presence, group changes', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ presenceGrace: 0, webhooks: { retryDelaysMs: [100, 200, 300], pollMs: 50 } });
+    server = await startServer({ presenceGrace: 0, webhooks: { retryDelaysMs: [100, 200, 300], pollMs: 50, afterSendHoldMs: 600 } });
   });
   afterAll(async () => server.stop());
+
+  it('afterSend is stored in the transaction of its message: it goes out even when nothing runs after the commit (the server died there)', async () => {
+    const hook = await receiver();
+    hook.reply = () => ({ status: 200 });
+    await configure(server, { url: hook.url, events: ['afterSend'], secret: SECRET });
+    const a = `atomic-a-${cid()}`;
+    const b = `atomic-b-${cid()}`;
+    await tokenFor(server, b);
+    const sa = await connect(server, await tokenFor(server, a));
+    const afterCommit = jest.spyOn(server.im.service.webhooks!, 'committed').mockImplementation(async () => undefined);
+    try {
+      const ack = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'stored with its event' });
+      expect(ack.code).toBe(0);
+      expect(afterCommit).toHaveBeenCalled();
+      await until(() => hook.of('afterSend').length === 1, 5000, 'the afterSend');
+      expect(hook.of('afterSend')[0]!.body.data.message).toMatchObject({ messageId: ack.data.messageId, content: 'stored with its event' });
+    } finally {
+      afterCommit.mockRestore();
+    }
+  });
+
+  it("a reply's afterSend carries the reply's preview, like the ack; cut off before that, it goes out as stored when its hold ends", async () => {
+    const hook = await receiver();
+    hook.reply = () => ({ status: 200 });
+    await configure(server, { url: hook.url, events: ['afterSend'], secret: SECRET });
+    const a = `hold-a-${cid()}`;
+    const b = `hold-b-${cid()}`;
+    await tokenFor(server, b);
+    const sa = await connect(server, await tokenFor(server, a));
+    const original = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'the question' });
+    const reply = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'the answer', replyTo: original.data.messageId });
+    expect(reply.data.replyTo).toMatchObject({ messageId: original.data.messageId, content: 'the question' });
+    await until(() => hook.of('afterSend').length === 2, 5000, 'both afterSends');
+    const presented = hook.of('afterSend').find((c) => c.body.data.message.messageId === reply.data.messageId)!;
+    // The preview (not just the id) is there: completed after the commit, not sent as stored.
+    expect(presented.body.data.message.replyTo).toEqual(reply.data.replyTo);
+
+    const afterCommit = jest.spyOn(server.im.service.webhooks!, 'committed').mockImplementation(async () => undefined);
+    try {
+      const cut = await call(sa, 'chat:send', { clientMsgId: cid(), chatType: 0, to: b, content: 'cut off', replyTo: original.data.messageId });
+      expect(cut.code).toBe(0);
+      await until(() => hook.of('afterSend').some((c) => c.body.data.message.messageId === cut.data.messageId), 5000, 'the held afterSend');
+      const asStored = hook.of('afterSend').find((c) => c.body.data.message.messageId === cut.data.messageId)!;
+      expect(asStored.at - asStored.body.createdAt).toBeGreaterThanOrEqual(550);
+      expect(asStored.body.data.message).toMatchObject({ content: 'cut off', replyTo: { messageId: original.data.messageId } });
+      expect(asStored.body.data.message.replyToId).toBeUndefined();
+    } finally {
+      afterCommit.mockRestore();
+    }
+  });
 
   it('afterSend after 500s: retried with the same idempotency key and body until it is taken, then never again', async () => {
     const hook = await receiver();

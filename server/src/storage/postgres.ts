@@ -18,6 +18,8 @@ import type {
   MemberRecord,
   MessageEventRequest,
   NewMessage,
+  Outbox,
+  OutboxRow,
   SendOutcome,
   SendRequest,
   SendResult,
@@ -779,13 +781,34 @@ export class PostgresStorage implements Storage {
    * in their own order, so two can deadlock: PostgreSQL then aborts one, nothing of it is stored,
    * and it is run again (its order within itself unchanged).
    */
-  async sendMessages(items: SendRequest[]): Promise<SendOutcome[]> {
-    return retryConflicts(() => this.sendBatch(items));
+  async sendMessages(items: SendRequest[], outbox?: Outbox): Promise<SendOutcome[]> {
+    return retryConflicts(() => this.sendBatch(items, outbox));
   }
 
-  private async sendBatch(items: SendRequest[]): Promise<SendOutcome[]> {
+  private async sendBatch(items: SendRequest[], outbox?: Outbox): Promise<SendOutcome[]> {
     if (!items.length) return [];
-    return this.tx((db) => this.storeBatch(db, items));
+    return this.tx(async (db) => {
+      const out = await this.storeBatch(db, items);
+      if (outbox) await this.writeOutbox(db, items, out, outbox);
+      return out;
+    });
+  }
+
+  /** The queue rows of the newly stored sends, in the batch's transaction (a retried batch makes new ones). */
+  private async writeOutbox(db: Db, items: SendRequest[], out: SendOutcome[], outbox: Outbox): Promise<void> {
+    const rows: OutboxRow[] = [];
+    out.forEach((o, i) => {
+      const row = o.result && !o.result.duplicate ? outbox(items[i]!, o.result) : undefined;
+      if (row) rows.push(row);
+    });
+    if (!rows.length) return;
+    await db.query(
+      `INSERT INTO webhook_events (id, app_id, event, body, attempts, next_at, created_at)
+       SELECT id, app_id, event, body, 0, next_at, created_at FROM jsonb_to_recordset($1::jsonb)
+         AS x(id text, app_id text, event text, body text, next_at bigint, created_at bigint)
+       ON CONFLICT (id) DO NOTHING`,
+      [JSON.stringify(rows.map((r) => ({ id: r.id, app_id: r.appId, event: r.event, body: r.body, next_at: r.nextAt, created_at: r.createdAt })))],
+    );
   }
 
   /** Stores the sends (messages or event rows) through im_send_batch on `db`, in its transaction. */

@@ -17,6 +17,7 @@ import type {
   MemberRecord,
   MessageEventRequest,
   NewMessage,
+  Outbox,
   SendOutcome,
   SendRequest,
   SendResult,
@@ -396,6 +397,7 @@ export class SqliteDatabase {
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       getApp: p('SELECT app_id, app_secret, created_at FROM apps WHERE app_id = ?'),
+      outboxInsert: p('INSERT OR IGNORE INTO webhook_events (id, app_id, event, body, attempts, next_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)'),
       upsertApp: p(
         'INSERT INTO apps (app_id, app_secret, created_at) VALUES (?, ?, ?) ON CONFLICT(app_id) DO UPDATE SET app_secret = excluded.app_secret',
       ),
@@ -866,17 +868,25 @@ export class SqliteDatabase {
    * (a constraint) fails alone. A failure that may have ended the transaction (I/O, full disk,
    * busy) aborts the whole batch: nothing of it is stored, and the call throws.
    */
-  sendMessages(items: SendRequest[]): SendOutcome[] {
+  sendMessages(items: SendRequest[], outbox?: Outbox): SendOutcome[] {
     return this.batch(() =>
       items.map((item): SendOutcome => {
         try {
-          return { result: this.sendMessage(item.appId, item.msg, item.recipients) };
+          return { result: outbox ? this.batch(() => this.sendWithOutbox(item, outbox)) : this.sendMessage(item.appId, item.msg, item.recipients) };
         } catch (error) {
           if (endsTransaction(error)) throw error;
           return { error };
         }
       }),
     );
+  }
+
+  /** A send and its queue row in one savepoint: the row exists exactly when the message does. */
+  private sendWithOutbox(item: SendRequest, outbox: Outbox): SendResult {
+    const result = this.sendMessage(item.appId, item.msg, item.recipients);
+    const row = result.duplicate ? undefined : outbox(item, result);
+    if (row) this.stmt.outboxInsert!.run(row.id, row.appId, row.event, row.body, row.nextAt, row.createdAt);
+    return result;
   }
 
   /** Several read positions of one user, one commit. */
@@ -1146,7 +1156,7 @@ export class SqliteStorage implements Storage {
   dismissGroup = this.wrap((d, appId: string, groupId: string) => d.dismissGroup(appId, groupId));
   member = this.wrap((d, appId: string, groupId: string, userId: string) => d.member(appId, groupId, userId));
   changeGroup = this.wrap((d, appId: string, groupId: string, change: GroupSettingChange, notice: SendRequest, guard?: ChangeGuard) => d.changeGroup(appId, groupId, change, notice, guard));
-  sendMessages = this.wrap((d, items: SendRequest[]) => d.sendMessages(items));
+  sendMessages = this.wrap((d, items: SendRequest[], outbox?: Outbox) => d.sendMessages(items, outbox));
   findByClientId = this.wrap((d, appId: string, from: string, clientMsgId: string) => d.findByClientId(appId, from, clientMsgId));
   getMessage = this.wrap((d, appId: string, messageId: string) => d.getMessage(appId, messageId));
   inboxAfter = this.wrap((d, appId: string, userId: string, after: number, limit: number) => d.inboxAfter(appId, userId, after, limit));

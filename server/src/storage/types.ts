@@ -205,6 +205,23 @@ export interface SendRequest {
   recipients: string[];
 }
 
+/** A row of the webhook queue (table webhook_events) written in the transaction of the message it reports. */
+export interface OutboxRow {
+  id: string;
+  appId: string;
+  event: string;
+  body: string;
+  createdAt: number;
+  /** When it is first due: a row whose body is still to be completed after the commit is held back. */
+  nextAt: number;
+}
+
+/**
+ * Called inside the group commit for each newly stored send (not for a duplicate): the queue row
+ * to write with it, in the same savepoint, or none. Synchronous, because SQLite's transaction is.
+ */
+export type Outbox = (item: SendRequest, result: SendResult) => OutboxRow | undefined;
+
 /** Per send of a group commit: stored (or found stored: idempotency), or refused alone. */
 export type SendOutcome = { result: SendResult; error?: undefined } | { result?: undefined; error: unknown };
 
@@ -282,8 +299,9 @@ export interface Storage {
    * Stores the sends in one transaction, each idempotent on (sender, clientMsgId) and in a
    * savepoint of its own: a refused one fails alone (its outcome has the error). A failure that
    * may have ended the transaction rejects the call, and nothing of the batch is stored.
+   * `outbox`: queue rows stored atomically with their messages (the webhook queue's afterSend).
    */
-  sendMessages(items: SendRequest[]): Promise<SendOutcome[]>;
+  sendMessages(items: SendRequest[], outbox?: Outbox): Promise<SendOutcome[]>;
   findByClientId(appId: string, from: string, clientMsgId: string): Promise<(StoredMessage & { senderInboxSeq: number }) | undefined>;
   getMessage(appId: string, messageId: string): Promise<StoredMessage | undefined>;
   inboxAfter(appId: string, userId: string, afterInboxSeq: number, limit: number): Promise<StoredMessage[]>;

@@ -56,6 +56,10 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.map(toEvent);
   }
 
+  async release(id: string, body: string, heldUntil: number, nextAt: number): Promise<void> {
+    await this.pool.query('UPDATE webhook_events SET body = $2, next_at = $4 WHERE id = $1 AND next_at = $3 AND attempts = 0', [id, body, heldUntil, nextAt]);
+  }
+
   async remove(id: string): Promise<void> {
     await this.pool.query('DELETE FROM webhook_events WHERE id = $1', [id]);
   }

@@ -22,6 +22,7 @@ export class SqliteWebhookStore implements WebhookStore {
         WHERE id IN (SELECT id FROM webhook_events WHERE next_at <= @now AND app_id NOT IN (SELECT value FROM json_each(@skip)) ORDER BY next_at LIMIT @limit)
         RETURNING id, app_id, event, body, attempts, created_at`),
       remove: db.prepare('DELETE FROM webhook_events WHERE id = ?'),
+      release: db.prepare('UPDATE webhook_events SET body = ?, next_at = ? WHERE id = ? AND next_at = ? AND attempts = 0'),
       retry: db.prepare('UPDATE webhook_events SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?'),
       count: db.prepare('SELECT COUNT(*) AS n FROM webhook_events WHERE app_id = ?'),
       replace: db.prepare('INSERT OR REPLACE INTO webhook_replacements (app_id, user_id, client_msg_id, digest, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -56,6 +57,10 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async claim(now: number, limit: number, leaseUntil: number, skipApps: readonly string[] = []): Promise<QueuedEvent[]> {
     return (this.s.claim!.all({ now, limit, lease: leaseUntil, skip: JSON.stringify(skipApps) }) as EventRow[]).map(toEvent);
+  }
+
+  async release(id: string, body: string, heldUntil: number, nextAt: number): Promise<void> {
+    this.s.release!.run(body, nextAt, id, heldUntil);
   }
 
   async remove(id: string): Promise<void> {

@@ -25,6 +25,12 @@ export interface WebhookStore {
    * mid-delivery leaves it to be retried.
    */
   claim(now: number, limit: number, leaseUntil: number, skipApps?: readonly string[]): Promise<QueuedEvent[]>;
+  /**
+   * Completes an event written held back (until `heldUntil`) with its message's transaction: its
+   * final body, due at `nextAt`. Nothing happens when a claim has already taken it (the hold ran
+   * out first), so an event never changes under a delivery.
+   */
+  release(id: string, body: string, heldUntil: number, nextAt: number): Promise<void>;
   /** Delivered (or given up on): gone from the queue. */
   remove(id: string): Promise<void>;
   /** The next attempt at `nextAt`, after `attempts` failures so far. */

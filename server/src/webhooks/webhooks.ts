@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GroupChangeEvent } from '../domain/group-admin';
 import type { PresenceInfo } from '../realtime/presence';
 import type { Caller, PreparedSend, SendInput } from '../service';
-import type { SendOutcome, StoredMessage } from '../storage/types';
+import type { Outbox, SendOutcome, SendRequest, StoredMessage } from '../storage/types';
 import { BeforeSend, type BeforeSendOutcome } from './before-send';
 import { ConfigCache } from './config-cache';
 import { DEFAULT_RETRY_DELAYS_MS, Dispatcher, type DeliveryOutcome } from './dispatcher';
@@ -26,6 +26,8 @@ export interface WebhookSettings {
   cacheMs?: number;
   /** Events an app may have waiting (default 100,000); past it new ones are dropped and logged. */
   maxPendingPerApp?: number;
+  /** ms an afterSend waits for its presented message after the commit (default 30 s; see AFTER_SEND_HOLD_MS). */
+  afterSendHoldMs?: number;
 }
 
 /** Where the dispatcher reports each call (the server's metrics, when it has them). */
@@ -40,6 +42,21 @@ const REPLACEMENT_TTL_MS = 30 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 /** How often the count of an app's waiting events is read again (between reads it is estimated). */
 const PENDING_RECOUNT_MS = 10_000;
+/**
+ * How long an afterSend whose message still has to be presented (signed media URLs, a reply's
+ * preview) waits for its final body after the commit. Past it (the server died in between) it goes
+ * out with the message as stored.
+ */
+const AFTER_SEND_HOLD_MS = 30_000;
+
+/** The afterSend events of one group commit, written by its transaction (see `afterSendOutbox`). */
+export interface AfterSendBatch {
+  outbox: Outbox;
+  /** By message id: events written held back, to complete with the presented message. */
+  held: Map<string, { id: string; appId: string; createdAt: number; heldUntil: number }>;
+  /** Events written due at once: the dispatcher is woken for them. */
+  due: number;
+}
 
 /**
  * The app's backend in the message flow (docs/webhooks.md): its configuration (cached), the
@@ -175,26 +192,61 @@ export class Webhooks {
     );
   }
 
-  /** afterSend for each newly stored message of a committed batch. Never throws: the messages are stored. */
-  async committed(prepared: readonly PreparedSend[], outcomes: readonly SendOutcome[]): Promise<void> {
-    if (!this.store) return;
-    try {
-      const events: NewQueuedEvent[] = [];
-      for (let i = 0; i < outcomes.length; i++) {
-        const r = outcomes[i]!.result;
-        const p = prepared[i]!;
-        if (!r || r.duplicate || !p.request) continue;
-        const appId = p.request.appId;
-        const known = this.cache.peek(appId);
-        if (known === null) continue;
+  /**
+   * The afterSend events of a group commit, for its own transaction (the transactional outbox): a
+   * message is stored with its event or not at all, so a crash right after the commit loses none.
+   * Undefined when no app of the batch wants afterSend. A configuration that cannot be read means
+   * no event for that app's messages (logged); the sends themselves go on.
+   */
+  async afterSendOutbox(requests: readonly SendRequest[], unfinished: (m: StoredMessage) => boolean, asStored: (m: StoredMessage) => StoredMessage): Promise<AfterSendBatch | undefined> {
+    if (!this.store || !requests.length) return undefined;
+    const wanted = new Set<string>();
+    for (const appId of new Set(requests.map((r) => r.appId))) {
+      const known = this.cache.peek(appId);
+      if (known === null) continue;
+      try {
         const config = known ?? (await this.cache.get(appId));
-        if (!config?.events.includes('afterSend')) continue;
-        events.push(this.event(appId, 'afterSend', { message: r.message }));
+        if (config?.events.includes('afterSend')) wanted.add(appId);
+      } catch (err) {
+        this.log('error', `reading the webhook configuration of app ${appId} failed; its messages of this commit have no afterSend`, err);
       }
-      await this.enqueue(events);
-    } catch (err) {
-      this.log('error', 'queueing afterSend webhooks failed', err);
     }
+    if (!wanted.size) return undefined;
+    const batch: AfterSendBatch = { held: new Map(), due: 0, outbox: () => undefined };
+    batch.outbox = (item, result) => {
+      if (!wanted.has(item.appId)) return undefined;
+      const hold = unfinished(result.message);
+      const e = this.event(item.appId, 'afterSend', { message: hold ? asStored(result.message) : result.message });
+      if (!this.admit(e)) return undefined;
+      if (!hold) {
+        batch.due++;
+        return { ...e, nextAt: e.createdAt };
+      }
+      const heldUntil = e.createdAt + (this.settings.afterSendHoldMs ?? AFTER_SEND_HOLD_MS);
+      batch.held.set(result.message.messageId, { id: e.id, appId: e.appId, createdAt: e.createdAt, heldUntil });
+      return { ...e, nextAt: heldUntil };
+    };
+    return batch;
+  }
+
+  /**
+   * After the commit: the held events get the messages as the acks carry them, and are due at
+   * once. Never throws: the messages and their events are stored; an event not completed here goes
+   * out when its hold ends.
+   */
+  async committed(batch: AfterSendBatch, outcomes: readonly SendOutcome[]): Promise<void> {
+    if (!this.store) return;
+    const store = this.store;
+    const releases: Array<Promise<void>> = [];
+    for (const o of outcomes) {
+      const h = o.result && batch.held.get(o.result.message.messageId);
+      if (!h) continue;
+      const body = JSON.stringify({ id: h.id, event: 'afterSend', appId: h.appId, createdAt: h.createdAt, data: { message: o.result!.message } });
+      releases.push(store.release(h.id, body, h.heldUntil, Date.now()));
+    }
+    const failed = (await Promise.allSettled(releases)).find((r) => r.status === 'rejected');
+    if (failed) this.log('error', 'completing afterSend webhooks failed; they go out with the messages as stored when their hold ends', (failed as PromiseRejectedResult).reason);
+    if (batch.due || releases.length) this.dispatcher?.wake();
   }
 
   // ------------------------------------------------------------- other events
@@ -234,36 +286,39 @@ export class Webhooks {
   /** Into the queue, within each app's cap of waiting events; the dispatcher is woken. */
   private async enqueue(events: NewQueuedEvent[]): Promise<void> {
     if (!events.length || !this.store) return;
-    const max = this.settings.maxPendingPerApp ?? 100_000;
-    const now = Date.now();
-    const kept = events.filter((e) => {
-      let p = this.pending.get(e.appId);
-      if (!p) {
-        p = { n: 0, at: 0, warnedAt: 0 };
-        this.pending.set(e.appId, p);
-      }
-      if (now - p.at > PENDING_RECOUNT_MS) {
-        p.at = now;
-        const entry = p;
-        this.store!.pendingCount(e.appId).then(
-          (n) => void (entry.n = n),
-          () => undefined,
-        );
-      }
-      if (p.n >= max) {
-        if (now - p.warnedAt > 60_000) {
-          p.warnedAt = now;
-          this.log('warn', `app ${e.appId} has ${p.n} webhook events waiting (its backend is not taking them); new ones are dropped until it catches up`);
-        }
-        this.record(e.event, 'dropped');
-        return false;
-      }
-      p.n++;
-      return true;
-    });
+    const kept = events.filter((e) => this.admit(e));
     if (!kept.length) return;
     await this.store.enqueue(kept);
     this.dispatcher?.wake();
+  }
+
+  /** Whether the event fits within its app's cap of waiting events (counted in when it does). */
+  private admit(e: NewQueuedEvent): boolean {
+    const max = this.settings.maxPendingPerApp ?? 100_000;
+    const now = Date.now();
+    let p = this.pending.get(e.appId);
+    if (!p) {
+      p = { n: 0, at: 0, warnedAt: 0 };
+      this.pending.set(e.appId, p);
+    }
+    if (now - p.at > PENDING_RECOUNT_MS) {
+      p.at = now;
+      const entry = p;
+      this.store!.pendingCount(e.appId).then(
+        (n) => void (entry.n = n),
+        () => undefined,
+      );
+    }
+    if (p.n >= max) {
+      if (now - p.warnedAt > 60_000) {
+        p.warnedAt = now;
+        this.log('warn', `app ${e.appId} has ${p.n} webhook events waiting (its backend is not taking them); new ones are dropped until it catches up`);
+      }
+      this.record(e.event, 'dropped');
+      return false;
+    }
+    p.n++;
+    return true;
   }
 
   private record(event: string, outcome: string): void {
