@@ -1,6 +1,6 @@
 // The admin console: the page frame, the views by hash (#/users, #/groups/<id>, …) and sign-in state.
 // The hash names the view and never holds a credential; it is not sent to the server either.
-import { forgetSession, onUnauthorized, session } from './api.js';
+import { forgetSession, onUnauthorized, session, signOutSession } from './api.js';
 import { errorBox, h } from './dom.js';
 import { groupView, groupsView } from './groups.js';
 import { applyLang, lang, setLang, t } from './i18n.js';
@@ -49,6 +49,12 @@ function signOut(reason) {
   render();
 }
 
+/** The sign-out button: also revokes the token on the server (an expired or refused one needs no revoke). */
+function signOutByOperator() {
+  void signOutSession();
+  signOut(null);
+}
+
 function languageSwitch() {
   return h('button', { type: 'button', class: 'lang', 'data-role': 'lang', lang: lang() === 'zh' ? 'en' : 'zh-CN', onclick: () => (setLang(lang() === 'zh' ? 'en' : 'zh'), render()) }, t('shell.lang'));
 }
@@ -63,7 +69,7 @@ function shell(s, section) {
     h('span', { class: 'spacer' }),
     h('span', { class: 'who', 'data-role': 'app-id' }, t('shell.app', { id: s.appId })),
     languageSwitch(),
-    h('button', { type: 'button', 'data-role': 'sign-out', onclick: () => signOut(null) }, t('shell.signOut')),
+    h('button', { type: 'button', 'data-role': 'sign-out', onclick: signOutByOperator }, t('shell.signOut')),
   );
 }
 

@@ -38,6 +38,18 @@ export function forgetSession() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
+/**
+ * Signs out: the token is forgotten here at once and, best-effort, revoked on the server, so a
+ * copy of it stops working too. A failed call (offline, a token already refused) changes nothing
+ * for the page: it is signed out either way.
+ */
+export async function signOutSession() {
+  const s = session();
+  forgetSession();
+  if (!s) return;
+  await request('POST', '/api/server/session/revoke', { token: s.token }).catch(() => {});
+}
+
 let unauthorized = () => {};
 /** Called with the server's reason whenever a call is answered 401. */
 export function onUnauthorized(handler) {

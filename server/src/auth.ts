@@ -1,9 +1,9 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError, Code } from './errors';
 import { ID_PATTERN } from './protocol';
 import { isSystemAccount } from './domain/system-accounts';
-import type { AppRecord, Storage } from './storage/types';
+import type { AppRecord, OperatorTokenState, Storage } from './storage/types';
 
 /** The lifetime cap when the caller names none (IM_TOKEN_MAX_TTL's default). */
 const DEFAULT_MAX_TTL = 30 * 86400;
@@ -101,6 +101,10 @@ export async function verifyToken(
 export interface OperatorClaims {
   app: string;
   scope: 'server';
+  /** The token's own id: what a sign-out names. */
+  jti: string;
+  /** The app's generation when it was minted; a revoke of all moves the app's on. */
+  gen: number;
   iat: number;
   exp: number;
 }
@@ -109,25 +113,46 @@ export interface OperatorClaims {
 export const OPERATOR_TOKEN_TTL = 3600;
 
 /** Mints an operator token: proof of the app secret that is not the secret, short-lived. */
-export function mintOperatorToken(appId: string, appSecret: string, ttlSeconds = OPERATOR_TOKEN_TTL): string {
-  return jwt.sign({ app: appId, scope: 'server' }, secretKey(appSecret), { algorithm: 'HS256', expiresIn: ttlSeconds });
+export function mintOperatorToken(appId: string, appSecret: string, generation: number, ttlSeconds = OPERATOR_TOKEN_TTL): string {
+  return jwt.sign({ app: appId, scope: 'server', gen: generation }, secretKey(appSecret), { algorithm: 'HS256', expiresIn: ttlSeconds, jwtid: randomUUID() });
 }
 
-/** Verifies an operator token against the secret of the app it names; user tokens are refused. */
-export async function verifyOperatorToken(lookup: (appId: string) => Promise<AppRecord | undefined> | AppRecord | undefined, token: string): Promise<OperatorClaims> {
+/** Where a verified operator token is checked against sign-outs (the storage, shared by every node). */
+export type OperatorTokenLookup = (appId: string, jti: string) => Promise<OperatorTokenState>;
+
+/**
+ * Verifies an operator token against the secret of the app it names, and then against the
+ * sign-outs: one that was revoked, or minted before the app's tokens were all revoked, is refused
+ * like an invalid one. User tokens are refused.
+ */
+export async function verifyOperatorToken(
+  lookup: (appId: string) => Promise<AppRecord | undefined> | AppRecord | undefined,
+  revocations: OperatorTokenLookup,
+  token: string,
+): Promise<OperatorClaims> {
   if (token.length > 4096) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: too long');
   const decoded = jwt.decode(token, { json: true });
   const appId = decoded && typeof decoded.app === 'string' ? decoded.app : undefined;
   const app = appId ? await lookup(appId) : undefined;
   if (!app) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not a token of a known app');
+  let claims: OperatorClaims;
   try {
-    const claims = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    if (claims.scope !== 'server' || typeof claims.exp !== 'number') throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not an operator token (sign in with the app secret)');
-    if (claims.exp - Math.floor(Date.now() / 1000) > OPERATOR_TOKEN_TTL * 24) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: lifetime too long for an operator token');
-    return { app: app.appId, scope: 'server', iat: claims.iat ?? 0, exp: claims.exp };
+    const c = jwt.verify(token, secretKey(app.appSecret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    if (c.scope !== 'server' || typeof c.exp !== 'number') throw new ApiError(Code.TOKEN_INVALID, 'token invalid: not an operator token (sign in with the app secret)');
+    if (c.exp - Math.floor(Date.now() / 1000) > OPERATOR_TOKEN_TTL * 24) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: lifetime too long for an operator token');
+    // Without an id it could not be signed out, so it is not accepted at all.
+    if (typeof c.jti !== 'string' || c.jti.length === 0 || c.jti.length > 64 || !Number.isSafeInteger(c.gen) || (c.gen as number) < 0) {
+      throw new ApiError(Code.TOKEN_INVALID, 'token invalid: an operator token needs its id (jti) and generation (gen) claims; sign in again');
+    }
+    claims = { app: app.appId, scope: 'server', jti: c.jti, gen: c.gen as number, iat: c.iat ?? 0, exp: c.exp };
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (err instanceof jwt.TokenExpiredError) throw new ApiError(Code.TOKEN_EXPIRED, 'token expired: sign in again');
     throw new ApiError(Code.TOKEN_INVALID, `token invalid: ${(err as Error).message}`);
   }
+  // Outside the try: a storage failure is the server's (500), not a bad token.
+  const state = await revocations(claims.app, claims.jti);
+  if (state.revoked) throw new ApiError(Code.TOKEN_INVALID, 'token revoked: this operator token was signed out; sign in again');
+  if (claims.gen !== state.generation) throw new ApiError(Code.TOKEN_INVALID, "token revoked: the app's operator tokens were all revoked after this one was minted; sign in again");
+  return claims;
 }

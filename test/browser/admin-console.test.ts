@@ -2,7 +2,8 @@
  * The admin console (server/admin, served at /admin/) in headless Chromium (Debian's package,
  * driven by playwright-core) against the real server on 127.0.0.1: sign-in, users, a live
  * session kicked by disabling, groups, a conversation's messages and an admin revoke that a
- * connected client receives, live figures, language, sign-out, and what the page sends and keeps.
+ * connected client receives, live figures, language, sign-out (revoked on the server, forgotten in
+ * the page even when that call fails), and what the page sends and keeps.
  *
  * SCREENSHOTS=1 also writes docs/screenshots/admin-*.png (1280x800) along the way.
  */
@@ -345,10 +346,20 @@ describe('admin console in headless Chromium', () => {
     for (const r of seen) expect(r.url).not.toContain(token);
   });
 
-  it('sign out clears the token; a refused token returns to sign-in with the reason', async () => {
+  it('sign out clears the token and revokes it on the server; a refused token returns to sign-in with the reason', async () => {
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('comind-im-admin.session')!).token as string);
+    expect((await http(server, 'GET', '/api/server/app', undefined, before)).body.code).toBe(0);
+    const revoked = page.waitForResponse((r) => r.url() === `${server.apiUrl}/api/server/session/revoke`);
     await page.locator('[data-role=sign-out]').click();
     await page.locator('[data-role=secret-form]').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    const answer = await revoked;
+    expect([answer.request().method(), answer.request().headers().authorization]).toEqual(['POST', `Bearer ${before}`]);
+    expect(await answer.json()).toEqual({ code: 0, message: 'ok', data: { revoked: true } });
+    // A copy of the token (from this machine, a log, a screenshot) no longer works either.
+    const copied = await http(server, 'GET', '/api/server/users', undefined, before);
+    expect([copied.status, copied.body.code]).toEqual([401, 40101]);
+    expect(copied.body.message).toMatch(/^token revoked/);
 
     // A pasted operator token signs in; once the server refuses it, the console says why.
     const minted = await http(server, 'POST', '/api/server/session', { appId: server.appId, appSecret: server.appSecret });
@@ -366,11 +377,35 @@ describe('admin console in headless Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 
+  it('sign out forgets the token in the page even when the revoke call fails', async () => {
+    const minted = (await http(server, 'POST', '/api/server/session', { appId: server.appId, appSecret: server.appSecret })).body.data.token as string;
+    await page.locator('.signin details summary').click();
+    await page.locator('#operator-token').fill(minted);
+    await page.locator('[data-role=token-form] button[type=submit]').click();
+    await page.locator('[data-role=sign-out]').waitFor();
+    const revokeUrl = `${server.apiUrl}/api/server/session/revoke`;
+    await page.route(revokeUrl, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 50300, message: 'server shutting down' }) }));
+    try {
+      const failed = page.waitForResponse((r) => r.url() === revokeUrl);
+      await page.locator('[data-role=sign-out]').click();
+      await page.locator('[data-role=secret-form]').waitFor();
+      expect((await failed).status()).toBe(503);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      await expect(page.locator('.signin [role=alert]').count()).resolves.toBe(0);
+    } finally {
+      await page.unroute(revokeUrl);
+    }
+    // The call never reached the server, so the token itself still works: only the page forgot it.
+    expect((await http(server, 'GET', '/api/server/app', undefined, minted)).body.code).toBe(0);
+  });
+
   it('logged no console errors', () => {
-    // Chromium logs each refused call as a failed resource: the wrong secret and the refused
-    // token above, and nothing else may be there.
+    // Chromium logs each refused call as a failed resource: the wrong secret, the refused token
+    // and the failed revoke above, and nothing else may be there.
     const refused = consoleErrors.filter((e) => /status of 401/.test(e));
-    expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
+    const unavailable = consoleErrors.filter((e) => /status of 503/.test(e));
+    expect(consoleErrors.filter((e) => !refused.includes(e) && !unavailable.includes(e))).toEqual([]);
     expect(refused.length).toBeLessThanOrEqual(2);
+    expect(unavailable.length).toBeLessThanOrEqual(1);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The server REST API on a cluster: two nodes on one PostgreSQL and one Redis. A call to either
  * node sees the sessions of every node, its disable kicks sockets wherever they are, its sends and
- * revokes reach recipients on the other node; the lists and the import run on PostgreSQL here.
+ * revokes reach recipients on the other node; the lists and the import run on PostgreSQL here;
+ * an operator token signed out through one node is refused by the other.
  */
 import { closeAll, collect, connect, http, nextEvent, startServer, tokenFor, until, type TestServer } from '../server/helpers';
 import { startPostgres, startRedis, type Engine } from './engines';
@@ -85,4 +86,24 @@ it('on PostgreSQL: an import of 1000 users, then pages by id with a query; group
   const rest = await api(n2, 'GET', `/api/server/groups/${g.groupId}/members?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`);
   expect([...first.items, ...rest.items].map((m: any) => m.userId)).toEqual(['sa-c-imp-0002', 'sa-c-imp-0003', 'sa-c-owner']);
   expect(rest.nextCursor).toBeNull();
+});
+
+it('an operator token signed out on one node is refused on the other; a revoke of all on one cuts the tokens minted on both', async () => {
+  const signIn = async (node: TestServer) => (await http(node, 'POST', '/api/server/session', { appId: APP.devAppId, appSecret: APP.devAppSecret })).body.data.token as string;
+  const check = async (node: TestServer, token: string) => (await http(node, 'GET', '/api/server/app', undefined, token)).body;
+  const [out, kept] = [await signIn(n1), await signIn(n2)];
+  for (const node of [n1, n2]) expect((await check(node, out)).code).toBe(0);
+
+  expect((await http(n1, 'POST', '/api/server/session/revoke', undefined, out)).body.data).toEqual({ revoked: true });
+  for (const node of [n2, n1]) expect(await check(node, out)).toMatchObject({ code: 40101, message: expect.stringMatching(/^token revoked/) });
+  for (const node of [n1, n2]) expect((await check(node, kept)).code).toBe(0);
+
+  const fromOne = await signIn(n1);
+  expect((await http(n2, 'POST', '/api/server/session/revoke', { all: true }, undefined, auth)).body.data).toEqual({ revoked: true, all: true });
+  for (const node of [n1, n2]) {
+    for (const token of [kept, fromOne]) expect(await check(node, token)).toMatchObject({ code: 40101, message: expect.stringMatching(/all revoked/) });
+  }
+  // A token minted on either node after it carries the new generation: both accept it.
+  const fresh = await signIn(n1);
+  for (const node of [n1, n2]) expect((await check(node, fresh)).code).toBe(0);
 });

@@ -343,6 +343,30 @@ describe.each(subjects)('storage contract on $name', (subject) => {
     expect(await s.getFile(APP, 'f-kept')).toBeDefined();
   });
 
+  it('operator sign-outs: per token and app, pruned once past their expiry; the generation moves by one per revoke of all', async () => {
+    const later = Date.now() + 3_600_000;
+    expect(await s.operatorTokenState(APP, 'jti-a')).toEqual({ revoked: false, generation: 0 });
+    await s.revokeOperatorToken(APP, 'jti-a', later);
+    await s.revokeOperatorToken(APP, 'jti-a', later); // twice: no error, one sign-out
+    expect(await s.operatorTokenState(APP, 'jti-a')).toEqual({ revoked: true, generation: 0 });
+    expect(await s.operatorTokenState(APP, 'jti-b')).toEqual({ revoked: false, generation: 0 });
+    expect(await s.operatorTokenState(APP, null)).toEqual({ revoked: false, generation: 0 });
+    expect(await s.operatorTokenState('op-other', 'jti-a')).toEqual({ revoked: false, generation: 0 });
+
+    // A row past its token's expiry goes with the next sign-out (the token is refused as expired by then).
+    await s.revokeOperatorToken(APP, 'jti-expired', Date.now() - 1);
+    expect((await s.operatorTokenState(APP, 'jti-expired')).revoked).toBe(true);
+    await s.revokeOperatorToken(APP, 'jti-c', later);
+    expect((await s.operatorTokenState(APP, 'jti-expired')).revoked).toBe(false);
+    expect((await s.operatorTokenState(APP, 'jti-a')).revoked).toBe(true);
+    expect((await s.operatorTokenState(APP, 'jti-c')).revoked).toBe(true);
+
+    expect(await s.revokeOperatorTokens(APP)).toBe(1);
+    expect(await Promise.all([s.revokeOperatorTokens(APP), s.revokeOperatorTokens(APP)])).toEqual(expect.arrayContaining([2, 3]));
+    expect(await s.operatorTokenState(APP, 'jti-b')).toEqual({ revoked: false, generation: 3 });
+    expect(await s.operatorTokenState('op-other', null)).toEqual({ revoked: false, generation: 0 });
+  });
+
   it('the group commit: concurrent batches into one conversation give seqs 1..N once each, in each batch in order', async () => {
     await s.createGroup(APP, { groupId: 'g-hot', name: 'Hot', description: '', ownerId: 'alice' }, ['bob', 'carol']);
     const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 5 }, (_, i) => groupSend(['alice', 'bob', 'carol'][(b + i) % 3]!, 'g-hot', `b${b}-${i}`)));

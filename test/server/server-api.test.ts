@@ -1,8 +1,13 @@
 /**
  * The server REST API (docs/protocol.md section 8) on the real server: how an app's backend
- * proves itself and what it may not reach, each route's answer and refusals, and the live effects
- * clients see (a disabled user's sockets kicked, an admin send and an admin revoke arriving).
+ * proves itself and what it may not reach, each route's answer and refusals, the live effects
+ * clients see (a disabled user's sockets kicked, an admin send and an admin revoke arriving), and
+ * operator tokens' sign-out (one token, or all of an app's; kept across a restart).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
 import { mintToken } from '../../server/src/auth';
 import { call, closeAll, closeClients, collect, connect, http, nextEvent, refusal, sleep, startServer, tokenFor, until, type Env, type TestServer } from './helpers';
 
@@ -417,5 +422,105 @@ describe('messages', () => {
     const notice = (await okData('GET', `/api/server/groups/${g.groupId}/messages`)).find((m: any) => m.msgType === 1001);
     expect((await api('POST', `/api/server/messages/${notice.messageId}/revoke`)).body.code).toBe(40300);
     expect((await api('POST', '/api/server/messages/no-such-message/revoke')).body.code).toBe(40400);
+  });
+});
+
+describe('sign-out of operator tokens', () => {
+  const signIn = async (app: { appId: string; appSecret: string } = server): Promise<string> => {
+    const r = await http(server, 'POST', '/api/server/session', { appId: app.appId, appSecret: app.appSecret });
+    if (r.body.code !== 0) throw new Error(`sign-in: ${r.body.code} ${r.body.message}`);
+    return r.body.data.token as string;
+  };
+  const asToken = (token: string) => http(server, 'GET', '/api/server/app', undefined, token);
+
+  it('a signed-out token is refused with the reason; the other tokens of the app keep working', async () => {
+    const [first, second, third] = [await signIn(), await signIn(), await signIn()];
+    expect(new Set([first, second, third]).size).toBe(3);
+
+    const out = await http(server, 'POST', '/api/server/session/revoke', undefined, first);
+    expect([out.status, out.body]).toEqual([200, { code: 0, message: 'ok', data: { revoked: true } }]);
+    const refused = await asToken(first);
+    expect([refused.status, refused.body.code]).toEqual([401, 40101]);
+    expect(refused.body.message).toMatch(/^token revoked: .*signed out/);
+    expect((await http(server, 'GET', '/api/server/users?limit=1', undefined, first)).body.code).toBe(40101);
+    // Signed out already: a second sign-out is refused like any other call with it.
+    expect((await http(server, 'POST', '/api/server/session/revoke', undefined, first)).body.code).toBe(40101);
+
+    expect((await asToken(second)).body.data).toEqual({ appId: server.appId, via: 'token' });
+    expect((await api('GET', '/api/server/app')).body.code).toBe(0);
+
+    // The DELETE form, with the empty JSON body some clients send.
+    expect((await http(server, 'DELETE', '/api/server/session', '', second, { 'content-type': 'application/json' })).body.data).toEqual({ revoked: true });
+    expect((await asToken(second)).body.message).toMatch(/^token revoked/);
+    expect((await asToken(third)).body.code).toBe(0);
+  });
+
+  it('refuses a bad body, Basic credentials without all, and an operator token without an id', async () => {
+    const token = await signIn();
+    for (const body of [{ all: 'yes' }, { every: true }, [true], 'all']) {
+      const r = await http(server, 'POST', '/api/server/session/revoke', body, token);
+      expect([r.status, r.body.code]).toEqual([400, 40000]);
+    }
+    expect((await asToken(token)).body.code).toBe(0); // none of those signed it out
+    const basicOnly = await api('POST', '/api/server/session/revoke');
+    expect([basicOnly.status, basicOnly.body.code]).toEqual([400, 40000]);
+    expect(basicOnly.body.message).toMatch(/all/);
+    expect((await http(server, 'POST', '/api/server/session/revoke', { all: false }, token)).body.data).toEqual({ revoked: true });
+    expect((await asToken(token)).body.code).toBe(40101);
+
+    // Signed with the secret but without jti (as before sign-out existed): it could not be signed out, so it is refused.
+    const bare = jwt.sign({ app: server.appId, scope: 'server', gen: 0 }, server.appSecret, { algorithm: 'HS256', expiresIn: 600 });
+    const r = await asToken(bare);
+    expect([r.status, r.body.code]).toEqual([401, 40101]);
+    expect(r.body.message).toMatch(/jti/);
+  });
+
+  it('{ all: true } revokes every operator token of the app minted before; a new sign-in works at once; other apps are untouched', async () => {
+    const mine = [await signIn(), await signIn()];
+    const theirs = await signIn(OTHER);
+    expect((await api('POST', '/api/server/session/revoke', { all: true })).body.data).toEqual({ revoked: true, all: true });
+    for (const t of mine) {
+      const r = await asToken(t);
+      expect([r.status, r.body.code]).toEqual([401, 40101]);
+      expect(r.body.message).toMatch(/^token revoked: .*all revoked/);
+    }
+    expect((await asToken(theirs)).body.data).toEqual({ appId: OTHER.appId, via: 'token' });
+    // In the same second as the revoke: a token is cut by its generation, not its issue time.
+    const fresh = await signIn();
+    expect((await asToken(fresh)).body.code).toBe(0);
+    expect((await api('GET', '/api/server/app')).body.code).toBe(0); // the secret still works
+
+    // An operator token may revoke all too, itself included.
+    const other = await signIn();
+    expect((await http(server, 'DELETE', '/api/server/session', { all: true }, fresh)).body.data).toEqual({ revoked: true, all: true });
+    expect((await asToken(fresh)).body.code).toBe(40101);
+    expect((await asToken(other)).body.code).toBe(40101);
+    expect((await asToken(await signIn())).body.code).toBe(0);
+  });
+
+  it('sign-outs are stored: after a restart on the same SQLite data directory they still hold', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-signout-'));
+    const session = async (s: TestServer) => (await http(s, 'POST', '/api/server/session', { appId: s.appId, appSecret: s.appSecret })).body.data.token as string;
+    const check = async (s: TestServer, token: string) => (await http(s, 'GET', '/api/server/app', undefined, token)).body;
+    try {
+      const first = await startServer({ dataDir: dir });
+      const [out, kept] = [await session(first), await session(first)];
+      expect((await http(first, 'POST', '/api/server/session/revoke', undefined, out)).body.code).toBe(0);
+      await first.stop();
+
+      const second = await startServer({ dataDir: dir });
+      expect(await check(second, out)).toMatchObject({ code: 40101, message: expect.stringMatching(/^token revoked/) });
+      expect((await check(second, kept)).code).toBe(0);
+      const basicAuth = basic(second.appId, second.appSecret);
+      expect((await http(second, 'POST', '/api/server/session/revoke', { all: true }, undefined, basicAuth)).body.code).toBe(0);
+      await second.stop();
+
+      const third = await startServer({ dataDir: dir });
+      expect(await check(third, kept)).toMatchObject({ code: 40101, message: expect.stringMatching(/all revoked/) });
+      expect((await check(third, await session(third))).code).toBe(0);
+      await third.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,9 @@ import type { StatsReply } from '../observability/cluster-stats';
  * routes under /api/server/, authenticated as the app, never as a user. Two proofs are accepted:
  * `Authorization: Basic base64(appId:appSecret)` (a backend holding the secret) or
  * `Authorization: Bearer <operator token>` from POST /api/server/session (the console, which keeps
- * the short-lived token in memory, so the secret is typed once and never stored or put in a URL).
+ * the short-lived token in the tab's sessionStorage, so the secret is typed once and never stored
+ * or put in a URL).
+ * A sign-out is stored, not only forgotten by the page: a copied token stops working on every node.
  * Neither is a cookie, so a cross-site request cannot carry them (no CSRF).
  */
 
@@ -21,6 +23,8 @@ export interface Operator {
   appId: string;
   /** How it proved it: the secret itself, or an operator token minted from it. */
   via: 'secret' | 'token';
+  /** The operator token's id and expiry (ms), when `via` is `token`: what a sign-out records. */
+  token?: { jti: string; expiresAt: number };
 }
 
 /** A module of server API routes; `operator(req)` is the authenticated app. */
@@ -58,6 +62,16 @@ const MINUTE_MS = 60_000;
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_\\-.@]+$' });
 export const SessionBody = Type.Object({ appId: Id, appSecret: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 type SessionBody = Static<typeof SessionBody>;
+
+/** The sign-out's optional body: `{ all: true }` revokes every operator token of the app. */
+function revokeAll(body: unknown): boolean {
+  if (body === undefined || body === null) return false;
+  const fields = typeof body === 'object' && !Array.isArray(body) ? Object.entries(body) : undefined;
+  if (!fields || fields.some(([k, v]) => k !== 'all' || typeof v !== 'boolean')) {
+    throw new ApiError(Code.INVALID_ARGUMENT, 'body: none, or { "all": true } to revoke every operator token of the app');
+  }
+  return (body as { all?: boolean }).all === true;
+}
 
 function limited(what: string) {
   return (_req: FastifyRequest, ctx: { max: number; after: string }) =>
@@ -109,7 +123,8 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
     await scope.register(rateLimit, { ...shared, max: opts.authRateLimit, timeWindow: MINUTE_MS, cache: 50_000, errorResponseBuilder: limited('from one address to /api/server/session') });
     scope.post<{ Body: SessionBody }>('/api/server/session', { schema: { body: SessionBody } }, async (req) => {
       await service.checkApp(req.body.appId, req.body.appSecret);
-      const token = mintOperatorToken(req.body.appId, req.body.appSecret);
+      const { generation } = await service.storage.operatorTokenState(req.body.appId, null);
+      const token = mintOperatorToken(req.body.appId, req.body.appSecret, generation);
       return ok({ token, appId: req.body.appId, expiresAt: (Math.floor(Date.now() / 1000) + OPERATOR_TOKEN_TTL) * 1000 });
     });
   });
@@ -132,8 +147,8 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
     }
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (!bearer) throw new ApiError(Code.TOKEN_INVALID, 'token invalid: the Authorization header must be "Basic …" or "Bearer <operator token>"');
-    const claims = await verifyOperatorToken((appId) => service.storage.getApp(appId), bearer);
-    req.operator = { appId: claims.app, via: 'token' };
+    const claims = await verifyOperatorToken((appId) => service.storage.getApp(appId), (appId, jti) => service.storage.operatorTokenState(appId, jti), bearer);
+    req.operator = { appId: claims.app, via: 'token', token: { jti: claims.jti, expiresAt: claims.exp * 1000 } };
   };
 
   await app.register(async (scope) => {
@@ -150,6 +165,21 @@ export async function registerServerApi(app: FastifyInstance, service: ImService
       stats: opts.stats ?? (async () => ({ connections: 0, messagesPerSec: 0, nodes: [] })),
     };
     scope.get('/api/server/app', async (req) => ok({ appId: ctx.operator(req).appId, via: ctx.operator(req).via }));
+    // Sign-out, in the DELETE and POST forms the other removals have (POST for clients that send only GET and POST).
+    const revoke = async (req: FastifyRequest) => {
+      const operator = ctx.operator(req);
+      if (revokeAll(req.body)) {
+        await service.storage.revokeOperatorTokens(operator.appId);
+        return ok({ revoked: true, all: true });
+      }
+      if (!operator.token) {
+        throw new ApiError(Code.INVALID_ARGUMENT, 'all: Basic credentials are no operator token to sign out; send { "all": true } to revoke every operator token of the app, or the token itself as Authorization: Bearer');
+      }
+      await service.storage.revokeOperatorToken(operator.appId, operator.token.jti, operator.token.expiresAt);
+      return ok({ revoked: true });
+    };
+    scope.post('/api/server/session/revoke', revoke);
+    scope.delete('/api/server/session', revoke);
     for (const routes of opts.routes) await routes(scope, ctx);
   });
 }

@@ -18,6 +18,7 @@ import type {
   MemberRecord,
   MessageEventRequest,
   NewMessage,
+  OperatorTokenState,
   Outbox,
   OutboxRow,
   SendOutcome,
@@ -378,6 +379,24 @@ PG_MIGRATIONS.push(`
     PRIMARY KEY (app_id, user_id, client_msg_id)
   );
   CREATE INDEX webhook_replacements_age ON webhook_replacements (created_at);
+`);
+
+// 8: operator tokens' sign-out (docs/protocol.md section 8.1), as the SQLite migration 9: each
+// signed-out token until it would have expired anyway, and per app the generation every operator
+// token must carry. In the database every node reads, so a sign-out holds on all of them at once.
+PG_MIGRATIONS.push(`
+  CREATE TABLE operator_revocations (
+    app_id text NOT NULL,
+    jti text NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (app_id, jti)
+  );
+  CREATE INDEX operator_revocations_expiry ON operator_revocations (expires_at);
+  CREATE TABLE operator_generations (
+    app_id text PRIMARY KEY,
+    generation integer NOT NULL,
+    updated_at bigint NOT NULL
+  );
 `);
 
 /** bigint columns as numbers: seqs and times stay far below 2^53. */
@@ -1079,6 +1098,38 @@ export class PostgresStorage implements Storage {
     const rows = await this.all<MemberRow>(PG_ADMIN.members, [appId, groupId, page.after ?? '', page.limit + 1]);
     const now = Date.now();
     return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
+  }
+
+  // ------------------------------------------------------------- operator tokens
+
+  async revokeOperatorToken(appId: string, jti: string, expiresAt: number): Promise<void> {
+    // One statement: the prune rides along with the rare sign-out, and needs no timer of its own.
+    await this.pool.query(
+      prepared(
+        `WITH pruned AS (DELETE FROM operator_revocations WHERE expires_at < $4)
+         INSERT INTO operator_revocations (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING`,
+        [appId, jti, expiresAt, Date.now()],
+      ),
+    );
+  }
+
+  async revokeOperatorTokens(appId: string): Promise<number> {
+    const r = await this.one<{ generation: number }>(
+      `INSERT INTO operator_generations (app_id, generation, updated_at) VALUES ($1, 1, $2)
+       ON CONFLICT (app_id) DO UPDATE SET generation = operator_generations.generation + 1, updated_at = excluded.updated_at
+       RETURNING generation`,
+      [appId, Date.now()],
+    );
+    return r!.generation;
+  }
+
+  async operatorTokenState(appId: string, jti: string | null): Promise<OperatorTokenState> {
+    const r = await this.one<{ revoked: boolean; generation: number }>(
+      `SELECT EXISTS (SELECT 1 FROM operator_revocations WHERE app_id = $1 AND jti = $2) AS revoked,
+         COALESCE((SELECT generation FROM operator_generations WHERE app_id = $1), 0) AS generation`,
+      [appId, jti],
+    );
+    return { revoked: r!.revoked, generation: r!.generation };
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer';
 import { storageFailureKind, type StorageMetrics } from '../observability/storage-errors';
 import { SQLITE_CONVERSATIONS, TOTAL_UNREAD_CONVERSATIONS, afterCursor, headOrder, toConversation, unreadAfter, type ConversationHead } from './conversation-lists';
 import { SQLITE_READ_STATS, SQLITE_READ_TARGETS, countReads, sqliteReadMembersSql, toReadTarget, type ReadStatRow } from './group-reads';
-import type { AppListPage, ReadCount, ReadTarget } from './types';
+import type { AppListPage, OperatorTokenState, ReadCount, ReadTarget } from './types';
 import { SQLITE_ADMIN } from './admin-queries';
 
 /** A schema step: SQL, or a function for steps that move data. */
@@ -286,6 +286,23 @@ export const MIGRATIONS: Migration[] = [
     PRIMARY KEY (app_id, user_id, client_msg_id)
   ) WITHOUT ROWID;
   CREATE INDEX webhook_replacements_age ON webhook_replacements (created_at);
+  `,
+  // 9: operator tokens' sign-out (docs/protocol.md section 8.1): each signed-out token until it
+  // would have expired anyway (so the table stays small), and per app the generation every
+  // operator token must carry, moved on to cut all of them at once.
+  `
+  CREATE TABLE operator_revocations (
+    app_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, jti)
+  ) WITHOUT ROWID;
+  CREATE INDEX operator_revocations_expiry ON operator_revocations (expires_at);
+  CREATE TABLE operator_generations (
+    app_id TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 
@@ -1097,6 +1114,42 @@ export class SqliteDatabase {
     return { items: rows.slice(0, page.limit).map((r) => toMember(r, now)), hasMore: rows.length > page.limit };
   }
 
+  private operatorStmts?: { revoke: Database.Statement; prune: Database.Statement; bump: Database.Statement; state: Database.Statement };
+
+  private operators() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return (this.operatorStmts ??= {
+      revoke: p('INSERT INTO operator_revocations (app_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (app_id, jti) DO NOTHING'),
+      prune: p('DELETE FROM operator_revocations WHERE expires_at < ?'),
+      bump: p(
+        `INSERT INTO operator_generations (app_id, generation, updated_at) VALUES (?, 1, ?)
+         ON CONFLICT (app_id) DO UPDATE SET generation = generation + 1, updated_at = excluded.updated_at
+         RETURNING generation`,
+      ),
+      state: p(
+        `SELECT EXISTS (SELECT 1 FROM operator_revocations WHERE app_id = @app AND jti = @jti) AS revoked,
+           COALESCE((SELECT generation FROM operator_generations WHERE app_id = @app), 0) AS generation`,
+      ),
+    });
+  }
+
+  revokeOperatorToken(appId: string, jti: string, expiresAt: number): void {
+    const s = this.operators();
+    this.batch(() => {
+      s.prune.run(Date.now());
+      s.revoke.run(appId, jti, expiresAt);
+    });
+  }
+
+  revokeOperatorTokens(appId: string): number {
+    return (this.operators().bump.get(appId, Date.now()) as { generation: number }).generation;
+  }
+
+  operatorTokenState(appId: string, jti: string | null): OperatorTokenState {
+    const r = this.operators().state.get({ app: appId, jti }) as { revoked: number; generation: number };
+    return { revoked: r.revoked === 1, generation: r.generation };
+  }
+
   close(): void {
     if (this.db.open) {
       this.checkpointer?.stop();
@@ -1185,6 +1238,9 @@ export class SqliteStorage implements Storage {
   upsertUsers = this.wrap((d, appId: string, users: Array<{ userId: string; patch: UserPatch }>) => d.upsertUsers(appId, users));
   listGroupsOfApp = this.wrap((d, appId: string, page: AppListPage) => d.listGroupsOfApp(appId, page));
   membersPage = this.wrap((d, appId: string, groupId: string, page: { after?: string; limit: number }) => d.membersPage(appId, groupId, page));
+  revokeOperatorToken = this.wrap((d, appId: string, jti: string, expiresAt: number) => d.revokeOperatorToken(appId, jti, expiresAt));
+  revokeOperatorTokens = this.wrap((d, appId: string) => d.revokeOperatorTokens(appId));
+  operatorTokenState = this.wrap((d, appId: string, jti: string | null) => d.operatorTokenState(appId, jti));
 
   async close(): Promise<void> {
     this.sqlite.close();

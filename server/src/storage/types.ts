@@ -222,6 +222,12 @@ export interface OutboxRow {
  */
 export type Outbox = (item: SendRequest, result: SendResult) => OutboxRow | undefined;
 
+/** What the storage knows of an operator token: signed out, and the generation it must carry. */
+export interface OperatorTokenState {
+  revoked: boolean;
+  generation: number;
+}
+
 /** Per send of a group commit: stored (or found stored: idempotency), or refused alone. */
 export type SendOutcome = { result: SendResult; error?: undefined } | { result?: undefined; error: unknown };
 
@@ -365,6 +371,21 @@ export interface Storage {
   listGroupsOfApp(appId: string, page: AppListPage): Promise<{ items: GroupRecord[]; hasMore: boolean }>;
   /** A page of a group's members by userId after `after`. */
   membersPage(appId: string, groupId: string, page: { after?: string; limit: number }): Promise<{ items: MemberRecord[]; hasMore: boolean }>;
+
+  // operator tokens' sign-out (docs/protocol.md section 8.1), shared by every node
+  /**
+   * Refuses the operator token `jti` of the app from now on. The row is kept until `expiresAt`
+   * (ms, the token's own expiry), after which the token is refused anyway; rows past theirs are
+   * deleted here, so the table holds at most an hour of sign-outs.
+   */
+  revokeOperatorToken(appId: string, jti: string, expiresAt: number): Promise<void>;
+  /** Refuses every operator token of the app minted so far: its generation moves on; the new one. */
+  revokeOperatorTokens(appId: string): Promise<number>;
+  /**
+   * In one read: whether `jti` was signed out (false for null: a token still to be minted), and
+   * the app's generation (0 until the first revoke of all).
+   */
+  operatorTokenState(appId: string, jti: string | null): Promise<OperatorTokenState>;
 
   close(): Promise<void>;
 }
