@@ -82,6 +82,13 @@ export interface ServerConfig {
   webhookSecret?: string;
   /** Comma-separated event names (default: every event but beforeSend). */
   webhookEvents?: string;
+  /**
+   * Let webhook calls reach loopback, private, link-local and other non-public addresses (a
+   * backend on the same machine or private network); unset or false, they are refused.
+   */
+  webhookAllowPrivate?: boolean;
+  /** Comma-separated CIDRs (or addresses) webhook calls may reach although they are not public. */
+  webhookAllowCidrs?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -123,6 +130,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
 export { ID_PATTERN } from './protocol';
 import { ID_PATTERN } from './protocol';
 import { LOG_LEVELS, type LogLevel } from './observability/logger';
+import { DEFAULT_DESTINATIONS, literalRefusal, parseCidrs, type DestinationPolicy } from './webhooks/destinations';
 import { webhookProblems } from './webhooks/rules';
 import { SECRET_MIN, WEBHOOK_EVENTS } from './webhooks/types';
 
@@ -130,6 +138,12 @@ import { SECRET_MIN, WEBHOOK_EVENTS } from './webhooks/types';
 export function devWebhookEvents(c: Pick<ServerConfig, 'webhookEvents'>): string[] {
   if (c.webhookEvents === undefined) return WEBHOOK_EVENTS.filter((e) => e !== 'beforeSend');
   return String(c.webhookEvents).split(',').map((e) => e.trim()).filter((e) => e !== '');
+}
+
+/** Where webhook calls may go (IM_WEBHOOK_ALLOW_PRIVATE, IM_WEBHOOK_ALLOW_CIDRS); call on a resolved config. */
+export function webhookDestinations(c: Pick<ServerConfig, 'webhookAllowPrivate' | 'webhookAllowCidrs'>): DestinationPolicy {
+  if (c.webhookAllowPrivate === true) return { allowPrivate: true, allowCidrs: [] };
+  return c.webhookAllowCidrs ? { allowPrivate: false, allowCidrs: parseCidrs(c.webhookAllowCidrs) } : DEFAULT_DESTINATIONS;
 }
 const TEN_YEARS = 10 * 365 * 86400;
 
@@ -194,6 +208,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   webhookUrl: 'IM_WEBHOOK_URL',
   webhookSecret: 'IM_WEBHOOK_SECRET',
   webhookEvents: 'IM_WEBHOOK_EVENTS',
+  webhookAllowPrivate: 'IM_WEBHOOK_ALLOW_PRIVATE',
+  webhookAllowCidrs: 'IM_WEBHOOK_ALLOW_CIDRS',
 };
 
 /**
@@ -262,11 +278,26 @@ export function resolveConfig(partial: Partial<ServerConfig>, names: Partial<Rec
       throw new ConfigError(`${n('s3Endpoint')} must be an http(s):// URL (e.g. https://cos.ap-shanghai.myqcloud.com)`);
     }
   }
+  if (c.webhookAllowPrivate !== undefined && typeof c.webhookAllowPrivate !== 'boolean') {
+    throw new ConfigError(`${n('webhookAllowPrivate')} must be 1 (allow) or 0 (refuse; true or false as an option), got ${JSON.stringify(c.webhookAllowPrivate)}`);
+  }
+  if (c.webhookAllowCidrs !== undefined) {
+    try {
+      if (typeof c.webhookAllowCidrs !== 'string') throw new Error('must be a comma-separated list such as 10.1.0.0/16,fd00::/8');
+      parseCidrs(c.webhookAllowCidrs);
+    } catch (err) {
+      throw new ConfigError(`${n('webhookAllowCidrs')}: ${(err as Error).message}`);
+    }
+  }
   if (c.webhookUrl !== undefined || c.webhookSecret !== undefined || c.webhookEvents !== undefined) {
     if (c.webhookUrl === undefined) throw new ConfigError(`${n('webhookUrl')} is needed with ${n('webhookSecret')} or ${n('webhookEvents')}`);
     if (c.webhookSecret === undefined) throw new ConfigError(`${n('webhookSecret')} is needed with ${n('webhookUrl')}: ${SECRET_MIN}+ characters, the key your backend checks signatures with`);
     const problem = webhookProblems({ url: c.webhookUrl, secret: c.webhookSecret, events: devWebhookEvents(c) })[0];
     if (problem) throw new ConfigError(`${n(problem.startsWith('url') ? 'webhookUrl' : problem.startsWith('secret') ? 'webhookSecret' : 'webhookEvents')}: ${problem.slice(problem.indexOf(':') + 2)}`);
+    // An address is judged here, at once; a name is judged by every call (DNS may change).
+    const refused = literalRefusal(webhookDestinations(c), c.webhookUrl);
+    const allow = names.webhookAllowPrivate ? `${names.webhookAllowPrivate}=1` : 'webhookAllowPrivate: true';
+    if (refused) throw new ConfigError(`${n('webhookUrl')}: ${refused}, where webhook calls are refused; set ${allow} for a backend on this machine or its private network (or list its network in ${n('webhookAllowCidrs')})`);
   }
   if (c.nodeId !== undefined && (typeof c.nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(c.nodeId))) {
     throw new ConfigError(`${n('nodeId')} must be 1-64 characters from A-Z a-z 0-9 _ . : -, got ${JSON.stringify(c.nodeId)}`);
@@ -315,6 +346,9 @@ const NUMERIC: ReadonlySet<keyof ServerConfig> = new Set([
   'fileUrlTtl',
 ]);
 
+/** Switches: 1 or 0 in the environment (anything else is left as it is, for resolveConfig to refuse). */
+const FLAGS: ReadonlySet<keyof ServerConfig> = new Set(['webhookAllowPrivate']);
+
 /** Reads IM_* variables; unset or empty ones take the default. Throws ConfigError naming the variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const partial: Record<string, unknown> = {};
@@ -322,7 +356,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') continue;
     // Number('') is 0 and Number('0x10') is 16: only plain decimal digits count as numbers here.
-    partial[key] = NUMERIC.has(key) ? (/^[0-9]{1,10}$/.test(raw) ? Number(raw) : raw) : raw;
+    if (FLAGS.has(key)) partial[key] = raw === '1' ? true : raw === '0' ? false : raw;
+    else partial[key] = NUMERIC.has(key) ? (/^[0-9]{1,10}$/.test(raw) ? Number(raw) : raw) : raw;
   }
   return resolveConfig(partial as Partial<ServerConfig>, ENV_NAMES);
 }

@@ -8,7 +8,7 @@ import { S3Store } from './files/s3-store';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { guardHttpServer, guardedServerOptions } from './net/connection-guard';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, ID_PATTERN, devWebhookEvents, resolveConfig, type ServerConfig } from './config';
+import { ConfigError, ID_PATTERN, devWebhookEvents, resolveConfig, webhookDestinations, type ServerConfig } from './config';
 import { buildApi } from './http/api';
 import { Gateway } from './realtime/gateway';
 import { limitsRedisClient, RedisUserLimits } from './realtime/redis-user-limits';
@@ -197,7 +197,7 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
   let devApp: { appId: string; appSecret: string } | undefined;
 
   const limitsRedis = config.redisUrl ? limitsRedisClient(config.redisUrl, log) : undefined;
-  const webhooks = new Webhooks(options.webhooks ?? {}, log);
+  const webhooks = new Webhooks(options.webhooks ?? {}, log, webhookDestinations(config));
   webhooks.metrics = metrics;
   const gateway = new Gateway({
     nodeId,
@@ -281,7 +281,10 @@ export function createImServer(options: ImServerOptions = {}): ImServer {
       for (const app of options.extraApps ?? []) await storage.upsertApp(app.appId, app.appSecret);
       webhooks.open(webhookStoreFor(opened!), (appId, from, clientMsgId) => storage.findByClientId(appId, from, clientMsgId));
       if (config.webhookUrl && webhooks.available) {
-        await webhooks.putConfig(devApp.appId, { url: config.webhookUrl, secret: config.webhookSecret, events: devWebhookEvents(config) });
+        await webhooks.putConfig(devApp.appId, { url: config.webhookUrl, secret: config.webhookSecret, events: devWebhookEvents(config) }, { resolve: false });
+        // A name that leads only where calls are refused is worth a warning, not a failed start.
+        const url = config.webhookUrl;
+        void webhooks.destinationWarning(url).then((w) => w && log('warn', `IM_WEBHOOK_URL ${url}: ${w.replace(/^url: /, '')}`));
       }
       await api.listen({ port: config.apiPort, host: config.host });
       cluster.start();

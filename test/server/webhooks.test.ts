@@ -74,6 +74,9 @@ class Receiver {
   }
 }
 
+/** The receivers listen on loopback, which webhook calls reach only with this switch (webhook-destinations.test.ts). */
+const LOCAL = { webhookAllowPrivate: true } as const;
+
 const basic = (appId: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${appId}:${secret}`).toString('base64')}` });
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -117,7 +120,7 @@ describe('configuration routes', () => {
     expect(got.body.data).toMatchObject({ url: 'https://backend.example.com/im', secretSet: true });
     expect(JSON.stringify(got.body.data)).not.toContain(put.body.data.secret);
 
-    const own = await configure(server, { url: 'http://127.0.0.1:1/x', events: [], secret: SECRET, beforeSend: { timeoutMs: 100, onTimeout: 'refuse' } });
+    const own = await configure(server, { url: 'https://backend.example.com/x', events: [], secret: SECRET, beforeSend: { timeoutMs: 100, onTimeout: 'refuse' } });
     expect(own.body.data).toMatchObject({ beforeSend: { timeoutMs: 100, onTimeout: 'refuse' }, secretSet: true });
     expect(own.body.data.secret).toBeUndefined();
 
@@ -153,7 +156,7 @@ describe('configuration routes', () => {
 
   it('IM_WEBHOOK_* configure the development app at start; a URL without a secret stops the server', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'comind-im-wh-env-'));
-    const dev = await startServer({ dataDir: dir, webhookUrl: 'http://127.0.0.1:9/dev', webhookSecret: SECRET, webhookEvents: 'afterSend, groupChanged' });
+    const dev = await startServer({ ...LOCAL, dataDir: dir, webhookUrl: 'http://127.0.0.1:9/dev', webhookSecret: SECRET, webhookEvents: 'afterSend, groupChanged' });
     try {
       const got = await http(dev, 'GET', '/api/server/webhooks', undefined, undefined, basic(dev.appId, dev.appSecret));
       expect(got.body.data).toMatchObject({ url: 'http://127.0.0.1:9/dev', events: ['afterSend', 'groupChanged'], secretSet: true });
@@ -170,7 +173,7 @@ describe('beforeSend', () => {
   let server: TestServer;
   let hook: Receiver;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer(LOCAL);
   });
   afterAll(async () => server.stop());
   beforeEach(async () => {
@@ -368,7 +371,7 @@ describe('beforeSend', () => {
 });
 
 it('past the per-app cap of beforeSend calls in flight, the policy applies at once instead of queueing', async () => {
-  const server = await startServer({ webhooks: { beforeSendConcurrency: 2 } });
+  const server = await startServer({ ...LOCAL, webhooks: { beforeSendConcurrency: 2 } });
   try {
     const hook = await receiver();
     hook.reply = () => ({ delayMs: 700, json: { action: 'allow' } });
@@ -394,7 +397,7 @@ it('past the per-app cap of beforeSend calls in flight, the policy applies at on
 describe('the queue: afterSend, presence, group changes', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ presenceGrace: 0, webhooks: { retryDelaysMs: [100, 200, 300], pollMs: 50, afterSendHoldMs: 600 } });
+    server = await startServer({ ...LOCAL, presenceGrace: 0, webhooks: { retryDelaysMs: [100, 200, 300], pollMs: 50, afterSendHoldMs: 600 } });
   });
   afterAll(async () => server.stop());
 
@@ -543,7 +546,7 @@ describe('the queue: afterSend, presence, group changes', () => {
 
   it("an app's webhook never receives another app's events", async () => {
     const other = { appId: `wh-other-${cid()}`, appSecret: 'other-app-secret-123' };
-    const two = await startServer({ extraApps: [other], presenceGrace: 0, webhooks: { pollMs: 50 } });
+    const two = await startServer({ ...LOCAL, extraApps: [other], presenceGrace: 0, webhooks: { pollMs: 50 } });
     try {
       const mine = await receiver();
       const theirs = await receiver();
@@ -578,7 +581,7 @@ it('an event pending while the backend is down is delivered after a restart on t
   const down = await new Receiver().start();
   const port = down.port;
   await down.stop(); // nothing listens there now: every attempt fails
-  const options = { dataDir: dir, devAppId: 'wh-restart', devAppSecret: 'restart-app-secret', webhooks: { retryDelaysMs: [100, 100, 100, 100, 100, 100, 100], pollMs: 50 } };
+  const options = { ...LOCAL, dataDir: dir, devAppId: 'wh-restart', devAppSecret: 'restart-app-secret', webhooks: { retryDelaysMs: [100, 100, 100, 100, 100, 100, 100], pollMs: 50 } };
   let first: TestServer | undefined = await startServer(options);
   try {
     expect((await configure(first, { url: `http://127.0.0.1:${port}/hook`, events: ['afterSend'], secret: SECRET })).body.code).toBe(0);

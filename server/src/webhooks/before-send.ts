@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import { ApiError, Code } from '../errors';
 import { hasPoisonedKey } from '../realtime/gateway';
 import { checkContent, checkData, type Caller, type SendInput } from '../service';
@@ -20,6 +21,8 @@ export interface BeforeSendDeps {
   findSent(appId: string, from: string, clientMsgId: string): Promise<{ content: string; chatType: number; to: string; msgType: number } | undefined>;
   /** Calls in flight per app on this node; past it the app's onTimeout policy applies at once. */
   maxConcurrentPerApp: number;
+  /** The connections calls are made on (held to the destination policy). */
+  agent: Dispatcher;
   record(outcome: BeforeSendOutcome): void;
   log: (level: 'warn' | 'error', msg: string, err?: unknown) => void;
 }
@@ -118,7 +121,7 @@ export class BeforeSend {
     const id = randomUUID();
     try {
       const body = JSON.stringify({ id, event: 'beforeSend', appId: caller.appId, createdAt: Date.now(), data: { message } });
-      result = await postSigned({ url: config.url, secret: config.secret, event: 'beforeSend', id, body, timeoutMs: config.beforeSend.timeoutMs, readBody: ANSWER_MAX_BYTES });
+      result = await postSigned({ url: config.url, secret: config.secret, event: 'beforeSend', id, body, timeoutMs: config.beforeSend.timeoutMs, readBody: ANSWER_MAX_BYTES, dispatcher: this.deps.agent });
     } finally {
       const left = (this.inflight.get(caller.appId) ?? 1) - 1;
       if (left > 0) this.inflight.set(caller.appId, left);

@@ -1,3 +1,4 @@
+import type { Dispatcher as Connections } from 'undici';
 import { postSigned } from './http-call';
 import type { WebhookStore } from './store';
 import type { QueuedEvent, WebhookConfig } from './types';
@@ -20,6 +21,8 @@ export interface DispatcherOptions {
   /** Deliveries in flight on this node, and per app. */
   maxConcurrent: number;
   maxConcurrentPerApp: number;
+  /** The connections calls are made on (held to the destination policy). */
+  agent: Connections;
   record(event: string, outcome: DeliveryOutcome): void;
   log: (level: 'warn' | 'error', msg: string, err?: unknown) => void;
 }
@@ -160,7 +163,7 @@ export class Dispatcher {
       this.opts.record(e.event, 'dropped');
       return;
     }
-    const result = await postSigned({ url: config.url, secret: config.secret, event: e.event, id: e.id, body: e.body, timeoutMs: this.opts.timeoutMs, signal: this.abort.signal });
+    const result = await postSigned({ url: config.url, secret: config.secret, event: e.event, id: e.id, body: e.body, timeoutMs: this.opts.timeoutMs, signal: this.abort.signal, dispatcher: this.opts.agent });
     if (result.ok) {
       await this.opts.store.remove(e.id);
       this.opts.record(e.event, 'delivered');

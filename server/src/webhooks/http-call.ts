@@ -1,3 +1,6 @@
+import { isIP } from 'node:net';
+import { Agent, buildConnector, fetch, type Dispatcher, type Response } from 'undici';
+import { addressRefusal, DestinationRefused, guardedLookup, type DestinationPolicy } from './destinations';
 import { signWebhook } from './signature';
 
 export interface CallOutcome {
@@ -6,7 +9,7 @@ export interface CallOutcome {
   status?: number;
   /** The answer's body when `readBody` (undefined when it was over the limit). */
   body?: string;
-  /** Why it failed: `timeout`, `network: …`, `status 500`, `body too large`. */
+  /** Why it failed: `timeout`, `network: …`, `destination refused: …`, `status 500`, `body too large`. */
   error?: string;
 }
 
@@ -22,12 +25,34 @@ export interface SignedCall {
   readBody?: number;
   /** Aborts the call early (the server is stopping). */
   signal?: AbortSignal;
+  /** The connections the call may use: `destinationAgent`'s, which holds them to the destination policy. */
+  dispatcher: Dispatcher;
 }
 
 /**
- * One signed POST to the app's backend (global fetch, i.e. undici). Redirects are not followed: a
- * 3xx is a failure like any non-2xx, so a backend cannot bounce calls to an address it was not
- * configured with. Never throws.
+ * The connection pool of webhook calls, held to the policy where each connection is made: an IP
+ * address in the URL is judged before connecting (Node does no lookup for one), a name is
+ * resolved by `guardedLookup`, which hands the socket only allowed addresses. Checking there,
+ * rather than the URL before the call, is what makes a DNS answer that changes (rebinding)
+ * useless against it. Agent and fetch both come from the undici package: Node's global fetch is
+ * its own bundled undici, which is not promised to work with an Agent of another version.
+ */
+export function destinationAgent(policy: DestinationPolicy): Agent {
+  if (policy.allowPrivate) return new Agent();
+  const connect = buildConnector({ lookup: guardedLookup(policy) });
+  return new Agent({
+    connect(options, callback) {
+      const refused = isIP(options.hostname) ? addressRefusal(policy, options.hostname) : undefined;
+      if (refused) return callback(new DestinationRefused(refused), null);
+      return connect(options, callback);
+    },
+  });
+}
+
+/**
+ * One signed POST to the app's backend (undici's fetch on `call.dispatcher`). Redirects are not
+ * followed: a 3xx is a failure like any non-2xx, so a backend cannot bounce calls to an address it
+ * was not configured with. Never throws.
  */
 export async function postSigned(call: SignedCall): Promise<CallOutcome> {
   const timestamp = String(Date.now());
@@ -38,6 +63,7 @@ export async function postSigned(call: SignedCall): Promise<CallOutcome> {
       method: 'POST',
       redirect: 'manual',
       signal,
+      dispatcher: call.dispatcher,
       headers: {
         'content-type': 'application/json; charset=utf-8',
         'user-agent': 'comind-im-server-webhooks/1',
@@ -59,6 +85,7 @@ export async function postSigned(call: SignedCall): Promise<CallOutcome> {
     if (timeout.aborted) return { ok: false, error: 'timeout' };
     if (call.signal?.aborted) return { ok: false, error: 'aborted' };
     const e = err as { message?: string; cause?: { code?: string; message?: string } };
+    if (e.cause instanceof DestinationRefused) return { ok: false, error: e.cause.message };
     return { ok: false, error: `network: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)}` };
   }
 }

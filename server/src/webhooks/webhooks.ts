@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { Agent } from 'undici';
 import type { GroupChangeEvent } from '../domain/group-admin';
+import { ApiError, Code } from '../errors';
 import type { PresenceInfo } from '../realtime/presence';
 import type { Caller, PreparedSend, SendInput } from '../service';
 import type { Outbox, SendOutcome, SendRequest, StoredMessage } from '../storage/types';
 import { BeforeSend, type BeforeSendOutcome } from './before-send';
 import { ConfigCache } from './config-cache';
+import { DEFAULT_DESTINATIONS, destinationProblem, type DestinationPolicy } from './destinations';
 import { DEFAULT_RETRY_DELAYS_MS, Dispatcher, type DeliveryOutcome } from './dispatcher';
+import { destinationAgent } from './http-call';
 import { checkWebhook, type WebhookInput } from './rules';
 import type { NewQueuedEvent, WebhookStore } from './store';
 import type { QueuedEventName, WebhookConfig } from './types';
@@ -69,6 +73,8 @@ export class Webhooks {
   private beforeSend: BeforeSend | undefined;
   private pruner: ReturnType<typeof setInterval> | undefined;
   private readonly cache: ConfigCache;
+  /** Every call's connections, held to the destination policy. */
+  private readonly agent: Agent;
   private readonly pending = new Map<string, { n: number; at: number; warnedAt: number }>();
   /** Presence and group events on their way into the queue: stop() lets them land first. */
   private readonly queueing = new Set<Promise<void>>();
@@ -78,7 +84,10 @@ export class Webhooks {
   constructor(
     private readonly settings: WebhookSettings,
     private readonly log: Log,
+    /** Where calls may go (docs/webhooks.md, "Where calls may go"). */
+    private readonly destinations: DestinationPolicy = DEFAULT_DESTINATIONS,
   ) {
+    this.agent = destinationAgent(destinations);
     this.cache = new ConfigCache(
       async (appId) => this.store?.getConfig(appId),
       settings.cacheMs ?? 5000,
@@ -94,6 +103,7 @@ export class Webhooks {
       store,
       findSent,
       maxConcurrentPerApp: this.settings.beforeSendConcurrency ?? 64,
+      agent: this.agent,
       record: (outcome: BeforeSendOutcome) => this.record('beforeSend', outcome),
       log: this.log,
     });
@@ -108,6 +118,7 @@ export class Webhooks {
       timeoutMs: this.settings.deliveryTimeoutMs ?? 5000,
       maxConcurrent: this.settings.maxConcurrent ?? 32,
       maxConcurrentPerApp: this.settings.maxConcurrentPerApp ?? 8,
+      agent: this.agent,
       record: (event, outcome: DeliveryOutcome) => this.record(event, outcome),
       log: this.log,
     });
@@ -122,6 +133,8 @@ export class Webhooks {
     if (this.pruner) clearInterval(this.pruner);
     await Promise.all([...this.queueing]);
     await this.dispatcher?.stop();
+    // Any beforeSend still out is cut short: the sockets are closed, no send is waiting on it.
+    await this.agent.destroy().catch(() => undefined);
   }
 
   get available(): boolean {
@@ -134,14 +147,28 @@ export class Webhooks {
     return this.required().getConfig(appId);
   }
 
-  /** Stores the app's configuration; `secret` is set in the answer when it was generated. */
-  async putConfig(appId: string, input: WebhookInput): Promise<{ config: WebhookConfig; generatedSecret?: string }> {
+  /**
+   * Stores the app's configuration; `secret` is set in the answer when it was generated. A URL the
+   * destination policy refuses is 40000; `resolve: false` judges an IP address only, leaving a
+   * name to the calls (for IM_WEBHOOK_URL, so a start does not wait on DNS).
+   */
+  async putConfig(appId: string, input: WebhookInput, opts: { resolve?: boolean } = {}): Promise<{ config: WebhookConfig; generatedSecret?: string }> {
     const store = this.required();
     const c = checkWebhook(input);
+    const refused = await destinationProblem(this.destinations, c.url, opts);
+    if (refused) throw new ApiError(Code.INVALID_ARGUMENT, refused);
     const config: WebhookConfig = { appId, url: c.url, secret: c.secret, events: c.events, beforeSend: c.beforeSend, updatedAt: Date.now() };
     await store.putConfig(config);
     this.cache.invalidate(appId);
     return c.generated ? { config, generatedSecret: c.secret } : { config };
+  }
+
+  /**
+   * A warning for the log when every address `url`'s name resolves to is refused (undefined
+   * otherwise): the start-up check of IM_WEBHOOK_URL, which does not stop the server.
+   */
+  async destinationWarning(url: string): Promise<string | undefined> {
+    return destinationProblem(this.destinations, url);
   }
 
   /** Removes the configuration and every event still waiting for the app's backend. */
